@@ -1,0 +1,195 @@
+"""The regulator's view of the audit log: read-only for everyone, superusers included."""
+
+from __future__ import annotations
+
+import csv
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from django.urls import path
+from django.utils.functional import cached_property
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from audit import selectors
+from audit.actions import ActorKind, AuditAction
+from audit.models import AuditEntry, Checkpoint, VerificationRun
+from audit.services import audit_record
+
+COUNT_CAP = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """Never runs a full COUNT over a large log: the head row knows the total, and a
+    filtered view counts at most COUNT_CAP + 1 rows."""
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not queryset.query.where:
+            return selectors.log_size()
+        return queryset.order_by()[: COUNT_CAP + 1].count()
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DepartmentActorFilter(admin.SimpleListFilter):
+    title = _("department")
+    parameter_name = "department"
+
+    def lookups(self, request, model_admin):
+        codes = (
+            AuditEntry.objects.filter(actor_kind=ActorKind.DEPARTMENT)
+            .order_by()
+            .values_list("actor_id", flat=True)
+            .distinct()[:200]
+        )
+        return [(code, code) for code in sorted(codes)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(actor_kind=ActorKind.DEPARTMENT, actor_id=self.value())
+        return queryset
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "sequence",
+        "recorded_at",
+        "action",
+        "actor_kind",
+        "actor_id",
+        "purpose",
+        "object_ref",
+        "short_subject",
+    )
+    list_filter = ("action", "actor_kind", DepartmentActorFilter, ("recorded_at", admin.DateFieldListFilter))
+    search_fields = ("=actor_id", "=object_ref", "=purpose")
+    search_help_text = _(
+        "Search by actor, object or purpose, or enter a resident's identity number: it is "
+        "turned into its blind index and never stored or logged."
+    )
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+    ordering = ("-sequence",)
+    date_hierarchy = None
+    readonly_fields = [f.name for f in AuditEntry._meta.fields] + ["leaf_hash_hex"]
+    exclude = ("leaf_hash", "previous_hash")
+    change_list_template = "admin/audit/auditentry/change_list.html"
+
+    @admin.display(description=_("resident"))
+    def short_subject(self, entry: AuditEntry) -> str:
+        return f"{entry.subject[:12]}…" if entry.subject else ""
+
+    @admin.display(description=_("leaf hash"))
+    def leaf_hash_hex(self, entry: AuditEntry) -> str:
+        return bytes(entry.leaf_hash).hex()
+
+    def get_search_results(self, request, queryset, search_term):
+        subject = _subject_for(search_term)
+        if subject is not None:
+            return queryset.filter(subject=subject), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_urls(self):
+        urls = super().get_urls()
+        export = path(
+            "export.csv",
+            self.admin_site.admin_view(self.export_csv),
+            name="audit_auditentry_export",
+        )
+        return [export, *urls]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "latest_checkpoint": selectors.latest_checkpoint(),
+            "latest_verification": selectors.latest_verification(),
+            "log_size": selectors.log_size(),
+            "export_query": request.GET.urlencode(),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def export_csv(self, request):
+        """Stream the filtered view as CSV; the export itself is an audit entry."""
+        if not self.has_view_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request)
+        with transaction.atomic():
+            audit_record(
+                action=AuditAction.AUDIT_EXPORTED,
+                actor_kind=ActorKind.REGULATOR if not request.user.is_superuser else ActorKind.ADMIN,
+                actor_id=request.user.get_username(),
+                details={"format": "csv", "filters": _safe_filters(request)},
+            )
+        columns = ["sequence", "recorded_at", "action", "actor_kind", "actor_id", "subject",
+                   "purpose", "legal_basis", "object_ref", "details"]
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+
+        def rows():
+            yield writer.writerow([*columns, "leaf_hash"])
+            for entry in queryset.iterator(chunk_size=2000):
+                yield writer.writerow(
+                    [getattr(entry, c) for c in columns] + [bytes(entry.leaf_hash).hex()]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+        return response
+
+
+def _safe_filters(request) -> dict[str, str]:
+    # A search for an identity number is recorded as its blind index, never the number.
+    filters = {}
+    for key, value in request.GET.items():
+        if key == "q":
+            subject = _subject_for(value)
+            value = f"subject:{subject}" if subject else value[:100]
+        filters[key] = value[:100]
+    return filters
+
+
+def _subject_for(search_term: str) -> str | None:
+    resolver_path = getattr(settings, "AUDIT_SUBJECT_RESOLVER", None)
+    if not resolver_path or not search_term:
+        return None
+    return import_string(resolver_path)(search_term.strip())
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("size", "root_hex", "created_at")
+    readonly_fields = ("size", "root_hex", "note", "created_at")
+    exclude = ("root_hash",)
+
+    @admin.display(description=_("root hash"))
+    def root_hex(self, checkpoint: Checkpoint) -> str:
+        return bytes(checkpoint.root_hash).hex()
+
+
+@admin.register(VerificationRun)
+class VerificationRunAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "ok", "size", "checkpoints_checked", "first_bad_index", "message")
+    list_filter = ("ok",)

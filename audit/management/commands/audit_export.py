@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+
+from audit.services import log_export
+
+
+class Command(BaseCommand):
+    help = (
+        "Write the audit log and its signed checkpoints to FILE, for offline verification "
+        "with `python -m audit.verify FILE --public-key KEY`."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument(
+            "--actor", default="manage.py", help="Who asked for the export (recorded)."
+        )
+
+    def handle(self, *args, file, actor, **options):
+        with open(file, "wb") as stream:
+            size, checkpoints, key = log_export(stream, actor_id=actor)
+        self.stdout.write(f"exported {size} entries and {checkpoints} checkpoints to {file}")
+        self.stdout.write(f"verifier key: {key}")

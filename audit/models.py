@@ -1,0 +1,103 @@
+"""The append-only audit log, its Merkle nodes and signed checkpoints.
+
+Rows here are only ever inserted; database triggers (see migrations) refuse
+UPDATE, DELETE and TRUNCATE, and the Merkle tree with signed checkpoints lets a
+regulator detect an insider who drops the triggers anyway.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from audit.actions import ActorKind, AuditAction
+
+
+class LogHead(models.Model):
+    """The single row that sequences appends: locked FOR UPDATE for each batch."""
+
+    size = models.BigIntegerField(default=0)
+    last_leaf_hash = models.BinaryField(default=bytes(32))
+    # The compact range (frontier) of the tree: perfect-subtree roots, concatenated.
+    frontier = models.BinaryField(default=b"")
+
+    class Meta:
+        verbose_name = _("log head")
+
+
+class AuditEntry(models.Model):
+    sequence = models.BigIntegerField(_("index"), primary_key=True)
+    recorded_at = models.DateTimeField(_("time"))
+    actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
+    actor_id = models.CharField(_("actor"), max_length=150, db_index=True)
+    action = models.PositiveSmallIntegerField(_("action"), choices=AuditAction.choices)
+    subject = models.CharField(
+        _("resident (blind index)"), max_length=64, blank=True, db_index=True
+    )
+    purpose = models.CharField(_("purpose"), max_length=64, blank=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
+    object_ref = models.CharField(_("object"), max_length=200, blank=True)
+    details = models.JSONField(_("details"), default=dict)
+    previous_hash = models.BinaryField(_("previous leaf hash"))
+    leaf_hash = models.BinaryField(_("leaf hash"))
+
+    class Meta:
+        ordering = ["-sequence"]
+        indexes = [
+            models.Index(fields=["action", "sequence"]),
+            models.Index(fields=["recorded_at"]),
+            models.Index(fields=["subject", "sequence"]),
+        ]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.get_action_display()}"
+
+
+class TreeNode(models.Model):
+    """A perfect subtree's hash (level >= 1), stored as it completes, to serve proofs fast."""
+
+    # (level << 56) | index: one integer key, so a proof's nodes come back in one query.
+    node_id = models.BigIntegerField(primary_key=True)
+    hash = models.BinaryField()
+
+    @staticmethod
+    def key(level: int, index: int) -> int:
+        return (level << 56) | index
+
+
+class Checkpoint(models.Model):
+    """A signed note (C2SP tlog-checkpoint) over the tree at one size."""
+
+    size = models.BigIntegerField(_("size"), db_index=True)
+    root_hash = models.BinaryField(_("root hash"))
+    note = models.TextField(_("signed note"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["-size", "-id"]
+        get_latest_by = "id"
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+
+    def __str__(self) -> str:
+        return f"checkpoint @ {self.size}"
+
+
+class VerificationRun(models.Model):
+    """The outcome of one audit_verify run, shown to regulators in the admin."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    ok = models.BooleanField(_("verified"))
+    size = models.BigIntegerField(_("entries checked"))
+    checkpoints_checked = models.PositiveIntegerField(_("checkpoints checked"))
+    first_bad_index = models.BigIntegerField(_("first bad index"), null=True, blank=True)
+    message = models.TextField(_("message"))
+
+    class Meta:
+        ordering = ["-id"]
+        get_latest_by = "id"
+        verbose_name = _("verification run")
+        verbose_name_plural = _("verification runs")

@@ -1,0 +1,324 @@
+"""What may be collected and on what grounds: departments, rules, purposes, policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+CODE_VALIDATOR = RegexValidator(
+    r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$",
+    _("Use lower-case letters, digits, underscores and dots, e.g. traffic.failure_to_yield."),
+)
+
+
+class BilingualTitleMixin:
+    """Picks the Chinese or English title for the active language."""
+
+    def localized(self, field: str) -> str:
+        language = (get_language() or settings.LANGUAGE_CODE).lower()
+        if language.startswith("en"):
+            return getattr(self, f"{field}_en") or getattr(self, f"{field}_zh")
+        return getattr(self, f"{field}_zh") or getattr(self, f"{field}_en")
+
+    @property
+    def title(self) -> str:
+        return self.localized("title")
+
+
+class Department(BilingualTitleMixin, models.Model):
+    """A municipal body that submits records or reads scores."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True, validators=[CODE_VALIDATOR])
+    title_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    title_en = models.CharField(_("name (English)"), max_length=200)
+    group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, related_name="department", editable=False
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.title})"
+
+
+class RuleSeverity(models.TextChoices):
+    ORDINARY = "ordinary", _("ordinary")
+    SERIOUS = "serious", _("serious dishonesty")
+
+
+class RuleStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    COMMENT = "comment", _("open for public comment")
+    PUBLISHED = "published", _("published")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class RuleQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=RuleStatus.PUBLISHED)
+
+    def in_force_on(self, day: dt.date):
+        return self.published().filter(
+            Q(effective_from__lte=day) & (Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+        )
+
+
+class Rule(BilingualTitleMixin, models.Model):
+    """One version of a catalogue entry: what earns or costs points, and the law behind it.
+
+    A published version is never edited: a change is a new version with its own
+    effective dates, and every ledger event keeps the version it was applied under.
+    """
+
+    code = models.CharField(_("code"), max_length=100, validators=[CODE_VALIDATOR])
+    version = models.PositiveIntegerField(_("version"), default=1)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    points = models.SmallIntegerField(
+        _("points"),
+        validators=[MinValueValidator(-200), MaxValueValidator(200)],
+        help_text=_("Signed: negative for a deduction, positive for a reward."),
+    )
+    severity = models.CharField(
+        _("severity"), max_length=16, choices=RuleSeverity.choices, default=RuleSeverity.ORDINARY
+    )
+    legal_basis_law = models.CharField(_("law"), max_length=200)
+    legal_basis_article = models.CharField(_("article"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RuleStatus.choices, default=RuleStatus.DRAFT
+    )
+    comment_opens_on = models.DateField(_("comment opens on"), null=True, blank=True)
+    comment_closes_on = models.DateField(_("comment closes on"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(
+        _("effective to (inclusive)"),
+        null=True,
+        blank=True,
+        help_text=_("Last day on which an act can fall under this version; empty = open."),
+    )
+    retention_years = models.PositiveSmallIntegerField(
+        _("served for (years)"),
+        default=5,
+        help_text=_("A deduction stops counting this many years after the act (SH 35, ZJ 16)."),
+    )
+    history = HistoricalRecords()
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="rule_code_version_unique"),
+            models.CheckConstraint(condition=~Q(points=0), name="rule_points_nonzero"),
+        ]
+        permissions = [("apply_rule", "Can apply this rule to residents")]
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+    @property
+    def is_deduction(self) -> bool:
+        return self.points < 0
+
+    @property
+    def legal_basis(self) -> str:
+        return f"{self.legal_basis_law} {self.legal_basis_article}"
+
+    def in_force_on(self, day: dt.date) -> bool:
+        return (
+            self.status == RuleStatus.PUBLISHED
+            and self.effective_from <= day
+            and (self.effective_to is None or day <= self.effective_to)
+        )
+
+
+class RuleGroupObjectPermission(GroupObjectPermissionBase):
+    """Which departments (through their groups) may apply which rule versions."""
+
+    content_object = models.ForeignKey(Rule, on_delete=models.CASCADE)
+
+
+class EligibilityThreshold(BilingualTitleMixin, models.Model):
+    """A benefit and the score it needs, e.g. civilization loan at 100 or more."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True, validators=[CODE_VALIDATOR])
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    minimum_score = models.PositiveSmallIntegerField(
+        _("minimum score"), validators=[MaxValueValidator(200)]
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("eligibility threshold")
+        verbose_name_plural = _("eligibility thresholds")
+
+    def __str__(self) -> str:
+        return f"{self.code} >= {self.minimum_score}"
+
+
+class Disclosure(models.TextChoices):
+    SCORE = "score", _("the score and eligibility answers")
+    ELIGIBILITY = "eligibility", _("eligibility answers only")
+
+
+class Purpose(BilingualTitleMixin, models.Model):
+    """Why a department may read a resident's score, and what that read discloses (ZJ 19, SH 17)."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True, validators=[CODE_VALIDATOR])
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    legal_basis_law = models.CharField(_("law"), max_length=200)
+    legal_basis_article = models.CharField(_("article"), max_length=100)
+    discloses = models.CharField(_("discloses"), max_length=16, choices=Disclosure.choices)
+    thresholds = models.ManyToManyField(
+        EligibilityThreshold, blank=True, verbose_name=_("eligibility answers")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords(m2m_fields=[thresholds])
+
+    class Meta:
+        ordering = ["code"]
+        permissions = [("use_purpose", "Can read scores for this purpose")]
+        verbose_name = _("purpose")
+        verbose_name_plural = _("purposes")
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def legal_basis(self) -> str:
+        return f"{self.legal_basis_law} {self.legal_basis_article}"
+
+
+class PurposeGroupObjectPermission(GroupObjectPermissionBase):
+    """Which departments may read scores for which purpose."""
+
+    content_object = models.ForeignKey(Purpose, on_delete=models.CASCADE)
+
+
+class ScreeningCategory(models.Model):
+    """A kind of data the law forbids collecting (LAW §A); regulators may add more."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True, validators=[CODE_VALIDATOR])
+    title_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    title_en = models.CharField(_("name (English)"), max_length=200)
+    legal_source = models.CharField(_("legal source"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("prohibited category")
+        verbose_name_plural = _("prohibited categories")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ScreeningTerm(models.Model):
+    """A field-name term that marks a category, in any language or spelling."""
+
+    category = models.ForeignKey(ScreeningCategory, on_delete=models.CASCADE, related_name="terms")
+    term = models.CharField(_("term"), max_length=100)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["category__code", "term"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "term"], name="screening_term_unique")
+        ]
+        verbose_name = _("prohibited term")
+        verbose_name_plural = _("prohibited terms")
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class ScreeningPattern(models.Model):
+    """A regular expression over values that discloses a category under any key."""
+
+    category = models.ForeignKey(
+        ScreeningCategory, on_delete=models.CASCADE, related_name="patterns"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    pattern = models.TextField(_("regular expression"))
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["category__code", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "name"], name="screening_pattern_unique")
+        ]
+        verbose_name = _("value pattern")
+        verbose_name_plural = _("value patterns")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScreeningPolicyRevision(models.Model):
+    """A counter bumped by every policy change, so screeners can be cached per version."""
+
+    number = models.PositiveIntegerField(default=1)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("policy revision")
+
+
+class ScreeningRefusal(models.Model):
+    """A submission refused for prohibited data: what and where, never the data itself."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    refused_at = models.DateTimeField(_("refused at"), db_index=True)
+    body_sha256 = models.CharField(_("body SHA-256"), max_length=64)
+    policy_version = models.PositiveIntegerField(_("policy version"))
+    categories = models.JSONField(_("categories"))
+    paths = models.JSONField(_("paths"))
+    violation_count = models.PositiveIntegerField(_("violations"))
+
+    class Meta:
+        ordering = ["-refused_at"]
+        indexes = [models.Index(fields=["department", "refused_at"])]
+        verbose_name = _("refused submission")
+        verbose_name_plural = _("refused submissions")
+
+
+class WorkdayOverride(models.Model):
+    """A regulator's correction to the working-day calendar for one date."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("is a working day"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("working-day override")
+        verbose_name_plural = _("working-day overrides")
+
+    def __str__(self) -> str:
+        return f"{self.date} {'work' if self.is_workday else 'off'}"

@@ -1,0 +1,101 @@
+"""Typed readers for settings that come from the environment.
+
+Each reader fails loudly with ImproperlyConfigured on a malformed value. Secrets
+may be given inline (``NAME``) or as a file path (``NAME_FILE``, as Docker and
+systemd credentials do); in development a missing secret is generated once into
+``var/dev-secrets/`` so a fresh checkout runs without any set-up.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name)
+    if value is None:
+        if default is None:
+            raise ImproperlyConfigured(f"{name} must be set")
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_secret(name: str, *, production: bool, dev_dir: Path, generate=None) -> str:
+    """Read a secret from NAME or the file named by NAME_FILE.
+
+    In production a missing secret stops the process. In development one is
+    generated (``generate()`` or 32 random url-safe bytes) and kept in dev_dir.
+    """
+    inline = os.environ.get(name)
+    path = os.environ.get(f"{name}_FILE")
+    if inline and path:
+        raise ImproperlyConfigured(f"set either {name} or {name}_FILE, not both")
+    if path:
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {exc}") from None
+        if not value:
+            raise ImproperlyConfigured(f"{name}_FILE: {path} is empty")
+        return value
+    if inline:
+        return inline.strip()
+    if production:
+        raise ImproperlyConfigured(
+            f"{name} (or {name}_FILE) must be set: production never uses generated secrets"
+        )
+    dev_dir.mkdir(parents=True, exist_ok=True)
+    stored = dev_dir / name
+    if not stored.exists():
+        # Write aside, then link into place: concurrent first runs (parallel test
+        # workers) all end up reading the one value that won.
+        value = generate() if generate else secrets.token_urlsafe(32)
+        draft = dev_dir / f".{name}.{os.getpid()}"
+        draft.touch(mode=0o600)
+        draft.write_text(value + "\n", encoding="utf-8")
+        try:
+            os.link(draft, stored)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return stored.read_text(encoding="utf-8").strip()

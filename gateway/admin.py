@@ -1,0 +1,143 @@
+"""Admin for the score store. Pages that show a resident's data leave an audit entry."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from audit.actions import ActorKind, AuditAction
+from audit.services import audit_record
+from gateway.models import Citizen, DepartmentAPIKey, Score, ScoreEvent, Submission
+from gateway.services.keys import department_key_create, department_key_revoke
+
+
+def _actor(request) -> dict[str, str]:
+    kind = ActorKind.ADMIN if request.user.is_superuser else ActorKind.REGULATOR
+    return {"actor_kind": kind, "actor_id": request.user.get_username()}
+
+
+class PersonalDataAdmin(SimpleHistoryAdmin):
+    """Read-only; every page that shows residents' data is recorded (ZJ 20, SH 34)."""
+
+    history_list_per_page = 50
+    list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _record_view(self, request, subject: str, object_ref: str) -> None:
+        with transaction.atomic():
+            audit_record(
+                action=AuditAction.DATA_READ_BY_ADMIN,
+                subject=subject,
+                object_ref=object_ref,
+                details={"page": request.path[:200]},
+                **_actor(request),
+            )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", 200) == 200:
+            self._record_view(request, "", f"{self.model._meta.model_name}:list")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            self._record_view(request, self.subject_of(obj), f"{self.model._meta.model_name}:{obj.pk}")
+        return response
+
+    def subject_of(self, obj) -> str:
+        return ""
+
+
+@admin.register(Citizen)
+class CitizenAdmin(PersonalDataAdmin):
+    list_display = ("id", "identity_masked", "registered_at")
+    exclude = ("identity_ciphertext",)
+    readonly_fields = ("identity_masked", "identity_index", "registered_at")
+
+    def subject_of(self, obj):
+        return obj.identity_index
+
+
+@admin.register(Score)
+class ScoreAdmin(PersonalDataAdmin):
+    list_display = ("citizen", "score", "points_sum", "updated_at")
+    list_select_related = ("citizen",)
+
+    def subject_of(self, obj):
+        return obj.citizen.identity_index
+
+
+@admin.register(ScoreEvent)
+class ScoreEventAdmin(PersonalDataAdmin):
+    list_display = ("id", "citizen", "department", "rule", "points", "status", "occurred_at")
+    list_filter = ("status", "kind", "department")
+    list_select_related = ("citizen", "department", "rule")
+    show_full_result_count = False
+
+    def subject_of(self, obj):
+        return obj.citizen.identity_index
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ("id", "department", "idempotency_key", "record_count", "received_at")
+    list_filter = ("department",)
+    exclude = ("response",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DepartmentAPIKey)
+class DepartmentAPIKeyAdmin(SimpleHistoryAdmin):
+    list_display = ("prefix", "department", "name", "created", "expiry_date", "revoked")
+    list_filter = ("department", "revoked")
+    fields = ("department", "name", "expiry_date", "revoked")
+    actions = ["revoke_keys"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("department", "name", "expiry_date") if obj else ("revoked",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            api_key, plaintext = department_key_create(
+                department=obj.department,
+                name=obj.name,
+                expires_at=obj.expiry_date,
+                **_actor(request),
+            )
+            obj.pk = api_key.pk
+            self.message_user(
+                request,
+                _("The key is shown once; store it now: %(key)s") % {"key": plaintext},
+                level=messages.WARNING,
+            )
+        elif obj.revoked:
+            department_key_revoke(api_key=obj, reason="admin", **_actor(request))
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke_keys(self, request, queryset):
+        for api_key in queryset:
+            department_key_revoke(api_key=api_key, reason="admin", **_actor(request))

@@ -1,0 +1,122 @@
+"""Bounded JSON parsing for request bodies (see README, "Limits").
+
+Every check here runs before or right after ``json.loads`` and in time linear in
+the body, so no input (10,000 levels of nesting, 1 MB keys, huge arrays, invalid
+UTF-8, lone surrogates) can cost more than a bounded pass or reach a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from gateway.errors import InvalidRequest, Msg, PayloadTooLarge, problem
+
+MAX_DEPTH = 32
+MAX_KEY_CHARS = 256
+MAX_STRING_CHARS = 10_000
+MAX_CONTAINER_ITEMS = 1_000
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def parse_json_body(raw: bytes, *, max_bytes: int) -> tuple[str, Any]:
+    """Return (text, document) or raise a 400/413 GatewayError naming the problem."""
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(Msg.BODY_TOO_LARGE % {"limit": max_bytes}, limit=max_bytes)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest([problem("", Msg.NOT_UTF8)], Msg.NOT_UTF8) from None
+    _check_depth(text)
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise _invalid(Msg.TOO_DEEP % {"limit": MAX_DEPTH}) from None
+    except ValueError as exc:
+        message = Msg.NOT_JSON % {"detail": _json_error_text(exc)}
+        raise _invalid(message) from None
+    _check_bounds(document, check_surrogates=bool(_SURROGATE_ESCAPE.search(text)))
+    return text, document
+
+
+def _invalid(message) -> InvalidRequest:
+    return InvalidRequest([problem("", message)], message)
+
+
+def _json_error_text(exc: ValueError) -> str:
+    # JSONDecodeError carries position only; never the offending text.
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    return "unreadable"
+
+
+def _check_depth(text: str) -> None:
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _invalid(Msg.TOO_DEEP % {"limit": MAX_DEPTH})
+        else:
+            depth -= 1
+
+
+def pointer_token(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _check_bounds(document: Any, *, check_surrogates: bool) -> None:
+    problems: list[dict[str, Any]] = []
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack and len(problems) < 20:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            if len(value) > MAX_CONTAINER_ITEMS:
+                problems.append(problem(path, f"more than {MAX_CONTAINER_ITEMS} members"))
+                continue
+            for key, item in value.items():
+                if len(key) > MAX_KEY_CHARS:
+                    # The pointer would repeat the oversized key: name its parent instead.
+                    problems.append(problem(path, Msg.KEY_TOO_LONG % {"limit": MAX_KEY_CHARS}))
+                    continue
+                child = f"{path}/{pointer_token(key)}"
+                if check_surrogates and _has_surrogate(key):
+                    problems.append(problem(path, Msg.LONE_SURROGATE))
+                    continue
+                if isinstance(item, dict | list):
+                    stack.append((item, child))
+                elif isinstance(item, str):
+                    _check_string(item, child, problems, check_surrogates)
+        elif isinstance(value, list):
+            if len(value) > MAX_CONTAINER_ITEMS and path != "/records":
+                problems.append(problem(path, f"more than {MAX_CONTAINER_ITEMS} items"))
+                continue
+            for index, item in enumerate(value):
+                if isinstance(item, dict | list):
+                    stack.append((item, f"{path}/{index}"))
+                elif isinstance(item, str):
+                    _check_string(item, f"{path}/{index}", problems, check_surrogates)
+        elif isinstance(value, str):
+            _check_string(value, path, problems, check_surrogates)
+    if problems:
+        raise InvalidRequest(problems)
+
+
+def _check_string(value: str, path: str, problems: list, check_surrogates: bool) -> None:
+    if len(value) > MAX_STRING_CHARS:
+        problems.append(problem(path, Msg.STRING_TOO_LONG % {"limit": MAX_STRING_CHARS}))
+    elif check_surrogates and _has_surrogate(value):
+        problems.append(problem(path, Msg.LONE_SURROGATE))
+
+
+def _has_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

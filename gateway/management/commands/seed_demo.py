@@ -1,0 +1,172 @@
+"""Load the synthetic demo city: departments, catalogue, purposes, residents, records.
+
+Idempotent: a second run changes nothing and prints the same credentials, which
+live in var/demo-credentials.json (never in the repository).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import checkpoint_create
+from compliance.models import (
+    Department,
+    EligibilityThreshold,
+    Purpose,
+    Rule,
+    RuleStatus,
+)
+from compliance.services import catalogue_object_save, department_create, grant_set
+from fixtures import demo_data
+from gateway.principals import DepartmentPrincipal
+from gateway.services.keys import department_key_create
+from gateway.services.submissions import submission_accept
+
+ACTOR = {"actor_kind": "system", "actor_id": "seed_demo"}
+KEY_DEPARTMENTS = ("traffic_police", "court", "tax", "volunteer_federation", "development_reform")
+REGULATOR_GROUP = "regulators"
+
+
+class Command(BaseCommand):
+    help = "Load the synthetic demo data (idempotent) and print demo keys and logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-credentials", action="store_true")
+
+    def handle(self, *args, quiet_credentials=False, **options):
+        departments = self._departments()
+        thresholds = self._thresholds()
+        self._rules(departments)
+        self._purposes(departments, thresholds)
+        credentials = self._credentials(departments)
+        accepted = self._records(departments)
+        if accepted:
+            checkpoint_create()
+        self.stdout.write(
+            f"demo data: {len(departments)} departments, {Rule.objects.count()} rules, "
+            f"{Purpose.objects.count()} purposes, {accepted} new records"
+        )
+        if not quiet_credentials:
+            self._print(credentials)
+
+    def _departments(self) -> dict[str, Department]:
+        result = {}
+        for item in demo_data.DEPARTMENTS:
+            department = Department.objects.filter(code=item["code"]).first()
+            if department is None:
+                department = department_create(
+                    code=item["code"],
+                    title_zh=item["title_zh"],
+                    title_en=item["title_en"],
+                    contact_email=item.get("contact_email", ""),
+                    **ACTOR,
+                )
+            result[department.code] = department
+        return result
+
+    def _thresholds(self) -> dict[str, EligibilityThreshold]:
+        result = {}
+        for item in demo_data.THRESHOLDS:
+            threshold = EligibilityThreshold.objects.filter(code=item["code"]).first()
+            if threshold is None:
+                threshold = catalogue_object_save(EligibilityThreshold(**item), **ACTOR)
+            result[threshold.code] = threshold
+        return result
+
+    def _rules(self, departments: dict[str, Department]) -> None:
+        for item in demo_data.RULES:
+            if Rule.objects.filter(code=item["code"], version=1).exists():
+                continue
+            fields = {k: v for k, v in item.items() if k != "departments"}
+            fields["effective_from"] = dt.date.fromisoformat(str(fields["effective_from"]))
+            rule = Rule(
+                **fields,
+                version=1,
+                status=RuleStatus.PUBLISHED,
+                published_at=timezone.make_aware(dt.datetime(2025, 11, 1, 9, 0)),
+            )
+            with transaction.atomic():
+                catalogue_object_save(rule, changed_fields=list(fields), **ACTOR)
+                grant_set(rule, [departments[c] for c in item["departments"]], **ACTOR)
+
+    def _purposes(self, departments, thresholds) -> None:
+        for item in demo_data.PURPOSES:
+            if Purpose.objects.filter(code=item["code"]).exists():
+                continue
+            fields = {k: v for k, v in item.items() if k not in {"departments", "thresholds"}}
+            with transaction.atomic():
+                purpose = catalogue_object_save(Purpose(**fields), **ACTOR)
+                purpose.thresholds.set([thresholds[c] for c in item["thresholds"]])
+                grant_set(purpose, [departments[c] for c in item["departments"]], **ACTOR)
+
+    def _credentials(self, departments) -> dict:
+        path = settings.VAR_DIR / "demo-credentials.json"
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        database = str(settings.DATABASES["default"]["NAME"])
+        if stored.get("database") != database:
+            stored = {"database": database, "keys": {}, "logins": {}}
+        for code in KEY_DEPARTMENTS:
+            if code in departments and code not in stored["keys"]:
+                _, plaintext = department_key_create(
+                    department=departments[code], name="demo", expires_at=None, **ACTOR
+                )
+                stored["keys"][code] = plaintext
+        users = get_user_model()
+        regulators, _ = Group.objects.get_or_create(name=REGULATOR_GROUP)
+        regulators.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label__in=["audit", "compliance", "gateway"],
+                codename__startswith="view_",
+            )
+        )
+        for username, role in (("admin", "superuser"), ("regulator", "regulator")):
+            if username in stored["logins"] and users.objects.filter(username=username).exists():
+                continue
+            password = secrets.token_urlsafe(12)
+            user = users.objects.filter(username=username).first() or users(username=username)
+            user.is_staff = True
+            user.is_superuser = role == "superuser"
+            user.set_password(password)
+            user.save()
+            if role == "regulator":
+                user.groups.add(regulators)
+            stored["logins"][username] = {"password": password, "role": role}
+        path.write_text(json.dumps(stored, indent=2, ensure_ascii=False))
+        path.chmod(0o600)
+        return stored
+
+    def _records(self, departments) -> int:
+        residents = demo_data.synthetic_residents()
+        batches: dict[str, list[dict]] = defaultdict(list)
+        for item in demo_data.demo_records(residents):
+            batches[item["department"]].append(item["record"])
+        accepted = 0
+        for code, records in sorted(batches.items()):
+            principal = DepartmentPrincipal(department=departments[code], key_id="seed_demo")
+            body = json.dumps(
+                {"idempotency_key": f"demo-{code}-v1", "records": records}, ensure_ascii=False
+            ).encode()
+            outcome = submission_accept(principal=principal, body=body)
+            if not outcome.replayed:
+                accepted += outcome.payload["accepted"]
+        return accepted
+
+    def _print(self, credentials) -> None:
+        self.stdout.write("")
+        self.stdout.write("Demo department API keys (send as 'Authorization: Api-Key <key>'):")
+        for code, key in credentials["keys"].items():
+            self.stdout.write(f"  {code:<22} {key}")
+        self.stdout.write("Demo logins (http://127.0.0.1:8000/admin/):")
+        for username, login in credentials["logins"].items():
+            self.stdout.write(f"  {username:<22} {login['password']:<20} {login['role']}")
+        self.stdout.write(f"(kept in {settings.VAR_DIR / 'demo-credentials.json'})")

@@ -1,0 +1,64 @@
+"""Reads of a resident's data by a department: each one needs a purpose and leaves an entry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actions import ActorKind, AuditAction
+from audit.services import audit_record
+from compliance import selectors as compliance_selectors
+from compliance.models import Disclosure
+from gateway.errors import InvalidRequest, Msg, PurposeNotGranted, PurposeRequired, problem
+from gateway.identity import InvalidIdentityNumber, normalize_identity_number, vault
+from gateway.principals import DepartmentPrincipal
+from gateway.selectors import eligibility_answers, score_snapshot
+from gateway.services.ledger import citizen_find
+
+
+def score_read_by_department(
+    *, principal: DepartmentPrincipal, citizen_id: str, purpose_code: str | None
+) -> dict[str, Any]:
+    """Disclose what the purpose allows (ZJ 19, SH 17); every read is recorded (ZJ 20)."""
+    department = principal.department
+    if not purpose_code:
+        raise PurposeRequired(Msg.PURPOSE_REQUIRED)
+    try:
+        identity_number = normalize_identity_number(citizen_id)
+    except InvalidIdentityNumber as exc:
+        raise InvalidRequest([problem("citizen_id", exc)]) from None
+    subject = vault().blind_index(identity_number)
+    purpose = compliance_selectors.purpose_for_department(department, purpose_code)
+    if purpose is None:
+        with transaction.atomic():
+            audit_record(
+                action=AuditAction.SCORE_READ_REFUSED,
+                actor_kind=ActorKind.DEPARTMENT,
+                actor_id=department.code,
+                subject=subject,
+                purpose=purpose_code[:64],
+                details={"key": principal.key_id, "reason": "purpose_not_granted"},
+            )
+        raise PurposeNotGranted(Msg.PURPOSE_NOT_GRANTED, purpose=purpose_code[:64])
+
+    with transaction.atomic():
+        now = timezone.now()
+        citizen = citizen_find(identity_number)
+        snapshot = score_snapshot(citizen.pk if citizen else None, now=now)
+        thresholds = list(purpose.thresholds.all())
+        payload: dict[str, Any] = {"as_of": now.isoformat()}
+        if purpose.discloses == Disclosure.SCORE:
+            payload["score"] = snapshot.score
+        payload["eligibility"] = eligibility_answers(thresholds, snapshot)
+        audit_record(
+            action=AuditAction.SCORE_READ_BY_DEPARTMENT,
+            actor_kind=ActorKind.DEPARTMENT,
+            actor_id=department.code,
+            subject=subject,
+            purpose=purpose.code,
+            legal_basis=purpose.legal_basis[:300],
+            details={"key": principal.key_id, "disclosed": sorted(payload)},
+        )
+    return payload

@@ -1,0 +1,287 @@
+"""submission_accept: the one way records enter the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from audit.actions import ActorKind, AuditAction
+from audit.services import AuditRecord, audit_append, audit_record
+from compliance import selectors as compliance_selectors
+from compliance.models import ScreeningRefusal
+from gateway.bodies import parse_json_body
+from gateway.errors import (
+    GatewayError,
+    IdempotencyConflict,
+    InvalidRequest,
+    Msg,
+    ProhibitedData,
+    RuleNotAuthorized,
+    ServiceBusy,
+)
+from gateway.identity import vault
+from gateway.models import EventKind, EventStatus, ScoreEvent, Submission
+from gateway.principals import DepartmentPrincipal
+from gateway.services.ledger import citizens_resolve, scores_apply
+from gateway.validation import ValidRecord, add_years, validate_body_shape, validate_records
+
+logger = logging.getLogger(__name__)
+
+# Transient conflicts between concurrent writers (deadlock, serialisation failure, a
+# resident registered by a concurrent batch) are retried here, never shown to clients.
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class SubmissionOutcome:
+    status: int
+    payload: dict[str, Any]
+    replayed: bool = False
+
+
+def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> SubmissionOutcome:
+    """Screen, validate and record a batch all-or-nothing; replays return the first response."""
+    department = principal.department
+    body_sha256 = hashlib.sha256(body).hexdigest()
+    try:
+        text, document = parse_json_body(body, max_bytes=settings.GATEWAY_MAX_BODY_BYTES)
+        idempotency_key, records = validate_body_shape(
+            document, max_records=settings.GATEWAY_MAX_BATCH_RECORDS
+        )
+    except GatewayError as error:
+        _refusal_record(principal, error, body_sha256)
+        raise
+
+    previous = _submission_lookup(department.pk, idempotency_key)
+    if previous is not None and previous.body_sha256 == body_sha256:
+        return SubmissionOutcome(201, previous.response, replayed=True)
+
+    policy_version, screener = compliance_selectors.current_screener()
+    violations = screener.screen_text(text, document)
+    if violations:
+        error = ProhibitedData(
+            Msg.PROHIBITED,
+            violations=[_violation_payload(v) for v in violations],
+            policy_version=policy_version,
+        )
+        _prohibited_refusal_record(principal, violations, body_sha256, policy_version)
+        raise error
+
+    try:
+        if previous is not None:
+            raise IdempotencyConflict(Msg.IDEMPOTENCY_CONFLICT, idempotency_key=idempotency_key)
+        now = timezone.now()
+        valid = validate_records(
+            records,
+            published_codes=compliance_selectors.published_rule_codes(),
+            applicable=compliance_selectors.rules_applicable_by(department),
+            now=now,
+        )
+    except GatewayError as error:
+        _refusal_record(principal, error, body_sha256)
+        raise
+
+    for _attempt in range(MAX_ATTEMPTS):
+        try:
+            return _write(principal, idempotency_key, body_sha256, valid)
+        except IntegrityError:
+            # A concurrent request with the same key won, or registered a shared resident.
+            previous = _submission_lookup(department.pk, idempotency_key)
+            if previous is not None:
+                if previous.body_sha256 == body_sha256:
+                    return SubmissionOutcome(201, previous.response, replayed=True)
+                error = IdempotencyConflict(
+                    Msg.IDEMPOTENCY_CONFLICT, idempotency_key=idempotency_key
+                )
+                _refusal_record(principal, error, body_sha256)
+                raise error from None
+        except OperationalError as exc:
+            if not _is_transient(exc):
+                raise
+            logger.info("retrying submission after a transient database conflict")
+    raise ServiceBusy(Msg.SERVER_BUSY)
+
+
+def _submission_lookup(department_id: int, idempotency_key: str) -> Submission | None:
+    return Submission.objects.filter(
+        department_id=department_id, idempotency_key=idempotency_key
+    ).first()
+
+
+def _is_transient(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate in {"40001", "40P01", "55P03"}:
+        return True
+    return "database is locked" in str(exc)
+
+
+@transaction.atomic(durable=True)
+def _write(
+    principal: DepartmentPrincipal,
+    idempotency_key: str,
+    body_sha256: str,
+    valid: list[ValidRecord],
+) -> SubmissionOutcome:
+    department = principal.department
+    now = timezone.now()
+    submission = Submission.objects.create(
+        department=department,
+        idempotency_key=idempotency_key,
+        body_sha256=body_sha256,
+        received_at=now,
+        record_count=len(valid),
+    )
+    citizen_ids = citizens_resolve((record.identity_number for record in valid), now=now)
+    events = ScoreEvent.objects.bulk_create(
+        [
+            ScoreEvent(
+                citizen_id=citizen_ids[record.identity_number],
+                department=department,
+                rule=record.rule,
+                submission=submission,
+                record_index=record.index,
+                kind=EventKind.RECORD,
+                points=record.rule.points,
+                occurred_at=record.occurred_at,
+                recorded_at=now,
+                expires_at=(
+                    add_years(record.occurred_at, record.rule.retention_years)
+                    if record.rule.is_deduction
+                    else None
+                ),
+                evidence=record.evidence,
+                data=record.data,
+                status=EventStatus.ACTIVE,
+            )
+            for record in valid
+        ]
+    )
+    deltas: dict[int, int] = defaultdict(int)
+    for event in events:
+        deltas[event.citizen_id] += event.points
+    scores_apply(deltas, now=now, reason=f"submission {submission.pk}")
+
+    subjects = sorted({vault().blind_index(record.identity_number) for record in valid})
+    receipt = audit_record(
+        action=AuditAction.SUBMISSION_ACCEPTED,
+        actor_kind=ActorKind.DEPARTMENT,
+        actor_id=department.code,
+        subject=subjects[0] if len(subjects) == 1 else "",
+        object_ref=f"submission:{submission.pk}",
+        legal_basis="; ".join(sorted({record.rule.legal_basis for record in valid}))[:300],
+        details={
+            "idempotency_key": idempotency_key,
+            "key": principal.key_id,
+            "records": len(valid),
+            "residents": len(subjects),
+            "subjects_sha256": hashlib.sha256("\n".join(subjects).encode()).hexdigest(),
+            "rules": dict(Counter(f"{r.rule.code}@v{r.rule.version}" for r in valid)),
+            "body_sha256": body_sha256,
+            "events": [events[0].pk, events[-1].pk],
+        },
+    )
+    response = {
+        "submission_id": str(submission.pk),
+        "accepted": len(events),
+        "events": [
+            {
+                "id": event.pk,
+                "record": event.record_index,
+                "rule": record.rule.code,
+                "rule_version": record.rule.version,
+                "points": event.points,
+                "status": event.status,
+                "occurred_at": _iso(event.occurred_at),
+                "expires_at": _iso(event.expires_at) if event.expires_at else None,
+            }
+            for event, record in zip(events, valid, strict=True)
+        ],
+        "receipt": receipt.as_dict(),
+    }
+    Submission.objects.filter(pk=submission.pk).update(response=response)
+    return SubmissionOutcome(201, response)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat()
+
+
+def _violation_payload(violation) -> dict[str, Any]:
+    parts = violation.path.split("/")
+    payload: dict[str, Any] = {"path": violation.path, "category": violation.category}
+    if len(parts) > 2 and parts[1] == "records" and parts[2].isdigit():
+        payload = {"record": int(parts[2]), **payload}
+    return payload
+
+
+@transaction.atomic
+def _prohibited_refusal_record(principal, violations, body_sha256: str, policy_version: int):
+    now = timezone.now()
+    categories = sorted({v.category for v in violations})
+    paths = [v.path for v in violations]
+    ScreeningRefusal.objects.create(
+        department=principal.department,
+        refused_at=now,
+        body_sha256=body_sha256,
+        policy_version=policy_version,
+        categories=categories,
+        paths=paths[:200],
+        violation_count=len(violations),
+    )
+    audit_append(
+        [
+            AuditRecord(
+                action=AuditAction.SUBMISSION_REFUSED_PROHIBITED,
+                actor_kind=ActorKind.DEPARTMENT,
+                actor_id=principal.department.code,
+                legal_basis="SH 14; ZJ 14; CRR 14; TJ 16; PIPL 28",
+                details={
+                    "key": principal.key_id,
+                    "body_sha256": body_sha256,
+                    "policy_version": policy_version,
+                    "categories": categories,
+                    "paths": paths[:200],
+                    "violations": len(violations),
+                },
+            )
+        ]
+    )
+
+
+_REFUSAL_ACTIONS = {
+    RuleNotAuthorized: AuditAction.SUBMISSION_REFUSED_RULE,
+    IdempotencyConflict: AuditAction.SUBMISSION_REFUSED_CONFLICT,
+}
+
+
+@transaction.atomic
+def _refusal_record(principal, error: GatewayError, body_sha256: str) -> None:
+    action = _REFUSAL_ACTIONS.get(type(error), AuditAction.SUBMISSION_REFUSED_INVALID)
+    problems = error.details.get("problems") or []
+    audit_record(
+        action=action,
+        actor_kind=ActorKind.DEPARTMENT,
+        actor_id=principal.department.code,
+        details={
+            "key": principal.key_id,
+            "status": error.status_code,
+            "error": error.code,
+            "body_sha256": body_sha256,
+            # Paths and reasons only; values were never copied into a problem.
+            "problems": [
+                {"path": p.get("path", ""), "message": p.get("message", "")[:200]}
+                for p in problems[:50]
+            ]
+            if isinstance(error, InvalidRequest | RuleNotAuthorized)
+            else [],
+        },
+    )

@@ -1,0 +1,287 @@
+"""Validation of a submission body after screening: shape, identity numbers, rules, evidence.
+
+Hand-written rather than serializer-based: a 1,000-record batch must validate in
+a few milliseconds. Every problem carries an RFC 6901 pointer from the body's root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext_lazy as _
+
+from compliance.models import Rule
+from gateway.errors import InvalidRequest, PayloadTooLarge, RuleNotAuthorized, problem
+from gateway.identity import InvalidIdentityNumber, normalize_identity_number
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+RULE_CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+RECORD_FIELDS = frozenset({"citizen_id", "rule", "occurred_at", "evidence", "data"})
+BODY_FIELDS = frozenset({"idempotency_key", "records"})
+DEDUCTION_EVIDENCE_FIELDS = frozenset({"document", "issued_by", "issued_on", "procedure"})
+REWARD_EVIDENCE_FIELDS = frozenset({"reference", "issued_by", "issued_on"})
+CLOCK_SKEW = dt.timedelta(minutes=5)
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Procedure:
+    GENERAL = "general"  # 一般程序 administrative penalty decision
+    JUDICIAL = "judicial"  # a court judgment or ruling
+    SUMMARY = "summary"  # 简易程序, e.g. an on-the-spot ticket: never counted (ZJ 11, SH 9)
+    ALL = (GENERAL, JUDICIAL, SUMMARY)
+
+
+class Why:
+    """Reasons a record is refused, each naming the rule of law it applies."""
+
+    UNKNOWN_FIELD = _("unknown field")
+    REQUIRED = _("this field is required")
+    NOT_STRING = _("must be a string")
+    NOT_OBJECT = _("must be a JSON object")
+    BAD_IDEMPOTENCY_KEY = _(
+        "must be 1 to 128 characters of letters, digits and . _ : - starting with a letter or digit"
+    )
+    NO_RECORDS = _("a batch holds 1 to %(limit)d records")
+    BAD_DATETIME = _("must be an ISO 8601 date-time with a UTC offset, e.g. 2026-11-20T08:30:00+08:00")
+    FUTURE_ACT = _("the act cannot be in the future")
+    BAD_DATE = _("must be a date in the form YYYY-MM-DD")
+    UNKNOWN_RULE = _("no published rule has this code (SH 9-11: only catalogued items count)")
+    RULE_NOT_IN_FORCE = _(
+        "no version of this rule was in force on the day of the act (SH 10: rules apply "
+        "only from their published effective date)"
+    )
+    SUMMARY_PROCEDURE = _(
+        "a summary-procedure penalty is never credit information (ZJ 11; SH 9 counts only "
+        "general-procedure penalties)"
+    )
+    BAD_PROCEDURE = _("must be one of: general, judicial, summary")
+    DOCUMENT_REQUIRED = _(
+        "a deduction must rest on a legally effective document: a court judgment or an "
+        "administrative penalty decision (SH 11; State Council 2020 No. 49)"
+    )
+    DOCUMENT_BEFORE_ACT = _(
+        "the decision is dated before the act it decides (SH 11: a deduction rests on a "
+        "legally effective decision about that act)"
+    )
+    DOCUMENT_IN_FUTURE = _(
+        "the decision is dated in the future, so it is not yet legally effective (SH 11)"
+    )
+    DOCUMENT_BEFORE_RULE = _(
+        "the decision is dated before the rule took effect (SH 10: no retroactive rules)"
+    )
+    SOURCE_REQUIRED = _("a reward must name its source record in evidence.reference")
+    ALREADY_EXPIRED = _(
+        "the act is older than the rule's %(years)d-year period: negative information is no "
+        "longer served (SH 35, ZJ 16, CRR 16)"
+    )
+    NOT_AUTHORIZED = _("the department is not authorised to apply this rule")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidRecord:
+    index: int
+    identity_number: str
+    rule: Rule
+    occurred_at: dt.datetime
+    evidence: dict[str, Any]
+    data: dict[str, Any]
+
+
+def validate_body_shape(document: Any, *, max_records: int) -> tuple[str, list[Any]]:
+    """Check the envelope; return (idempotency_key, records)."""
+    if not isinstance(document, dict):
+        raise InvalidRequest([problem("", Why.NOT_OBJECT)])
+    problems = [problem(f"/{_token(k)}", Why.UNKNOWN_FIELD) for k in document if k not in BODY_FIELDS]
+    key = document.get("idempotency_key")
+    if key is None:
+        problems.append(problem("/idempotency_key", Why.REQUIRED))
+    elif not isinstance(key, str) or not IDEMPOTENCY_KEY.match(key):
+        problems.append(problem("/idempotency_key", Why.BAD_IDEMPOTENCY_KEY))
+    records = document.get("records")
+    if records is None:
+        problems.append(problem("/records", Why.REQUIRED))
+    elif not isinstance(records, list):
+        problems.append(problem("/records", _("must be an array")))
+    elif len(records) > max_records:
+        raise PayloadTooLarge(Why.NO_RECORDS % {"limit": max_records}, limit=max_records)
+    elif not records:
+        problems.append(problem("/records", Why.NO_RECORDS % {"limit": max_records}))
+    if problems:
+        raise InvalidRequest(problems)
+    return key, records
+
+
+def validate_records(
+    records: list[Any],
+    *,
+    published_codes: set[str],
+    applicable: dict[str, list[Rule]],
+    now: dt.datetime,
+) -> list[ValidRecord]:
+    """Validate every record, collecting every problem; then check the department's authority."""
+    problems: list[dict[str, Any]] = []
+    unauthorized: list[dict[str, Any]] = []
+    valid: list[ValidRecord] = []
+    today = now.astimezone(_SHANGHAI).date()
+    for index, record in enumerate(records):
+        base = f"/records/{index}"
+        if not isinstance(record, dict):
+            problems.append(problem(base, Why.NOT_OBJECT, index))
+            continue
+        before = len(problems)
+        for name in record:
+            if name not in RECORD_FIELDS:
+                problems.append(problem(f"{base}/{_token(name)}", Why.UNKNOWN_FIELD, index))
+
+        identity_number = None
+        raw_id = record.get("citizen_id")
+        if raw_id is None:
+            problems.append(problem(f"{base}/citizen_id", Why.REQUIRED, index))
+        else:
+            try:
+                identity_number = normalize_identity_number(raw_id, today=today)
+            except InvalidIdentityNumber as exc:
+                problems.append(problem(f"{base}/citizen_id", exc, index))
+
+        occurred_at = _parse_datetime(record.get("occurred_at"), f"{base}/occurred_at", index, problems)
+        if occurred_at is not None and occurred_at > now + CLOCK_SKEW:
+            problems.append(problem(f"{base}/occurred_at", Why.FUTURE_ACT, index))
+            occurred_at = None
+
+        evidence = record.get("evidence")
+        if evidence is None:
+            evidence = {}
+        elif not isinstance(evidence, dict):
+            problems.append(problem(f"{base}/evidence", Why.NOT_OBJECT, index))
+            evidence = None
+        data = record.get("data", {})
+        if data is None:
+            data = {}
+        elif not isinstance(data, dict):
+            problems.append(problem(f"{base}/data", Why.NOT_OBJECT, index))
+
+        rule = None
+        code = record.get("rule")
+        if code is None:
+            problems.append(problem(f"{base}/rule", Why.REQUIRED, index))
+        elif not isinstance(code, str) or not RULE_CODE.match(code) or code not in published_codes:
+            problems.append(problem(f"{base}/rule", Why.UNKNOWN_RULE, index))
+        elif code not in applicable:
+            unauthorized.append(problem(f"{base}/rule", Why.NOT_AUTHORIZED, index))
+        elif occurred_at is not None:
+            act_day = occurred_at.astimezone(_SHANGHAI).date()
+            rule = next((r for r in reversed(applicable[code]) if r.in_force_on(act_day)), None)
+            if rule is None:
+                problems.append(problem(f"{base}/rule", Why.RULE_NOT_IN_FORCE, index))
+
+        if rule is not None and evidence is not None and occurred_at is not None:
+            _check_evidence(rule, evidence, occurred_at, today, base, index, problems)
+            if rule.is_deduction and add_years(occurred_at, rule.retention_years) <= now:
+                problems.append(
+                    problem(
+                        f"{base}/occurred_at",
+                        Why.ALREADY_EXPIRED % {"years": rule.retention_years},
+                        index,
+                    )
+                )
+
+        if len(problems) == before and rule is not None and identity_number is not None:
+            valid.append(
+                ValidRecord(index, identity_number, rule, occurred_at, evidence or {}, data or {})
+            )
+    if problems:
+        raise InvalidRequest(problems)
+    if unauthorized:
+        raise RuleNotAuthorized(Why.NOT_AUTHORIZED, problems=unauthorized)
+    return valid
+
+
+def _check_evidence(rule, evidence, occurred_at, today, base, index, problems) -> None:
+    path = f"{base}/evidence"
+    allowed = DEDUCTION_EVIDENCE_FIELDS if rule.is_deduction else REWARD_EVIDENCE_FIELDS
+    for name in evidence:
+        if name not in allowed:
+            problems.append(problem(f"{path}/{_token(name)}", Why.UNKNOWN_FIELD, index))
+    if not rule.is_deduction:
+        reference = evidence.get("reference")
+        if not isinstance(reference, str) or not reference.strip():
+            problems.append(problem(f"{path}/reference", Why.SOURCE_REQUIRED, index))
+        for name in ("issued_by",):
+            if name in evidence and not isinstance(evidence[name], str):
+                problems.append(problem(f"{path}/{name}", Why.NOT_STRING, index))
+        if "issued_on" in evidence:
+            _parse_date(evidence["issued_on"], f"{path}/issued_on", index, problems)
+        return
+    if not evidence:
+        problems.append(problem(path, Why.DOCUMENT_REQUIRED, index))
+        return
+    for name in ("document", "issued_by"):
+        value = evidence.get(name)
+        if value is None:
+            problems.append(problem(f"{path}/{name}", Why.DOCUMENT_REQUIRED, index))
+        elif not isinstance(value, str) or not value.strip() or len(value) > 200:
+            problems.append(problem(f"{path}/{name}", Why.NOT_STRING, index))
+    procedure = evidence.get("procedure")
+    if procedure is None:
+        problems.append(problem(f"{path}/procedure", Why.DOCUMENT_REQUIRED, index))
+    elif procedure not in Procedure.ALL:
+        problems.append(problem(f"{path}/procedure", Why.BAD_PROCEDURE, index))
+    elif procedure == Procedure.SUMMARY:
+        problems.append(problem(f"{path}/procedure", Why.SUMMARY_PROCEDURE, index))
+    if "issued_on" not in evidence:
+        problems.append(problem(f"{path}/issued_on", Why.DOCUMENT_REQUIRED, index))
+        return
+    issued_on = _parse_date(evidence["issued_on"], f"{path}/issued_on", index, problems)
+    if issued_on is None:
+        return
+    if issued_on < occurred_at.astimezone(_SHANGHAI).date():
+        problems.append(problem(f"{path}/issued_on", Why.DOCUMENT_BEFORE_ACT, index))
+    elif issued_on > today:
+        problems.append(problem(f"{path}/issued_on", Why.DOCUMENT_IN_FUTURE, index))
+    elif issued_on < rule.effective_from:
+        problems.append(problem(f"{path}/issued_on", Why.DOCUMENT_BEFORE_RULE, index))
+
+
+def _parse_datetime(value, path, index, problems) -> dt.datetime | None:
+    if value is None:
+        problems.append(problem(path, Why.REQUIRED, index))
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        problems.append(problem(path, Why.BAD_DATETIME, index))
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        problems.append(problem(path, Why.BAD_DATETIME, index))
+        return None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        problems.append(problem(path, Why.BAD_DATETIME, index))
+        return None
+    return parsed
+
+
+def _parse_date(value, path, index, problems) -> dt.date | None:
+    if not isinstance(value, str) or len(value) != 10:
+        problems.append(problem(path, Why.BAD_DATE, index))
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        problems.append(problem(path, Why.BAD_DATE, index))
+        return None
+
+
+def add_years(moment: dt.datetime, years: int) -> dt.datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def _token(key: Any) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from compliance.models import Disclosure
+from tests import factories
+
+
+@dataclass
+class World:
+    """Two departments with keys, a rule only A may apply, and purposes A was granted."""
+
+    dept_a: object
+    dept_b: object
+    key_a: str
+    key_b: str
+    rule: object
+    reward: object
+    loan_purpose: object
+    review_purpose: object
+
+    def client(self, key: str | None) -> APIClient:
+        client = APIClient()
+        if key:
+            client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+        return client
+
+    def submit(self, key: str, records: list[dict], idem: str | None = None, raw: bytes | None = None):
+        payload = raw if raw is not None else factories.body(records, idem)
+        return self.client(key).generic(
+            "POST", "/api/v1/submissions", payload, content_type="application/json"
+        )
+
+
+@pytest.fixture
+def world(db) -> World:
+    dept_a = factories.department("traffic_police")
+    dept_b = factories.department("tax")
+    rule = factories.rule("traffic.failure_to_yield", points=-3, departments=[dept_a])
+    reward = factories.rule("volunteer.service_hours", points=2, departments=[dept_a, dept_b])
+    loan = factories.purpose(
+        "loan_eligibility", discloses=Disclosure.ELIGIBILITY, departments=[dept_a]
+    )
+    review = factories.purpose(
+        "licensing_review", discloses=Disclosure.SCORE, departments=[dept_a]
+    )
+    return World(
+        dept_a=dept_a,
+        dept_b=dept_b,
+        key_a=factories.api_key(dept_a),
+        key_b=factories.api_key(dept_b),
+        rule=rule,
+        reward=reward,
+        loan_purpose=loan,
+        review_purpose=review,
+    )
+
+
+def body_json(response) -> dict:
+    return json.loads(response.content)
+
+
+# The audit tables refuse DELETE and TRUNCATE, which is how pytest-django empties the
+# database after a transactional test. Such tests drop the triggers just before that
+# flush (as only a database administrator could), and the next test puts them back.
+_triggers_dropped = False
+
+
+@pytest.fixture
+def transactional_db(transactional_db, django_db_blocker):
+    global _triggers_dropped
+    yield
+    from django.db import connection
+
+    from audit import triggers
+
+    with django_db_blocker.unblock():
+        triggers.uninstall(connection)
+    _triggers_dropped = True
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers_restored(request, django_db_blocker):
+    global _triggers_dropped
+    if _triggers_dropped:
+        from django.db import connection
+
+        from audit import triggers
+
+        with django_db_blocker.unblock():
+            triggers.uninstall(connection)
+            triggers.install(connection)
+        _triggers_dropped = False
