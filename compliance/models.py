@@ -322,3 +322,16 @@ class WorkdayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'work' if self.is_workday else 'off'}"
+
+
+class RuleComment(models.Model):
+    """A public comment on a draft rule during its comment period (SH 10, ZJ 12)."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="comments")
+    body = models.TextField(_("comment"))
+    submitted_at = models.DateTimeField(_("submitted at"))
+
+    class Meta:
+        ordering = ["submitted_at"]
+        verbose_name = _("public comment")
+        verbose_name_plural = _("public comments")

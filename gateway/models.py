@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
@@ -141,3 +142,182 @@ class ScoreEvent(models.Model):
 
     def __str__(self) -> str:
         return f"event {self.pk} ({self.points:+d})"
+
+
+# --- people: residents' accounts, reviewers and regulators ------------------------------
+
+
+class Role(models.TextChoices):
+    CITIZEN = "citizen", _("resident")
+    REVIEWER = "reviewer", _("reviewer")
+    REGULATOR = "regulator", _("regulator")
+
+
+class Account(models.Model):
+    """Ties a login to a role: a resident's own record, or a reviewer's department."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="account"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    citizen = models.OneToOneField(
+        Citizen, on_delete=models.PROTECT, null=True, blank=True, related_name="account"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="citizen") | models.Q(citizen__isnull=False),
+                name="citizen_account_has_citizen",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+# --- objections (异议): SH 36, ZJ 30-31 ------------------------------------------------
+
+
+class AppealStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    ESCALATED = "escalated", _("overdue: escalated to the regulator")
+    DECIDED = "decided", _("decided")
+    UNDER_REVIEW = "under_review", _("under review by the regulator")
+    REVIEWED = "reviewed", _("reviewed by the regulator")
+
+
+class AppealOutcome(models.TextChoices):
+    UPHELD = "upheld", _("upheld: the record stands")
+    CORRECTED = "corrected", _("corrected: the points were changed")
+    OVERTURNED = "overturned", _("overturned: the record was reversed")
+
+
+class Appeal(models.Model):
+    event = models.ForeignKey(ScoreEvent, on_delete=models.PROTECT, related_name="appeals")
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="appeals")
+    statement = models.TextField(_("statement"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=AppealStatus.choices, default=AppealStatus.PENDING
+    )
+    filed_at = models.DateTimeField(_("filed at"))
+    decision_due = models.DateField(_("decision due"))
+    extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
+    extension_reason = models.TextField(_("extension reason"), blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_appeals",
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=AppealOutcome.choices, blank=True
+    )
+    decision_reason = models.TextField(_("reasons"), blank=True)
+    corrected_points = models.SmallIntegerField(_("corrected points"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decided_appeals",
+    )
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    review_requested_at = models.DateTimeField(_("review requested at"), null=True, blank=True)
+    review_statement = models.TextField(_("review request"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["decision_due", "id"]
+        permissions = [("decide_appeal", "Can decide this appeal")]
+        indexes = [models.Index(fields=["status", "decision_due"])]
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+
+    def __str__(self) -> str:
+        return f"appeal {self.pk} on event {self.event_id}"
+
+
+# --- credit repair: SH 38, GB22 ------------------------------------------------------
+
+
+class RepairStatus(models.TextChoices):
+    PENDING = "pending", _("awaiting the department")
+    CONFIRMED = "confirmed", _("confirmed: removed from the score")
+    REFUSED = "refused", _("refused")
+
+
+class RepairApplication(models.Model):
+    event = models.ForeignKey(ScoreEvent, on_delete=models.PROTECT, related_name="repairs")
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="repairs")
+    statement = models.TextField(_("what was rectified"))
+    reference = models.CharField(_("proof of rectification"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RepairStatus.choices, default=RepairStatus.PENDING
+    )
+    applied_at = models.DateTimeField(_("applied at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reasons"), blank=True)
+    removal_due = models.DateField(_("removal due"), null=True, blank=True)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    compensation = models.OneToOneField(
+        ScoreEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-applied_at"]
+        verbose_name = _("credit repair application")
+        verbose_name_plural = _("credit repair applications")
+
+
+# --- what residents are told ---------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    DEDUCTION_NOTICE = "deduction_notice", _("notice of a deduction")
+    APPEAL_FILED = "appeal_filed", _("objection received")
+    APPEAL_EXTENDED = "appeal_extended", _("objection deadline extended")
+    APPEAL_DECIDED = "appeal_decided", _("objection decided")
+    APPEAL_ESCALATED = "appeal_escalated", _("objection escalated to the regulator")
+    APPEAL_REVIEW = "appeal_review", _("regulator review")
+    REPAIR_DECIDED = "repair_decided", _("credit repair decided")
+    EVENT_EXPIRED = "event_expired", _("record no longer served")
+
+
+class Notification(models.Model):
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"))
+    payload = models.JSONField(_("details"), default=dict)
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    event = models.ForeignKey(
+        ScoreEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications"
+    )
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications"
+    )
+    repair = models.ForeignKey(
+        RepairApplication,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["citizen", "created_at"])]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
