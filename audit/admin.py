@@ -76,7 +76,12 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         "object_ref",
         "short_subject",
     )
-    list_filter = ("action", "actor_kind", DepartmentActorFilter, ("recorded_at", admin.DateFieldListFilter))
+    list_filter = (
+        "action",
+        "actor_kind",
+        DepartmentActorFilter,
+        ("recorded_at", admin.DateFieldListFilter),
+    )
     search_fields = ("=actor_id", "=object_ref", "=purpose")
     search_help_text = _(
         "Search by actor, object or purpose, or enter a resident's identity number: it is "
@@ -135,12 +140,24 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         with transaction.atomic():
             audit_record(
                 action=AuditAction.AUDIT_EXPORTED,
-                actor_kind=ActorKind.REGULATOR if not request.user.is_superuser else ActorKind.ADMIN,
+                actor_kind=ActorKind.REGULATOR
+                if not request.user.is_superuser
+                else ActorKind.ADMIN,
                 actor_id=request.user.get_username(),
                 details={"format": "csv", "filters": _safe_filters(request)},
             )
-        columns = ["sequence", "recorded_at", "action", "actor_kind", "actor_id", "subject",
-                   "purpose", "legal_basis", "object_ref", "details"]
+        columns = [
+            "sequence",
+            "recorded_at",
+            "action",
+            "actor_kind",
+            "actor_id",
+            "subject",
+            "purpose",
+            "legal_basis",
+            "object_ref",
+            "details",
+        ]
 
         class Echo:
             def write(self, value):

@@ -24,6 +24,9 @@ class LogHead(models.Model):
     class Meta:
         verbose_name = _("log head")
 
+    def __str__(self) -> str:
+        return f"log head at {self.size}"
+
 
 class AuditEntry(models.Model):
     sequence = models.BigIntegerField(_("index"), primary_key=True)
@@ -61,6 +64,9 @@ class TreeNode(models.Model):
     # (level << 56) | index: one integer key, so a proof's nodes come back in one query.
     node_id = models.BigIntegerField(primary_key=True)
     hash = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"node {self.node_id >> 56}/{self.node_id & ((1 << 56) - 1)}"
 
     @staticmethod
     def key(level: int, index: int) -> int:
@@ -101,3 +107,6 @@ class VerificationRun(models.Model):
         get_latest_by = "id"
         verbose_name = _("verification run")
         verbose_name_plural = _("verification runs")
+
+    def __str__(self) -> str:
+        return self.message

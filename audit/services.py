@@ -12,9 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import merkle, note
+from audit.actions import ActorKind, AuditAction
 from audit.canonical import encode_entry
 from audit.keys import signing_key
-from audit.actions import ActorKind, AuditAction
 from audit.models import AuditEntry, Checkpoint, LogHead, TreeNode, VerificationRun
 
 
@@ -205,9 +205,7 @@ def verification_run() -> VerificationRun:
     ok, first_bad, message = result.ok, result.first_bad_index, result.line()
     # A chain break between k and k+1 blames k, unless k+1's own stored leaf hash no
     # longer matches it: then k+1 moved or changed (a reorder), and k is intact.
-    if stored_mismatch is not None and (
-        first_bad is None or stored_mismatch[0] <= first_bad + 1
-    ):
+    if stored_mismatch is not None and (first_bad is None or stored_mismatch[0] <= first_bad + 1):
         ok, first_bad = False, stored_mismatch[0]
         message = f"FAIL at index {first_bad}: {stored_mismatch[1]}"
     if ok and not notes:
@@ -236,7 +234,9 @@ def log_export(stream, *, actor_id: str) -> tuple[int, int, str]:
     with transaction.atomic():
         # Take the head lock so the export is one consistent prefix of the log.
         head = _locked_head()
-        entries = [data for entry, data in selectors.canonical_entries() if entry.sequence < head.size]
+        entries = [
+            data for entry, data in selectors.canonical_entries() if entry.sequence < head.size
+        ]
         notes = [c.note for c in selectors.checkpoints_oldest_first() if c.size <= head.size]
         key = verifier_key_string()
         verify.write_export(stream, settings.AUDIT_LOG_ORIGIN, notes, key, entries)

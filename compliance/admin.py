@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.actions import ActorKind
-from compliance import models
+from compliance import lifecycle, models
+from compliance.selectors import workday_calendar
 from compliance.services import catalogue_object_delete, catalogue_object_save
 
 
@@ -34,7 +40,6 @@ class AuditedAdmin(SimpleHistoryAdmin):
             catalogue_object_delete(obj, **_actor(request))
 
 
-
 @admin.register(models.Department)
 class DepartmentAdmin(AuditedAdmin):
     list_display = ("code", "title_zh", "title_en", "is_active")
@@ -42,24 +47,225 @@ class DepartmentAdmin(AuditedAdmin):
     list_filter = ("is_active",)
 
 
+class RuleForm(forms.ModelForm):
+    """A new rule's code must be new: a change to an existing code is a new version."""
+
+    class Meta:
+        model = models.Rule
+        fields = (
+            "code",
+            "title_zh",
+            "title_en",
+            "points",
+            "severity",
+            "legal_basis_law",
+            "legal_basis_article",
+            "effective_from",
+            "retention_years",
+        )
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if self.instance.pk is None and models.Rule.objects.filter(code=code).exists():
+            raise forms.ValidationError(lifecycle.Refusal.CODE_EXISTS.format(code=code))
+        return code
+
+
+def _date_input(label):
+    # Parsed by the action itself, so a malformed date gets its own message instead of
+    # the admin's generic "no action selected".
+    return forms.CharField(
+        label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class RuleLifecycleForm(ActionForm):
+    """Dates and reason for the lifecycle actions, entered beside the action menu."""
+
+    opens_on = _date_input(_("comment opens"))
+    closes_on = _date_input(_("closes"))
+    effective_from = _date_input(_("effective from"))
+    reason = forms.CharField(label=_("withdrawal reason"), required=False, max_length=500)
+
+
+def _action_value(request, name: str):
+    """A cleaned value from the action bar, or None; a malformed value is reported."""
+    label = RuleLifecycleForm.base_fields[name].label
+    parser = forms.CharField() if name == "reason" else forms.DateField()
+    raw = request.POST.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return parser.clean(raw)
+    except forms.ValidationError as error:
+        messages.error(request, f"{label}: {' '.join(error.messages)}")
+        raise
+
+
 @admin.register(models.Rule)
 class RuleAdmin(AuditedAdmin):
+    """Drafts are edited here; every change of status is an action calling compliance.lifecycle.
+
+    Published, withdrawn and in-comment versions are read-only: a change to a
+    published rule is a new version, which goes through comment and publication.
+    """
+
+    form = RuleForm
+    action_form = RuleLifecycleForm
+    actions = ("open_comment", "publish", "new_version", "withdraw")
     list_display = (
-        "code", "version", "title_zh", "points", "severity", "status",
-        "effective_from", "effective_to",
+        "code",
+        "version",
+        "title_zh",
+        "points",
+        "severity",
+        "status",
+        "comment_opens_on",
+        "comment_closes_on",
+        "effective_from",
+        "effective_to",
     )
     list_filter = ("status", "severity")
     search_fields = ("code", "title_zh", "title_en", "legal_basis_law")
+    # Set only by the lifecycle actions.
+    lifecycle_fields = (
+        "version",
+        "status",
+        "comment_opens_on",
+        "comment_closes_on",
+        "published_at",
+        "effective_to",
+    )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != models.RuleStatus.DRAFT:
             return [f.name for f in models.Rule._meta.fields]
-        return ("published_at",)
+        if obj is not None:
+            return ("code", *self.lifecycle_fields)
+        return self.lifecycle_fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status != models.RuleStatus.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            created = lifecycle.rule_draft_create(
+                code=obj.code,
+                title_zh=obj.title_zh,
+                title_en=obj.title_en,
+                points=obj.points,
+                severity=obj.severity,
+                legal_basis_law=obj.legal_basis_law,
+                legal_basis_article=obj.legal_basis_article,
+                effective_from=obj.effective_from,
+                retention_years=obj.retention_years,
+                **_actor(request),
+            )
+            obj.pk = created.pk
+            obj.status = created.status
+        if obj.effective_from < timezone.localdate():
+            messages.warning(
+                request,
+                _(
+                    "The proposed effective date %(date)s is in the past. The rule can only be "
+                    "published with an effective date on or after its publication day "
+                    "(SH 10: no retroactive rules)."
+                )
+                % {"date": obj.effective_from.isoformat()},
+            )
+
+    def _run(self, request, queryset, transition, done: str, **kwargs) -> None:
+        for rule in queryset.order_by("code", "version"):
+            try:
+                transition(rule, **kwargs)
+            except lifecycle.ComplianceError as error:
+                messages.error(request, f"{rule}: {error}")
+            else:
+                messages.success(request, f"{rule}: {done}")
+
+    @admin.action(description=_("Open for public comment"), permissions=["change"])
+    def open_comment(self, request, queryset):
+        try:
+            opens_on = _action_value(request, "opens_on") or timezone.localdate()
+            closes_on = _action_value(request, "closes_on")
+        except forms.ValidationError:
+            return
+
+        def transition(rule, **kwargs):
+            minimum = lifecycle.MIN_COMMENT_DAYS[models.RuleSeverity(rule.severity)]
+            lifecycle.rule_open_comment(
+                rule=rule,
+                opens_on=opens_on,
+                closes_on=closes_on or opens_on + dt.timedelta(days=minimum - 1),
+                **_actor(request),
+            )
+
+        self._run(request, queryset, transition, _("opened for public comment"))
+
+    @admin.action(description=_("Publish (effective from the date given)"), permissions=["change"])
+    def publish(self, request, queryset):
+        try:
+            effective_from = _action_value(request, "effective_from")
+        except forms.ValidationError:
+            return
+        if effective_from is None:
+            messages.error(request, _("Enter the date the rule takes effect beside the action."))
+            return
+        self._run(
+            request,
+            queryset,
+            lambda rule: lifecycle.rule_publish(
+                rule=rule, effective_from=effective_from, **_actor(request)
+            ),
+            _("published"),
+        )
+
+    @admin.action(description=_("Make a new draft version"), permissions=["change"])
+    def new_version(self, request, queryset):
+        try:
+            effective_from = _action_value(request, "effective_from")
+        except forms.ValidationError:
+            return
+        proposed = effective_from or timezone.localdate() + dt.timedelta(days=1)
+        self._run(
+            request,
+            queryset,
+            lambda rule: lifecycle.rule_new_version(
+                rule=rule, effective_from=proposed, **_actor(request)
+            ),
+            _("new draft version made: edit it, then open it for comment"),
+        )
+
+    @admin.action(description=_("Withdraw (reason required)"), permissions=["change"])
+    def withdraw(self, request, queryset):
+        try:
+            reason = _action_value(request, "reason")
+        except forms.ValidationError:
+            return
+        self._run(
+            request,
+            queryset,
+            lambda rule: lifecycle.rule_withdraw(rule=rule, reason=reason or "", **_actor(request)),
+            _("withdrawn"),
+        )
 
 
 @admin.register(models.EligibilityThreshold)
 class EligibilityThresholdAdmin(AuditedAdmin):
-    list_display = ("code", "title_zh", "minimum_score")
+    """Each change is audited (THRESHOLD_CHANGED) and kept in the history."""
+
+    list_display = ("code", "title_zh", "title_en", "minimum_score")
+    search_fields = ("code", "title_zh", "title_en")
+    history_list_display = ("minimum_score",)
 
 
 @admin.register(models.Purpose)
@@ -88,7 +294,9 @@ class ScreeningCategoryAdmin(AuditedAdmin):
         for obj in formset.deleted_objects:
             catalogue_object_delete(obj, **_actor(request))
         for obj in instances:
-            catalogue_object_save(obj, changed_fields=["term", "pattern", "name"], **_actor(request))
+            catalogue_object_save(
+                obj, changed_fields=["term", "pattern", "name"], **_actor(request)
+            )
 
 
 @admin.register(models.ScreeningTerm)
@@ -107,6 +315,32 @@ class ScreeningPatternAdmin(AuditedAdmin):
 @admin.register(models.WorkdayOverride)
 class WorkdayOverrideAdmin(AuditedAdmin):
     list_display = ("date", "is_workday", "note")
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            for message in workday_calendar_warnings(timezone.localdate()):
+                messages.warning(request, message)
+        return super().changelist_view(request, extra_context)
+
+
+def workday_calendar_warnings(today) -> list[str]:
+    """Warn about this year or next when the official holiday schedule is not known.
+
+    The State Council publishes next year's schedule late in the year before; until
+    the chinesecalendar package knows it, deadlines count Monday to Friday, without
+    public holidays or make-up working days, unless they are entered here.
+    """
+    calendar = workday_calendar()
+    return [
+        _(
+            "The official holiday schedule for %(year)d is not known to this installation: "
+            "appeal and deletion deadlines in %(year)d count Monday to Friday only. Enter "
+            "that year's public holidays and make-up working days here, or upgrade the "
+            "chinesecalendar package."
+        )
+        % {"year": year}
+        for year in calendar.unknown_years(today, today.replace(year=today.year + 1, day=1))
+    ]
 
 
 @admin.register(models.ScreeningRefusal)

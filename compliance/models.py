@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
-from simple_history.models import HistoricalRecords
+
+from compliance.history import history
 
 CODE_VALIDATOR = RegexValidator(
     r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$",
@@ -45,7 +46,7 @@ class Department(BilingualTitleMixin, models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
-    history = HistoricalRecords()
+    history = history()
 
     class Meta:
         ordering = ["code"]
@@ -117,7 +118,7 @@ class Rule(BilingualTitleMixin, models.Model):
         default=5,
         help_text=_("A deduction stops counting this many years after the act (SH 35, ZJ 16)."),
     )
-    history = HistoricalRecords()
+    history = history()
 
     objects = RuleQuerySet.as_manager()
 
@@ -165,7 +166,7 @@ class EligibilityThreshold(BilingualTitleMixin, models.Model):
     minimum_score = models.PositiveSmallIntegerField(
         _("minimum score"), validators=[MaxValueValidator(200)]
     )
-    history = HistoricalRecords()
+    history = history()
 
     class Meta:
         ordering = ["code"]
@@ -196,7 +197,7 @@ class Purpose(BilingualTitleMixin, models.Model):
         EligibilityThreshold, blank=True, verbose_name=_("eligibility answers")
     )
     is_active = models.BooleanField(_("active"), default=True)
-    history = HistoricalRecords(m2m_fields=[thresholds])
+    history = history(m2m_fields=[thresholds])
 
     class Meta:
         ordering = ["code"]
@@ -226,7 +227,7 @@ class ScreeningCategory(models.Model):
     title_en = models.CharField(_("name (English)"), max_length=200)
     legal_source = models.CharField(_("legal source"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
-    history = HistoricalRecords()
+    history = history()
 
     class Meta:
         ordering = ["code"]
@@ -242,7 +243,7 @@ class ScreeningTerm(models.Model):
 
     category = models.ForeignKey(ScreeningCategory, on_delete=models.CASCADE, related_name="terms")
     term = models.CharField(_("term"), max_length=100)
-    history = HistoricalRecords()
+    history = history()
 
     class Meta:
         ordering = ["category__code", "term"]
@@ -265,7 +266,7 @@ class ScreeningPattern(models.Model):
     name = models.CharField(_("name"), max_length=100)
     pattern = models.TextField(_("regular expression"))
     description = models.CharField(_("description"), max_length=300, blank=True)
-    history = HistoricalRecords()
+    history = history()
 
     class Meta:
         ordering = ["category__code", "name"]
@@ -288,6 +289,9 @@ class ScreeningPolicyRevision(models.Model):
     class Meta:
         verbose_name = _("policy revision")
 
+    def __str__(self) -> str:
+        return f"policy revision {self.number}"
+
 
 class ScreeningRefusal(models.Model):
     """A submission refused for prohibited data: what and where, never the data itself."""
@@ -306,6 +310,9 @@ class ScreeningRefusal(models.Model):
         verbose_name = _("refused submission")
         verbose_name_plural = _("refused submissions")
 
+    def __str__(self) -> str:
+        return f"refusal {self.pk} ({self.department_id})"
+
 
 class WorkdayOverride(models.Model):
     """A regulator's correction to the working-day calendar for one date."""
@@ -313,7 +320,7 @@ class WorkdayOverride(models.Model):
     date = models.DateField(_("date"), unique=True)
     is_workday = models.BooleanField(_("is a working day"))
     note = models.CharField(_("note"), max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = history()
 
     class Meta:
         ordering = ["date"]
@@ -335,3 +342,6 @@ class RuleComment(models.Model):
         ordering = ["submitted_at"]
         verbose_name = _("public comment")
         verbose_name_plural = _("public comments")
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.rule_id}"

@@ -53,7 +53,9 @@ class PersonalDataAdmin(SimpleHistoryAdmin):
         response = super().change_view(request, object_id, form_url, extra_context)
         obj = self.get_object(request, object_id)
         if obj is not None:
-            self._record_view(request, self.subject_of(obj), f"{self.model._meta.model_name}:{obj.pk}")
+            self._record_view(
+                request, self.subject_of(obj), f"{self.model._meta.model_name}:{obj.pk}"
+            )
         return response
 
     def subject_of(self, obj) -> str:

@@ -1,6 +1,6 @@
 """Domain errors. One DRF exception handler turns each into the API's one error shape:
 
-    {"error": "<code>", "message": "<human text>", ...details}
+{"error": "<code>", "message": "<human text>", ...details}
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
-from simple_history.models import HistoricalRecords
 
+from compliance.history import history
 from compliance.models import Department, Rule
 
 STARTING_SCORE = 100
@@ -25,7 +25,7 @@ class DepartmentAPIKey(AbstractAPIKey):
     """A hashed, revocable, expiring key a department's system authenticates with."""
 
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="api_keys")
-    history = HistoricalRecords(excluded_fields=["hashed_key"])
+    history = history(excluded_fields=["hashed_key"])
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("department API key")
@@ -39,7 +39,7 @@ class Citizen(models.Model):
     identity_index = models.CharField(_("blind index"), max_length=64, unique=True)
     identity_masked = models.CharField(_("identity number (masked)"), max_length=18)
     registered_at = models.DateTimeField(_("registered at"))
-    history = HistoricalRecords(excluded_fields=["identity_ciphertext"])
+    history = history(excluded_fields=["identity_ciphertext"])
 
     class Meta:
         verbose_name = _("resident")
@@ -58,7 +58,7 @@ class Score(models.Model):
     points_sum = models.IntegerField(_("sum of counted points"), default=0)
     score = models.SmallIntegerField(_("score"), default=STARTING_SCORE)
     updated_at = models.DateTimeField(_("updated at"))
-    history = HistoricalRecords()
+    history = history()
 
     class Meta:
         verbose_name = _("score")
@@ -87,6 +87,9 @@ class Submission(models.Model):
         ]
         verbose_name = _("submission")
         verbose_name_plural = _("submissions")
+
+    def __str__(self) -> str:
+        return f"{self.department_id}/{self.idempotency_key}"
 
 
 class EventStatus(models.TextChoices):
@@ -166,7 +169,7 @@ class Account(models.Model):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    history = HistoricalRecords()
+    history = history()
 
     class Meta:
         verbose_name = _("account")
@@ -233,7 +236,23 @@ class Appeal(models.Model):
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     review_requested_at = models.DateTimeField(_("review requested at"), null=True, blank=True)
     review_statement = models.TextField(_("review request"), blank=True)
-    history = HistoricalRecords()
+    # The regulator's review (ZJ 30) is kept beside the first decision, not over it.
+    review_outcome = models.CharField(
+        _("review outcome"), max_length=16, choices=AppealOutcome.choices, blank=True
+    )
+    review_reason = models.TextField(_("review reasons"), blank=True)
+    review_corrected_points = models.SmallIntegerField(
+        _("points after review"), null=True, blank=True
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_appeals",
+    )
+    history = history()
 
     class Meta:
         ordering = ["decision_due", "id"]
@@ -271,15 +290,17 @@ class RepairApplication(models.Model):
     compensation = models.OneToOneField(
         ScoreEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    history = HistoricalRecords()
+    history = history()
 
     class Meta:
         ordering = ["-applied_at"]
         verbose_name = _("credit repair application")
         verbose_name_plural = _("credit repair applications")
 
+    # --- what residents are told ---------------------------------------------------------
 
-# --- what residents are told ---------------------------------------------------------
+    def __str__(self) -> str:
+        return f"repair {self.pk} of event {self.event_id}"
 
 
 class NotificationKind(models.TextChoices):
@@ -321,3 +342,6 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["citizen", "created_at"])]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.title

@@ -20,3 +20,66 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+# Residents, reviewers and regulators (token or session login).
+from gateway.api import appeals as appeal_api  # noqa: E402
+from gateway.api import auth as auth_api  # noqa: E402
+from gateway.api import rights as rights_api  # noqa: E402
+
+urlpatterns += [
+    path("api/v1/auth/token", auth_api.TokenView.as_view(), name="auth-token"),
+    path("api/v1/me/score", rights_api.MyScoreView.as_view(), name="my-score"),
+    path("api/v1/me/events", rights_api.MyEventsView.as_view(), name="my-events"),
+    path("api/v1/me/accesses", rights_api.MyAccessesView.as_view(), name="my-accesses"),
+    path("api/v1/me/appeals", rights_api.MyAppealsView.as_view(), name="my-appeals"),
+    path(
+        "api/v1/appeals/<str:appeal_id>",
+        appeal_api.AppealDetailView.as_view(),
+        name="appeal-detail",
+    ),
+    path(
+        "api/v1/appeals/<str:appeal_id>/decision",
+        appeal_api.AppealDecisionView.as_view(),
+        name="appeal-decision",
+    ),
+    path(
+        "api/v1/appeals/<str:appeal_id>/extension",
+        appeal_api.AppealExtensionView.as_view(),
+        name="appeal-extension",
+    ),
+    path(
+        "api/v1/appeals/<str:appeal_id>/review-request",
+        appeal_api.AppealReviewRequestView.as_view(),
+        name="appeal-review-request",
+    ),
+    path(
+        "api/v1/appeals/<str:appeal_id>/review",
+        appeal_api.AppealReviewView.as_view(),
+        name="appeal-review",
+    ),
+    path(
+        "api/v1/reviewer/appeals",
+        appeal_api.ReviewerAppealListView.as_view(),
+        name="reviewer-appeals",
+    ),
+]
+
+# Credit repair (residents apply, the submitting department decides) and the public catalogue.
+from gateway import public_views  # noqa: E402
+from gateway.api import repairs as repair_api  # noqa: E402
+
+urlpatterns += [
+    path("api/v1/me/repairs", repair_api.CitizenRepairView.as_view(), name="my-repairs"),
+    path("api/v1/repairs", repair_api.DepartmentRepairListView.as_view(), name="repairs"),
+    path(
+        "api/v1/repairs/<str:repair_id>/decision",
+        repair_api.DepartmentRepairDecisionView.as_view(),
+        name="repair-decision",
+    ),
+    path("catalogue/", public_views.catalogue_page, name="public-catalogue"),
+    path(
+        "catalogue/rules/<int:rule_id>/comments",
+        public_views.comment_post,
+        name="public-comment",
+    ),
+]

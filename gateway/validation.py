@@ -46,7 +46,9 @@ class Why:
         "must be 1 to 128 characters of letters, digits and . _ : - starting with a letter or digit"
     )
     NO_RECORDS = _("a batch holds 1 to %(limit)d records")
-    BAD_DATETIME = _("must be an ISO 8601 date-time with a UTC offset, e.g. 2026-11-20T08:30:00+08:00")
+    BAD_DATETIME = _(
+        "must be an ISO 8601 date-time with a UTC offset, e.g. 2026-11-20T08:30:00+08:00"
+    )
     FUTURE_ACT = _("the act cannot be in the future")
     BAD_DATE = _("must be a date in the form YYYY-MM-DD")
     UNKNOWN_RULE = _("no published rule has this code (SH 9-11: only catalogued items count)")
@@ -95,7 +97,9 @@ def validate_body_shape(document: Any, *, max_records: int) -> tuple[str, list[A
     """Check the envelope; return (idempotency_key, records)."""
     if not isinstance(document, dict):
         raise InvalidRequest([problem("", Why.NOT_OBJECT)])
-    problems = [problem(f"/{_token(k)}", Why.UNKNOWN_FIELD) for k in document if k not in BODY_FIELDS]
+    problems = [
+        problem(f"/{_token(k)}", Why.UNKNOWN_FIELD) for k in document if k not in BODY_FIELDS
+    ]
     key = document.get("idempotency_key")
     if key is None:
         problems.append(problem("/idempotency_key", Why.REQUIRED))
@@ -147,7 +151,9 @@ def validate_records(
             except InvalidIdentityNumber as exc:
                 problems.append(problem(f"{base}/citizen_id", exc, index))
 
-        occurred_at = _parse_datetime(record.get("occurred_at"), f"{base}/occurred_at", index, problems)
+        occurred_at = _parse_datetime(
+            record.get("occurred_at"), f"{base}/occurred_at", index, problems
+        )
         if occurred_at is not None and occurred_at > now + CLOCK_SKEW:
             problems.append(problem(f"{base}/occurred_at", Why.FUTURE_ACT, index))
             occurred_at = None
@@ -221,9 +227,10 @@ def _check_evidence(rule, evidence, occurred_at, today, base, index, problems) -
         return
     for name in ("document", "issued_by"):
         value = evidence.get(name)
-        if value is None:
+        # A blank number or issuer names no document at all.
+        if value is None or (isinstance(value, str) and not value.strip()):
             problems.append(problem(f"{path}/{name}", Why.DOCUMENT_REQUIRED, index))
-        elif not isinstance(value, str) or not value.strip() or len(value) > 200:
+        elif not isinstance(value, str) or len(value) > 200:
             problems.append(problem(f"{path}/{name}", Why.NOT_STRING, index))
     procedure = evidence.get("procedure")
     if procedure is None:
@@ -284,4 +291,3 @@ def add_years(moment: dt.datetime, years: int) -> dt.datetime:
 
 def _token(key: Any) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
-

@@ -29,7 +29,9 @@ class World:
             client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
         return client
 
-    def submit(self, key: str, records: list[dict], idem: str | None = None, raw: bytes | None = None):
+    def submit(
+        self, key: str, records: list[dict], idem: str | None = None, raw: bytes | None = None
+    ):
         payload = raw if raw is not None else factories.body(records, idem)
         return self.client(key).generic(
             "POST", "/api/v1/submissions", payload, content_type="application/json"
@@ -45,9 +47,7 @@ def world(db) -> World:
     loan = factories.purpose(
         "loan_eligibility", discloses=Disclosure.ELIGIBILITY, departments=[dept_a]
     )
-    review = factories.purpose(
-        "licensing_review", discloses=Disclosure.SCORE, departments=[dept_a]
-    )
+    review = factories.purpose("licensing_review", discloses=Disclosure.SCORE, departments=[dept_a])
     return World(
         dept_a=dept_a,
         dept_b=dept_b,

@@ -8,7 +8,14 @@ import json
 from typing import Any
 
 from audit.actions import ActorKind
-from compliance.models import Department, Disclosure, EligibilityThreshold, Purpose, Rule, RuleStatus
+from compliance.models import (
+    Department,
+    Disclosure,
+    EligibilityThreshold,
+    Purpose,
+    Rule,
+    RuleStatus,
+)
 from compliance.services import catalogue_object_save, department_create, grant_set
 from gateway.identity import check_character
 from gateway.services.keys import department_key_create
@@ -17,7 +24,9 @@ _serial = itertools.count(1)
 ACTOR = {"actor_kind": ActorKind.SYSTEM, "actor_id": "tests"}
 
 
-def identity_number(district: str = "320505", born: str = "19900307", serial: int | None = None) -> str:
+def identity_number(
+    district: str = "320505", born: str = "19900307", serial: int | None = None
+) -> str:
     body = f"{district}{born}{(serial if serial is not None else next(_serial)) % 1000:03d}"
     return body + check_character(body)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from rest_framework import authentication, exceptions
 
 from gateway.models import DepartmentAPIKey
@@ -22,10 +21,15 @@ class DepartmentKeyAuthentication(authentication.BaseAuthentication):
         key = key.strip()
         if not key or len(key) > 200 or "." not in key:
             raise exceptions.AuthenticationFailed()
-        try:
-            api_key = DepartmentAPIKey.objects.select_related("department").get_from_key(key)
-        except (DepartmentAPIKey.DoesNotExist, ValidationError, ValueError):
-            raise exceptions.AuthenticationFailed() from None
+        prefix = key.partition(".")[0]
+        api_key = (
+            DepartmentAPIKey.objects.select_related("department")
+            .filter(prefix=prefix, revoked=False)
+            .first()
+        )
+        # is_valid compares the key's hash in constant time.
+        if api_key is None or not api_key.is_valid(key):
+            raise exceptions.AuthenticationFailed()
         if api_key.has_expired or not api_key.department.is_active:
             raise exceptions.AuthenticationFailed()
         return DepartmentPrincipal(department=api_key.department, key_id=api_key.prefix), api_key

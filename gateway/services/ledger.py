@@ -87,7 +87,8 @@ def scores_apply(deltas: Mapping[int, int], *, now: dt.datetime, reason: str) ->
             sql = (
                 f"UPDATE {table} SET points_sum = {table}.points_sum + v.delta, "  # noqa: S608
                 f"score = max(0, min(200, 100 + {table}.points_sum + v.delta)), updated_at = %s "
-                f"FROM (SELECT column1 AS citizen_id, column2 AS delta FROM (VALUES {values})) AS v "
+                "FROM (SELECT column1 AS citizen_id, column2 AS delta "
+                f"FROM (VALUES {values})) AS v "
                 f"WHERE {table}.citizen_id = v.citizen_id "
                 f"RETURNING {table}.citizen_id, {table}.points_sum, {table}.score"
             )

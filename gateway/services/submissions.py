@@ -31,6 +31,7 @@ from gateway.identity import vault
 from gateway.models import EventKind, EventStatus, ScoreEvent, Submission
 from gateway.principals import DepartmentPrincipal
 from gateway.services.ledger import citizens_resolve, scores_apply
+from gateway.services.notices import notices_create_for_events
 from gateway.validation import ValidRecord, add_years, validate_body_shape, validate_records
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ def _write(
     for event in events:
         deltas[event.citizen_id] += event.points
     scores_apply(deltas, now=now, reason=f"submission {submission.pk}")
+    notices_create_for_events(events, now=now)  # CRR 15; ZJ 28, SH 32, GB22
 
     subjects = sorted({vault().blind_index(record.identity_number) for record in valid})
     receipt = audit_record(

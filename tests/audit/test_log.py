@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,7 @@ from django.db import DatabaseError, connection, transaction
 
 from audit import merkle, triggers
 from audit.actions import ActorKind, AuditAction
-from audit.models import AuditEntry, Checkpoint, LogHead
+from audit.models import AuditEntry, LogHead
 from audit.services import AuditError, AuditRecord, audit_append, checkpoint_create, entry_bytes
 from tests.conftest import body_json
 
@@ -38,7 +40,7 @@ def append(count: int, **overrides) -> list:
 
 def verify() -> tuple[int, str]:
     try:
-        call_command("audit_verify", stdout=open("/dev/null", "w"))
+        call_command("audit_verify", stdout=io.StringIO())
     except CommandError as exc:
         return 1, str(exc)
     return 0, "ok"
@@ -51,7 +53,7 @@ class TestAppend:
         assert [r.index for r in receipts] == list(range(8))
         entries = list(AuditEntry.objects.order_by("sequence"))
         assert bytes(entries[0].previous_hash) == bytes(32)
-        for before, after in zip(entries, entries[1:], strict=False):
+        for before, after in itertools.pairwise(entries):
             assert bytes(after.previous_hash) == bytes(before.leaf_hash)
         for entry in entries:
             assert merkle.leaf_hash(entry_bytes(entry)) == bytes(entry.leaf_hash)
@@ -84,9 +86,12 @@ class TestTriggers:
     def test_the_database_refuses_edits(self, statement):
         append(4)
         checkpoint_create()
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
         assert AuditEntry.objects.filter(actor_id="traffic_police").count() == 4
 
     def test_truncate_is_refused(self):
@@ -98,9 +103,12 @@ class TestTriggers:
             else "DELETE FROM audit_auditentry"
         )
         append(1)
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
         assert AuditEntry.objects.count() == 1
 
 
@@ -190,11 +198,15 @@ class TestExportAndOfflineVerification:
         append(5)
         checkpoint_create()
         export = tmp_path / "log.export"
-        call_command("audit_export", str(export), stdout=open(tmp_path / "out", "w"))
-        key = (tmp_path / "out").read_text().split("verifier key: ")[1].strip()
+        out = io.StringIO()
+        call_command("audit_export", str(export), stdout=out)
+        key = out.getvalue().split("verifier key: ")[1].strip()
         result = subprocess.run(
             [sys.executable, "-m", "audit.verify", str(export), "--public-key", key],
-            cwd=REPO, capture_output=True, text=True, check=False,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout.startswith("OK")
@@ -203,14 +215,20 @@ class TestExportAndOfflineVerification:
     def test_an_export_of_a_tampered_log_fails_offline(self, tmp_path, insider):
         append(20)
         checkpoint_create()
-        _execute("UPDATE audit_auditentry SET purpose = 'x', leaf_hash = %s WHERE sequence = 19",
-                 [bytes(32)])
+        _execute(
+            "UPDATE audit_auditentry SET purpose = 'x', leaf_hash = %s WHERE sequence = 19",
+            [bytes(32)],
+        )
         export = tmp_path / "log.export"
-        call_command("audit_export", str(export), stdout=open(tmp_path / "out", "w"))
-        key = (tmp_path / "out").read_text().split("verifier key: ")[1].strip()
+        out = io.StringIO()
+        call_command("audit_export", str(export), stdout=out)
+        key = out.getvalue().split("verifier key: ")[1].strip()
         result = subprocess.run(
             [sys.executable, "-m", "audit.verify", str(export), "--public-key", key],
-            cwd=REPO, capture_output=True, text=True, check=False,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert result.returncode == 1
         assert "FAIL" in result.stdout

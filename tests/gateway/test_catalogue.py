@@ -13,7 +13,10 @@ def test_rules_list_published_versions_with_departments(world, client):
     entry = rules["traffic.failure_to_yield"]
     assert entry["points"] == -3
     assert entry["departments"] == ["traffic_police"]
-    assert entry["legal_basis"] == {"law": "《中华人民共和国道路交通安全法》", "article": "第四十七条"}
+    assert entry["legal_basis"] == {
+        "law": "《中华人民共和国道路交通安全法》",
+        "article": "第四十七条",
+    }
     assert entry["effective_from"] == "2026-01-01"
     assert entry["version"] == 1
     assert rules["volunteer.service_hours"]["departments"] == ["tax", "traffic_police"]

@@ -8,7 +8,7 @@ from gateway.identity import vault
 from tests import factories
 from tests.conftest import body_json
 
-CITIZEN = "320505199003074519"
+CITIZEN = "320505199003074510"
 
 
 def read(world, key, purpose="licensing_review", citizen=CITIZEN):
@@ -58,9 +58,9 @@ def test_an_unknown_purpose_gets_403(world):
 
 
 def test_an_invalid_identity_number_gets_400_without_echo(world):
-    response = read(world, world.key_a, citizen="320505199003074510")
+    response = read(world, world.key_a, citizen="320505199003074519")
     assert response.status_code == 400
-    assert "320505199003074510" not in response.content.decode()
+    assert "320505199003074519" not in response.content.decode()
 
 
 def test_a_read_needs_a_key(world):
@@ -78,7 +78,8 @@ def test_every_read_is_recorded_with_purpose_and_legal_basis(world):
 
 def test_the_body_variant_keeps_the_number_out_of_the_url(world):
     response = world.client(world.key_a).post(
-        "/api/v1/score-queries", {"citizen_id": CITIZEN, "purpose": "licensing_review"},
+        "/api/v1/score-queries",
+        {"citizen_id": CITIZEN, "purpose": "licensing_review"},
         format="json",
     )
     assert response.status_code == 200

@@ -19,7 +19,7 @@ from gateway.validation import Why
 from tests import factories
 from tests.conftest import body_json
 
-CITIZEN = "320505199003074519"
+CITIZEN = "320505199003074510"
 
 
 def score_of(identity: str) -> int:
@@ -45,7 +45,7 @@ class TestAccepted:
         world.submit(world.key_a, [factories.deduction_record(CITIZEN)])
         citizen = Citizen.objects.get()
         assert CITIZEN.encode() not in bytes(citizen.identity_ciphertext)
-        assert citizen.identity_masked == "3205**********4519" == mask_identity_number(CITIZEN)
+        assert citizen.identity_masked == "3205**********4510" == mask_identity_number(CITIZEN)
         assert vault().decrypt(citizen.identity_ciphertext) == CITIZEN
         assert CITIZEN not in json.dumps(list(ScoreEvent.objects.values("data", "evidence")))
 
@@ -175,21 +175,21 @@ class TestInvalid:
     @pytest.mark.parametrize(
         ("mutate", "path"),
         [
-            (lambda r: r.update(citizen_id="320505199003074518"), "/records/0/citizen_id"),
-            (lambda r: r.update(citizen_id="32050519900307451"), "/records/0/citizen_id"),
-            (lambda r: r.update(citizen_id="320505199013074512"), "/records/0/citizen_id"),
-            (lambda r: r.update(citizen_id=320505199003074519), "/records/0/citizen_id"),
-            (lambda r: r.pop("citizen_id"), "/records/0/citizen_id"),
-            (lambda r: r.update(rule="traffic.no_such_rule"), "/records/0/rule"),
-            (lambda r: r.update(rule="DROP TABLE"), "/records/0/rule"),
-            (lambda r: r.pop("rule"), "/records/0/rule"),
-            (lambda r: r.pop("occurred_at"), "/records/0/occurred_at"),
-            (lambda r: r.update(occurred_at="2026-11-20 08:30"), "/records/0/occurred_at"),
-            (lambda r: r.update(occurred_at="yesterday"), "/records/0/occurred_at"),
-            (lambda r: r.update(occurred_at="2099-01-01T00:00:00+08:00"), "/records/0/occurred_at"),
-            (lambda r: r.update(points=-30), "/records/0/points"),
-            (lambda r: r.update(data=["x"]), "/records/0/data"),
-            (lambda r: r.update(evidence="doc"), "/records/0/evidence"),
+            (lambda r: r.update(citizen_id="320505199003074518"), "/records/1/citizen_id"),
+            (lambda r: r.update(citizen_id="32050519900307451"), "/records/1/citizen_id"),
+            (lambda r: r.update(citizen_id="320505199013074512"), "/records/1/citizen_id"),
+            (lambda r: r.update(citizen_id=320505199003074510), "/records/1/citizen_id"),
+            (lambda r: r.pop("citizen_id"), "/records/1/citizen_id"),
+            (lambda r: r.update(rule="traffic.no_such_rule"), "/records/1/rule"),
+            (lambda r: r.update(rule="DROP TABLE"), "/records/1/rule"),
+            (lambda r: r.pop("rule"), "/records/1/rule"),
+            (lambda r: r.pop("occurred_at"), "/records/1/occurred_at"),
+            (lambda r: r.update(occurred_at="2026-11-20 08:30"), "/records/1/occurred_at"),
+            (lambda r: r.update(occurred_at="yesterday"), "/records/1/occurred_at"),
+            (lambda r: r.update(occurred_at="2099-01-01T00:00:00+08:00"), "/records/1/occurred_at"),
+            (lambda r: r.update(points=-30), "/records/1/points"),
+            (lambda r: r.update(data=["x"]), "/records/1/data"),
+            (lambda r: r.update(evidence="doc"), "/records/1/evidence"),
         ],
     )
     def test_it_names_the_problem_and_stores_nothing(self, world, mutate, path):
@@ -217,7 +217,10 @@ class TestInvalid:
             (b'{"idempotency_key": "k", "records": [1]}', "/records/0"),
             (b'{"idempotency_key": "k", "records": [{}], "extra": 1}', "/extra"),
             (b"\xff\xfe{}", ""),
-            (b'{"idempotency_key": "k", "records": [{"citizen_id": "\\ud800"}]}', "/records/0/citizen_id"),
+            (
+                b'{"idempotency_key": "k", "records": [{"citizen_id": "\\ud800"}]}',
+                "/records/0/citizen_id",
+            ),
         ],
     )
     def test_malformed_bodies_get_a_400(self, world, raw, path):
@@ -234,9 +237,7 @@ class TestInvalid:
 
     def test_a_one_megabyte_key_is_refused_without_being_echoed(self, world):
         key = "k" * 1_000_000
-        raw = json.dumps(
-            {"idempotency_key": "k", "records": [{key: 1}]}
-        ).encode()
+        raw = json.dumps({"idempotency_key": "k", "records": [{key: 1}]}).encode()
         response = world.submit(world.key_a, [], raw=raw)
         assert response.status_code == 400
         assert len(response.content) < 2_000
@@ -275,7 +276,7 @@ class TestInvalid:
 
     def test_one_bad_record_refuses_the_whole_batch(self, world):
         records = [factories.deduction_record(CITIZEN) for _ in range(5)]
-        records[3]["citizen_id"] = "320505199003074510"
+        records[3]["citizen_id"] = "320505199003074519"
         response = world.submit(world.key_a, records)
         assert response.status_code == 400
         assert [p["record"] for p in body_json(response)["problems"]] == [3]
@@ -378,7 +379,9 @@ class TestAuthentication:
 
     def test_a_draft_rule_cannot_be_applied(self, world):
         factories.rule("traffic.draft", departments=[world.dept_a], status="draft")
-        response = world.submit(world.key_a, [factories.deduction_record(CITIZEN, rule="traffic.draft")])
+        response = world.submit(
+            world.key_a, [factories.deduction_record(CITIZEN, rule="traffic.draft")]
+        )
         assert response.status_code == 400
         assert body_json(response)["problems"][0]["message"] == str(Why.UNKNOWN_RULE)
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
 from audit.services import checkpoint_create
 from compliance.models import (
@@ -28,13 +27,19 @@ from compliance.models import (
 )
 from compliance.services import catalogue_object_save, department_create, grant_set
 from fixtures import demo_data
+from gateway.models import Role
 from gateway.principals import DepartmentPrincipal
+from gateway.services.accounts import account_create, account_of
 from gateway.services.keys import department_key_create
 from gateway.services.submissions import submission_accept
 
 ACTOR = {"actor_kind": "system", "actor_id": "seed_demo"}
 KEY_DEPARTMENTS = ("traffic_police", "court", "tax", "volunteer_federation", "development_reform")
 REGULATOR_GROUP = "regulators"
+# Reviewers come from departments that submit few or no deductions, so most appeals
+# find a reviewer outside the deducting department (separation of duties).
+DEMO_REVIEWER_DEPARTMENTS = ("civil_affairs", "development_reform")
+DEMO_RESIDENTS = 3
 
 
 class Command(BaseCommand):
@@ -93,7 +98,7 @@ class Command(BaseCommand):
                 **fields,
                 version=1,
                 status=RuleStatus.PUBLISHED,
-                published_at=timezone.make_aware(dt.datetime(2025, 11, 1, 9, 0)),
+                published_at=dt.datetime(2025, 11, 1, 1, 0, tzinfo=dt.UTC),
             )
             with transaction.atomic():
                 catalogue_object_save(rule, changed_fields=list(fields), **ACTOR)
@@ -129,21 +134,58 @@ class Command(BaseCommand):
                 codename__startswith="view_",
             )
         )
-        for username, role in (("admin", "superuser"), ("regulator", "regulator")):
-            if username in stored["logins"] and users.objects.filter(username=username).exists():
+        admin = users.objects.filter(username="admin").first()
+        if "admin" not in stored["logins"] or admin is None:
+            password = secrets.token_urlsafe(12)
+            admin = admin or users(username="admin")
+            admin.is_staff = True
+            admin.is_superuser = True
+            admin.set_password(password)
+            admin.save()
+            stored["logins"]["admin"] = {"password": password, "role": "superuser"}
+        for username, role, options in self._demo_accounts(departments):
+            existing = users.objects.filter(username=username).first()
+            if existing is not None:
+                if username not in stored["logins"] or account_of(existing) is None:
+                    self.stderr.write(
+                        f"{username}: an older login without a demo account; left as it is "
+                        "(start from a fresh database to get one)"
+                    )
                 continue
             password = secrets.token_urlsafe(12)
-            user = users.objects.filter(username=username).first() or users(username=username)
-            user.is_staff = True
-            user.is_superuser = role == "superuser"
-            user.set_password(password)
-            user.save()
-            if role == "regulator":
-                user.groups.add(regulators)
-            stored["logins"][username] = {"password": password, "role": role}
+            account_create(role=role, username=username, password=password, **options, **ACTOR)
+            shown_role = role
+            if options.get("department_code"):
+                shown_role = f"{role} ({options['department_code']})"
+            stored["logins"][username] = {"password": password, "role": shown_role}
         path.write_text(json.dumps(stored, indent=2, ensure_ascii=False))
         path.chmod(0o600)
         return stored
+
+    def _demo_accounts(self, departments) -> list[tuple[str, str, dict]]:
+        """A regulator, two reviewers outside the deducting departments, three residents.
+
+        The residents are those with the most demo deductions, so their records, score
+        and appeals have something to show.
+        """
+        accounts: list[tuple[str, str, dict]] = [("regulator", Role.REGULATOR, {})]
+        for code in DEMO_REVIEWER_DEPARTMENTS:
+            if code in departments:
+                accounts.append((f"reviewer_{code}", Role.REVIEWER, {"department_code": code}))
+        residents = demo_data.synthetic_residents()
+        email_of = {resident["citizen_id"]: resident["email"] for resident in residents}
+        deductions: Counter[str] = Counter()
+        for item in demo_data.demo_records(residents):
+            if item["department"] not in DEMO_REVIEWER_DEPARTMENTS and "document" in (
+                item["record"].get("evidence") or {}
+            ):
+                deductions[item["record"]["citizen_id"]] += 1
+        chosen = sorted(deductions, key=lambda number: (-deductions[number], number))
+        for n, number in enumerate(chosen[:DEMO_RESIDENTS], start=1):
+            accounts.append(
+                (f"resident{n}", Role.CITIZEN, {"citizen_id": number, "email": email_of[number]})
+            )
+        return accounts
 
     def _records(self, departments) -> int:
         residents = demo_data.synthetic_residents()

@@ -1,0 +1,1040 @@
+"""Screening of submissions for data the law forbids collecting (LAW.md section A).
+
+SH 14, ZJ 14 and CRR 14 forbid collecting religious belief, genes, fingerprints, blood type,
+diseases and medical history, and each ends with a catch-all; TJ 16 and PIPL 28 add other
+biometrics.  So what is forbidden is data (a PolicySpec a regulator can extend), never code.
+This module is Django-free: the gateway compiles a policy once per version and calls
+``Screener.screen_text()`` on every body.
+
+Key terms
+---------
+``CategorySpec.key_terms`` name fields, as plain words in any language or spelling:
+"blood type", "血型", "xue xing", "xuèxíng".  Keys and terms are normalised the same way:
+NFKC (full-width letters), format and combining characters removed (zero-width spaces, tone
+marks), traditional characters folded to simplified ones, Cyrillic and Greek look-alikes
+folded to Latin, digits 0 3 4 5 read as o e a s, ``1`` and ``I`` read as either i or l, and
+camelCase and every separator split into tokens.  Terms are then compared with the joined
+tokens, so "blood type" also matches bloodType, BLOOD-TYPE, ｂｌｏｏｄ＿ｔｙｐｅ and
+person_blood_type_abo.
+
+    word     plain: Chinese terms, and Latin terms of six letters or more, match anywhere in
+             the key; shorter Latin terms match whole tokens only ("iris" matches iris_scan
+             and irisScan, not irish_name).
+    =word    whole tokens only, whatever the length ("=rh", "=dna").
+    *word    anywhere, whatever the length.
+    !words   an exception: a match lying inside it does not count ("!good faith" keeps
+             "=faith" from refusing good_faith_payment; "!document fingerprint" keeps a
+             document hash from counting as a fingerprint).
+
+Value patterns
+--------------
+``CategorySpec.value_patterns`` are Python regular expressions searched in every string
+value, given as ``(name, regex)`` pairs or as a bare regex whose first named group, e.g.
+``(?P<icd10_code>...)``, names it; a bare regex without one is reported as ``category#n``.
+Strings made only of ASCII, simplified Chinese and common Chinese punctuation are searched
+as they are; any other string is first normalised like a key (without the digit folding).
+A violation names the category and the term or pattern, never the value.
+
+Paths and pairs
+---------------
+A violation's path is an RFC 6901 pointer from the document root: a key term at the pointer
+of its member, a value pattern at the pointer of the string.  In a name/value pair (a dict
+with a name-like member such as name, key, field, fieldName, item, attr, 字段名 or 名称,
+and a value-like member such as value, val, content, 值 or 字段值), a name that matches a
+key term is reported at the pointer of the value-like member, where the datum sits:
+``[{"name": "blood_type", "value": "A"}]`` gives ``/0/value``.
+
+Speed
+-----
+One pass gathers the distinct keys and string values of the document.  Keys repeat across
+records and requests, so each is checked once and cached.  Distinct values are joined into
+one text that a single alternation of literal "triggers" scans in C; the triggers are read
+off each value pattern's syntax tree, so a regulator's new pattern gets them without saying
+so (a pattern with none runs on the joined text itself).  Only strings that a trigger or an
+unusual character points at are checked exactly, and only a document with a confirmed
+violation is walked a second time to build pointers.  ``screen_text()`` takes the raw text
+for the gateway's convenience but screens the parsed document, so JSON escapes such as
+``\\u8840\\u578b`` cannot hide anything.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from gc import is_tracked
+from itertools import compress, product
+from typing import Any
+
+try:  # The regex syntax tree gives value patterns their triggers; without it they still work.
+    import re._constants as _sre
+    import re._parser as _sre_parse
+except ImportError:  # pragma: no cover
+    _sre = _sre_parse = None
+
+__all__ = [
+    "CategorySpec",
+    "PolicyError",
+    "PolicySpec",
+    "Screener",
+    "Violation",
+    "compile_policy",
+    "normalise_key",
+]
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be compiled; the message names the category and the entry."""
+
+
+@dataclass(frozen=True)
+class CategorySpec:
+    code: str
+    key_terms: tuple[str, ...]
+    value_patterns: tuple[str | tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    version: int
+    categories: tuple[CategorySpec, ...]
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str
+    category: str
+    term: str
+
+
+# --------------------------------------------------------------------------- normalisation
+
+# Latin look-alikes a key or value may use to dodge a term (case kept, for camelCase).
+_CONFUSABLES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "в": "b", "г": "r", "е": "e", "ё": "e", "і": "i", "ї": "i", "ј": "j",
+        "к": "k", "м": "m", "н": "h", "о": "o", "п": "n", "р": "p", "с": "c", "т": "t",
+        "у": "y", "х": "x", "ѕ": "s", "ь": "b", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h",
+        "ӏ": "l", "А": "A", "В": "B", "Е": "E", "Ё": "E", "К": "K", "М": "M", "Н": "H",
+        "О": "O", "Р": "P", "С": "C", "Т": "T", "У": "Y", "Х": "X", "І": "I", "Ї": "I",
+        "Ј": "J", "Ѕ": "S", "Ԁ": "D", "Ԛ": "Q", "Ԝ": "W", "Һ": "H", "Ӏ": "l",
+        # Greek
+        "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v",
+        "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ϳ": "j",
+        "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+        "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "Ϲ": "C",
+        # Latin letters that NFKC leaves alone
+        "ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ð": "d",
+        "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i", "ɑ": "a", "ɛ": "e", "ɡ": "g", "ɩ": "i",
+        "ɪ": "i", "ʟ": "l", "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ɢ": "g",
+        "ʜ": "h", "ᴊ": "j", "ᴋ": "k", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r",
+        "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z", "æ": "ae",
+        "Æ": "AE", "œ": "oe", "Œ": "OE",
+        # Armenian
+        "օ": "o", "Օ": "O", "ս": "u",
+    }
+)  # fmt: skip
+
+# Traditional forms of the characters the default policy uses, folded to simplified ones.
+_TRADITIONAL = (
+    "紋纹識识別别臉脸聲声診诊斷断歷历遺遗傳传檢检測测體体徵征網网靜静脈脉態态檔档況况狀状"
+    "會会禮礼廟庙臟脏腦脑醫医療疗藥药癥症壓压資资訊讯錄录記记號号碼码類类驗验證证書书結结"
+    "員员親亲屬属確确穌稣蘭兰參参為为腫肿愛爱癲癫癇痫鬱郁憂忧臨临陰阴陽阳貓猫護护學学術术"
+    "掃扫圖图採采數数據据樣样變变異异攜携帶带篩筛鑒鉴報报顯显猶犹東东彌弥禱祷聖圣經经團团"
+    "髮发紀纪敎教癮瘾絕绝歲岁麼么視视門门對对編编過过惡恶雙双礙碍濕湿紅红漸渐凍冻爾尔慮虑"
+    "監监觀观間间進进舉举齋斋燒烧鑑鉴組组脫脱"
+)
+_TRAD_TO_SIMP = {ord(t): s for t, s in zip(_TRADITIONAL[::2], _TRADITIONAL[1::2], strict=True)}
+
+# Characters that, in a value, leave nothing to normalise: the text is searched as it is.
+_PLAIN_PUNCT = "，。、；：？！“”‘’（）《》〈〉【】〔〕「」『』—…·～￥"
+_MARK_CATEGORIES = frozenset({"Mn", "Me", "Cf"})
+_IGNORABLE = frozenset({0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0})
+_DIGIT_LETTERS = str.maketrans("0345", "oeas")
+
+
+def _class_outside(allowed: Iterable[int]) -> re.Pattern[str]:
+    """A character class matching every code point not in ``allowed``."""
+    points = sorted(set(allowed))
+    ranges: list[tuple[int, int]] = []
+    previous = -1
+    for point in [*points, 0x110000]:
+        if point > previous + 1:
+            ranges.append((previous + 1, point - 1))
+        previous = point
+    body = "".join(
+        f"\\U{low:08x}" if low == high else f"\\U{low:08x}-\\U{high:08x}" for low, high in ranges
+    )
+    return re.compile(f"[{body}]")
+
+
+_CJK = set(range(0x4E00, 0xA000)) - set(_TRAD_TO_SIMP)
+# A value with a character outside this set is normalised before its patterns run.
+_VALUE_ODD = _class_outside([*range(0x80), *_CJK, *map(ord, _PLAIN_PUNCT)])
+# A key with a character outside this set is always checked exactly (see _KeyTriggers).
+_KEY_ODD = _class_outside([*range(0x80), *_CJK])
+
+
+def _strip_marks(text: str) -> str:
+    return "".join(
+        char
+        for char in unicodedata.normalize("NFD", text)
+        if unicodedata.category(char) not in _MARK_CATEGORIES and ord(char) not in _IGNORABLE
+    )
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_TRAD_TO_SIMP)
+    return _strip_marks(text).translate(_CONFUSABLES)
+
+
+_PROTECT = {ord(char): 0xE000 + i for i, char in enumerate(_PLAIN_PUNCT)}
+_UNPROTECT = {0xE000 + i: ord(char) for i, char in enumerate(_PLAIN_PUNCT)}
+
+
+def _plain_value(value: str) -> str:
+    """The text value patterns search: unusual characters folded, ordinary text untouched."""
+    if _VALUE_ODD.search(value) is None:
+        return value
+    return _fold(value.translate(_PROTECT)).translate(_UNPROTECT)
+
+
+# Upper-case runs, camelCase words, digits inside words, and runs of other letters (Chinese).
+_TOKEN = re.compile(r"[A-Z0-9]+(?=[A-Z][a-z])|[A-Z0-9]*[a-z0-9]+|[A-Z0-9]+|[^\W_A-Za-z0-9]+")
+_MAX_AMBIGUOUS = 4
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """A key as joined lower-case tokens, in every reading of its ambiguous ``I`` and ``1``."""
+
+    readings: tuple[str, ...]
+    bounds: frozenset[int]
+
+
+def _skeleton(text: str) -> _Skeleton:
+    parts: list[str] = []
+    bounds = [0]
+    ambiguous: list[int] = []
+    offset = 0
+    for token in _TOKEN.findall(_fold(text)):
+        if token.isascii():
+            ambiguous.extend(offset + i for i, char in enumerate(token) if char in "I1")
+            token = token.lower().translate(_DIGIT_LETTERS)
+        else:
+            token = token.casefold()
+        parts.append(token)
+        offset += len(token)
+        bounds.append(offset)
+    joined = "".join(parts)
+    if not ambiguous:
+        return _Skeleton((joined,), frozenset(bounds))
+    if len(ambiguous) <= _MAX_AMBIGUOUS:
+        choices = list(product("il", repeat=len(ambiguous)))
+    else:  # Too many to try every reading: read them all alike, or by kind.
+        ones = [joined[i] == "1" for i in ambiguous]
+        choices = [
+            ("i",) * len(ambiguous),
+            ("l",) * len(ambiguous),
+            tuple("l" if one else "i" for one in ones),
+            tuple("i" if one else "l" for one in ones),
+        ]
+    readings = []
+    for choice in choices:
+        chars = list(joined)
+        for position, letter in zip(ambiguous, choice, strict=True):
+            chars[position] = letter
+        readings.append("".join(chars))
+    return _Skeleton(tuple(dict.fromkeys(readings)), frozenset(bounds))
+
+
+def normalise_key(key: str) -> str:
+    """The form keys and key terms are compared in (first reading), for previews and tests."""
+    return _skeleton(key).readings[0]
+
+
+# --------------------------------------------------------------------------- key terms
+
+_LATIN_ANYWHERE = 6
+
+
+@dataclass(frozen=True)
+class _Term:
+    text: str
+    readings: tuple[str, ...]
+    anywhere: bool
+
+    def spans(self, skeleton: _Skeleton, reading: str) -> Iterable[tuple[int, int]]:
+        for term in self.readings:
+            start = reading.find(term)
+            while start >= 0:
+                end = start + len(term)
+                if self.anywhere or (start in skeleton.bounds and end in skeleton.bounds):
+                    yield start, end
+                start = reading.find(term, start + 1)
+
+
+def _parse_term(code: str, text: Any) -> tuple[_Term, bool]:
+    """(term, is_exception) from the policy syntax described in the module docstring."""
+    if not isinstance(text, str):
+        raise PolicyError(f"category {code!r}: key term {text!r} is not text")
+    body = text.strip()
+    exception = body.startswith("!")
+    body = body.removeprefix("!").strip()
+    mode = body[:1] if body[:1] in "=*" else ""
+    body = body[len(mode) :].strip()
+    readings = tuple(r for r in _skeleton(body).readings if r)
+    if not readings:
+        raise PolicyError(f"category {code!r}: key term {text!r} has no letters or digits")
+    if mode:
+        anywhere = mode == "*"
+    else:
+        anywhere = not readings[0].isascii() or len(readings[0]) >= _LATIN_ANYWHERE
+    return _Term(text, readings, anywhere), exception
+
+
+# --------------------------------------------------------------------------- value triggers
+
+# Whitespace is deleted from the text triggers are searched in, so a pattern's \s* and
+# spaces cost nothing and "blood  type" still holds the literal "bloodtype".
+_WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_WHITESPACE_BYTES = _WHITESPACE.encode()
+_LOWER_ASCII = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz"
+)
+_SEPARATORS = ("\x00", "\x01", "\x02", "\x03", "\x04", "\x05", "\x06", "\x07", "\x08", "\x0e")
+_MAX_SET = 256
+_MIN_WEIGHT = 3.0
+_MIN_RUN = 8
+
+
+@dataclass(frozen=True)
+class _Info:
+    exact: frozenset[str] | None  # every string the node can match, when few
+    need: frozenset[str] | None  # every match contains one of these
+    run: tuple[frozenset[str], int] | None  # every match contains a run of these characters
+    edge: frozenset[str] | None = None  # every match starts and ends with one of these
+
+
+_UNKNOWN = _Info(None, None, None)
+_EMPTY = _Info(frozenset({""}), None, None)
+
+
+# Words ordinary records are full of: a trigger made of one would send many strings to the
+# exact check, so a pattern's rarer literals are preferred (this only affects speed).
+_COMMON = frozenset(
+    """a an and are as at be been being by for from had has have having her his in is it of on
+    or the their this that to was were with not no yes
+    attend attends attended attending belongsto goesto wentto member memberof history
+    historyof condition status test tests testing result results report reports analysis
+    match data record records sample image scan type group code print template encoding
+    embedding geometry information identifier living livingwith suffer hearing medical
+    health hospital blood gene face voice vein""".split()
+)
+
+
+def _weight(literal: str) -> float:
+    if literal in _COMMON:
+        return 1.0
+    return sum(1.0 if char.isascii() else 2.5 for char in literal)
+
+
+def _best(candidates: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
+    """The requirement worth searching for: long, rare literals, and few of them."""
+    best, best_score = None, None
+    for candidate in candidates:
+        if not candidate or "" in candidate:
+            continue
+        weight = min(map(_weight, candidate))
+        usable = weight >= _MIN_WEIGHT
+        score = (usable, min(weight, 8.0) - 0.5 * math.log2(len(candidate)), weight)
+        if best_score is None or score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def _char(code: int, icase: bool) -> str | None:
+    char = chr(code)
+    if char in _WHITESPACE:
+        return ""
+    if char.isascii():
+        return char.lower()
+    if icase and (char.lower() != char or char.upper() != char):
+        return None  # Case-insensitive non-ASCII letters have surprising equivalents.
+    return char
+
+
+def _class_chars(items: list, icase: bool) -> frozenset[str] | None:
+    chars: set[str] = set()
+    for op, av in items:
+        if op is _sre.LITERAL:
+            char = _char(av, icase)
+            if char is None:
+                return None
+            chars.add(char)
+        elif op is _sre.RANGE and av[1] - av[0] <= 64:
+            for code in range(av[0], av[1] + 1):
+                char = _char(code, icase)
+                if char is None:
+                    return None
+                chars.add(char)
+        elif op is _sre.CATEGORY and av is _sre.CATEGORY_DIGIT:
+            chars.update("0123456789")  # Other digits are unusual characters: see _VALUE_ODD.
+        elif op is _sre.CATEGORY and av is _sre.CATEGORY_SPACE:
+            chars.add("")
+        else:
+            return None
+    return frozenset(chars)
+
+
+def _sequence(items: list, icase: bool) -> _Info:
+    accumulated: set[str] = {""}
+    whole = True
+    candidates: list[frozenset[str] | None] = []
+    run = None
+    for op, av in items:
+        info = _item(op, av, icase)
+        if info.run and (run is None or info.run[1] > run[1]):
+            run = info.run
+        if info.exact is None:
+            whole = False
+            candidates.append(info.need)
+            edge = info.edge
+            if edge is not None and len(accumulated) * len(edge) <= _MAX_SET:
+                candidates.append(frozenset(a + b for a in accumulated for b in edge))
+            accumulated = set(edge) if edge is not None else {""}
+            continue
+        candidates.append(info.exact)
+        if len(accumulated) * len(info.exact) > _MAX_SET:
+            whole = False
+            accumulated = set(info.exact)
+        else:
+            accumulated = {a + b for a in accumulated for b in info.exact}
+        candidates.append(frozenset(accumulated))
+    exact = frozenset(accumulated) if whole else None
+    return _Info(exact, _best(candidates), run)
+
+
+def _item(op, av, icase: bool) -> _Info:  # noqa: C901 - one case per regex node kind
+    c = _sre
+    if op is c.LITERAL:
+        char = _char(av, icase)
+        return _UNKNOWN if char is None else _Info(frozenset({char}), None, None)
+    if op is c.IN:
+        chars = _class_chars(av, icase)
+        if chars is None or len(chars) > _MAX_SET:
+            return _UNKNOWN
+        return _Info(chars, None, None)
+    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+        return _EMPTY
+    if op is c.SUBPATTERN:
+        _group, add, remove, pattern = av
+        flag = c.SRE_FLAG_IGNORECASE
+        return _sequence(pattern, (icase or bool(add & flag)) and not remove & flag)
+    if op is getattr(c, "ATOMIC_GROUP", None):
+        return _sequence(av, icase)
+    if op is c.BRANCH:
+        infos = [_sequence(branch, icase) for branch in av[1]]
+        exact = None
+        if all(info.exact is not None for info in infos):
+            union = frozenset().union(*(info.exact for info in infos))
+            exact = union if len(union) <= _MAX_SET else None
+        need = None
+        if all(info.need for info in infos):
+            need = frozenset().union(*(info.need for info in infos))
+        return _Info(exact, need, None)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+        low, high, pattern = av
+        child = _sequence(pattern, icase)
+        if child.exact == frozenset({""}):
+            return _EMPTY
+        if low == 0:
+            if high == 1 and child.exact is not None:
+                return _Info(child.exact | {""}, None, None)
+            return _UNKNOWN
+        exact = None
+        if low == high and child.exact is not None and len(child.exact) ** low <= _MAX_SET:
+            exact = frozenset("".join(p) for p in product(sorted(child.exact), repeat=low))
+        run = child.run
+        chars = child.exact
+        if (
+            low >= _MIN_RUN
+            and chars
+            and all(len(char) == 1 and char.isascii() for char in chars)
+            and (run is None or low > run[1])
+        ):
+            run = (chars, low)
+        edge = None if exact is not None else child.exact
+        return _Info(exact, child.need or _best([child.exact]), run, edge)
+    return _UNKNOWN
+
+
+def _has_context(items: list) -> bool:
+    """Whether a pattern looks outside its match (anchors, look-arounds, conditionals)."""
+    c = _sre
+    for op, av in items:
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT, c.GROUPREF_EXISTS, c.GROUPREF):
+            return True
+        if op is c.SUBPATTERN and _has_context(av[3]):
+            return True
+        if op is c.BRANCH and any(_has_context(b) for b in av[1]):
+            return True
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and _has_context(av[2]):
+            return True
+        if op is getattr(c, "POSSESSIVE_REPEAT", None) and _has_context(av[2]):
+            return True
+        if op is getattr(c, "ATOMIC_GROUP", None) and _has_context(av):
+            return True
+    return False
+
+
+def _trie_regex(literals: Iterable[str]) -> re.Pattern[str] | None:
+    """One alternation finding any of ``literals``, factored so the C engine branches little."""
+    root: dict = {}
+    for literal in sorted(set(literals)):
+        node = root
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        if "" in node:  # A shorter literal already suffices.
+            return ""
+        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return re.compile(emit(root)) if root else None
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    category: str
+    name: str
+    regex: re.Pattern[str]
+
+
+def _compile_pattern(code: str, index: int, entry: Any) -> _Pattern:
+    if isinstance(entry, tuple | list) and len(entry) == 2:
+        name, source = entry
+    else:
+        name, source = None, entry
+    label = f"{name!r} ({source!r})" if name else repr(source)
+    if not isinstance(source, str) or (name is not None and not isinstance(name, str)):
+        raise PolicyError(f"category {code!r}: value pattern {label} is not text")
+    try:
+        regex = re.compile(source)
+    except (re.error, OverflowError, RecursionError) as error:
+        raise PolicyError(
+            f"category {code!r}: value pattern {label} is not a valid regular expression: {error}"
+        ) from None
+    for probe in ("", "x", "0", "中", " "):
+        match = regex.search(probe)
+        if match is not None and match.end() == match.start():
+            raise PolicyError(
+                f"category {code!r}: value pattern {label} can match an empty string, "
+                "so it would refuse every value"
+            )
+    if not name:
+        named = sorted(regex.groupindex.items(), key=lambda item: item[1])
+        name = named[0][0] if named else f"{code}#{index + 1}"
+    return _Pattern(code, name, regex)
+
+
+class _ValueTriggers:
+    """Which of many strings may match a value pattern, found with a few C-speed scans."""
+
+    def __init__(self, patterns: Iterable[_Pattern]) -> None:
+        literals: set[str] = set()
+        runs: dict[frozenset[str], int] = {}
+        self.direct: list[re.Pattern[str]] = []
+        self.per_string: list[re.Pattern[str]] = []
+        for pattern in patterns:
+            kind, detail = self.classify(pattern.regex)
+            if kind == "literals":
+                literals.update(detail)
+            elif kind == "run":
+                chars, length = detail
+                runs[chars] = min(length, runs.get(chars, length))
+            elif kind == "direct":
+                self.direct.append(pattern.regex)
+            else:
+                self.per_string.append(pattern.regex)
+        self.literals = _trie_regex(literals)
+        self.runs = [(self._run_table(chars), b"\x01" * n) for chars, n in runs.items()]
+
+    @staticmethod
+    def classify(regex: re.Pattern[str]) -> tuple[str, Any]:
+        """("literals", set) | ("run", (chars, length)) | ("direct", None) | ("string", None)."""
+        if _sre_parse is None:
+            return "string", None
+        try:
+            parsed = _sre_parse.parse(regex.pattern, regex.flags)
+            info = _sequence(list(parsed), bool(parsed.state.flags & _sre.SRE_FLAG_IGNORECASE))
+            context = _has_context(list(parsed))
+        except Exception:  # noqa: BLE001 - an unreadable tree only costs speed
+            return "string", None
+        if info.need and min(map(_weight, info.need)) >= _MIN_WEIGHT:
+            return "literals", info.need
+        if info.run:
+            return "run", info.run
+        return ("string", None) if context else ("direct", None)
+
+    @staticmethod
+    def _run_table(chars: frozenset[str]) -> bytes:
+        return bytes(1 if chr(b) in chars else 0 for b in range(256))
+
+    def suspects(self, strings: list[str]) -> set[int]:
+        joined_sep = _join(strings)
+        if joined_sep is None:
+            return set(range(len(strings)))
+        joined, sep = joined_sep
+        found: set[int] = set()
+        _scan(joined, _VALUE_ODD.search, sep, found)
+        folded = joined.encode("utf-8", "surrogatepass").translate(_LOWER_ASCII, _WHITESPACE_BYTES)
+        if self.literals is not None:
+            _scan(folded.decode("utf-8", "surrogatepass"), self.literals.search, sep, found)
+        sep_byte = sep.encode()
+        for table, needle in self.runs:
+            _scan(folded.translate(table), _finder(needle), sep_byte, found)
+        for regex in self.direct:
+            _scan(joined, regex.search, sep, found)
+        for regex in self.per_string:
+            found.update(
+                i for i, string in enumerate(strings) if i not in found and regex.search(string)
+            )
+        return found
+
+
+def _finder(needle: bytes) -> Callable[[bytes, int], Any]:
+    def find(data: bytes, position: int) -> _Found | None:
+        start = data.find(needle, position)
+        return None if start < 0 else _Found(start)
+
+    return find
+
+
+@dataclass(frozen=True)
+class _Found:
+    at: int
+
+    def start(self) -> int:
+        return self.at
+
+
+def _join(strings: list[str]) -> tuple[str, str] | None:
+    """The strings joined by a separator none of them contains, or None."""
+    for sep in _SEPARATORS:
+        joined = sep.join(strings)
+        if joined.count(sep) == len(strings) - 1:
+            return joined, sep
+    return None
+
+
+def _scan(text, search, sep, found: set[int]) -> None:
+    """Add to ``found`` the index of every joined string in which ``search`` matches."""
+    position = counted = index = 0
+    while True:
+        match = search(text, position)
+        if match is None:
+            return
+        start = match.start()
+        index += text.count(sep, counted, start)
+        found.add(index)
+        following = text.find(sep, start)
+        if following < 0:
+            return
+        index += 1
+        counted = position = following + 1
+
+
+# --------------------------------------------------------------------------- key triggers
+
+
+def _key_fold_table() -> bytes:
+    table = bytearray(range(256))
+    for upper in range(ord("A"), ord("Z") + 1):
+        table[upper] = upper + 32
+    for source, target in zip("Ii10345", "llloeas", strict=True):
+        table[ord(source)] = ord(target)
+    return bytes(table)
+
+
+_KEY_FOLD = _key_fold_table()
+_KEY_DROP = {
+    sep: bytes(b for b in range(128) if not chr(b).isalnum() and chr(b) != sep)
+    for sep in _SEPARATORS
+}
+
+
+class _KeyTriggers:
+    """For bodies with many unseen keys: which may hold a term, found with one scan."""
+
+    def __init__(self, terms: Iterable[_Term]) -> None:
+        literals = {
+            reading.encode().translate(_KEY_FOLD).decode()
+            for term in terms
+            for reading in term.readings
+        }
+        self.search = _trie_regex(literals)
+
+    def suspects(self, keys: list[str]) -> set[int]:
+        joined_sep = _join(keys)
+        if joined_sep is None or self.search is None:
+            return set(range(len(keys)))
+        joined, sep = joined_sep
+        found: set[int] = set()
+        _scan(joined, _KEY_ODD.search, sep, found)
+        folded = joined.encode("utf-8", "surrogatepass").translate(_KEY_FOLD, _KEY_DROP[sep])
+        _scan(folded.decode("utf-8", "surrogatepass"), self.search.search, sep, found)
+        return found
+
+
+# --------------------------------------------------------------------------- name/value pairs
+
+_NAME, _VALUE = 1, 2
+_NAME_KEYS = (
+    "name", "key", "field", "field name", "field code", "item", "item name", "item code",
+    "attr", "attr name", "attribute", "attribute name", "property", "property name", "label",
+    "code", "字段", "字段名", "字段名称", "名称", "项目", "项目名称", "属性", "属性名",
+    "属性名称", "指标", "指标名称", "数据项", "信息项",
+)  # fmt: skip
+_VALUE_KEYS = (
+    "value", "val", "values", "content", "text", "result", "field value", "item value",
+    "attr value", "attribute value", "值", "字段值", "内容", "数值", "结果", "取值", "属性值",
+    "指标值",
+)  # fmt: skip
+
+
+def _role_fold(key: str) -> str:
+    return "".join(char for char in unicodedata.normalize("NFKC", key).casefold() if char.isalnum())
+
+
+_ROLES = {
+    **{_role_fold(key): _NAME for key in _NAME_KEYS},
+    **{_role_fold(key): _VALUE for key in _VALUE_KEYS},
+}
+_role_cache: dict[Any, int] = {}
+_CACHE_LIMIT = 20_000
+
+
+def _role(key: Any) -> int:
+    role = _role_cache.get(key)
+    if role is None:
+        role = _ROLES.get(_role_fold(key), 0) if isinstance(key, str) else 0
+        if len(_role_cache) >= _CACHE_LIMIT:
+            _role_cache.clear()
+        _role_cache[key] = role
+    return role
+
+
+# --------------------------------------------------------------------------- the screener
+
+Hits = tuple[tuple[str, str], ...]
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+_IS_STR = frozenset({str}).__contains__
+_MANY_KEYS = 64
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+@dataclass(frozen=True)
+class _Category:
+    code: str
+    terms: tuple[_Term, ...]
+    exceptions: tuple[_Term, ...]
+    patterns: tuple[_Pattern, ...]
+
+    def key_term(self, skeleton: _Skeleton) -> str | None:
+        for reading in skeleton.readings:
+            excepted = [s for term in self.exceptions for s in term.spans(skeleton, reading)]
+            for term in self.terms:
+                for start, end in term.spans(skeleton, reading):
+                    if not any(a <= start and end <= b for a, b in excepted):
+                        return term.text
+        return None
+
+
+class Screener:
+    """A compiled policy.  Safe to share between threads; caches only what it has computed."""
+
+    def __init__(self, version: int, categories: tuple[_Category, ...]) -> None:
+        self.version = version
+        self.categories = tuple(category.code for category in categories)
+        self._categories = categories
+        self._values = _ValueTriggers(p for c in categories for p in c.patterns)
+        self._keys = _KeyTriggers(t for c in categories for t in c.terms)
+        self._key_cache: dict[Any, Hits] = {}
+
+    def __repr__(self) -> str:
+        return f"<Screener version={self.version} categories={len(self.categories)}>"
+
+    # -- single keys and values
+
+    def key_categories(self, key: Any) -> Hits:
+        """(category, term) for each category whose key terms name ``key``."""
+        hits = self._key_cache.get(key)
+        if hits is None:
+            skeleton = _skeleton(key if isinstance(key, str) else str(key))
+            hits = tuple(
+                (category.code, term)
+                for category in self._categories
+                if (term := category.key_term(skeleton)) is not None
+            )
+            if len(self._key_cache) >= _CACHE_LIMIT:
+                self._key_cache.clear()
+            self._key_cache[key] = hits
+        return hits
+
+    def value_categories(self, value: str) -> Hits:
+        """(category, pattern name) for each category a pattern of which finds ``value``."""
+        plain = _plain_value(value)
+        hits = []
+        for category in self._categories:
+            for pattern in category.patterns:
+                if pattern.regex.search(plain) or (
+                    plain is not value and pattern.regex.search(value)
+                ):
+                    hits.append((category.code, pattern.name))
+                    break
+        return tuple(hits)
+
+    # -- documents
+
+    def screen_text(self, raw_json_text: str, document: Any) -> list[Violation]:
+        """Screen a body the gateway has parsed; the text is not needed (see module notes)."""
+        del raw_json_text
+        return self.screen(document)
+
+    def screen(self, document: Any) -> list[Violation]:
+        """Every violation in ``document``, in document order, one per (path, category)."""
+        keys, strings = _gather(document)
+        bad_keys = self._bad_keys(keys)
+        bad_strings = {}
+        if strings:
+            for index in self._values.suspects(strings):
+                hits = self.value_categories(strings[index])
+                if hits:
+                    bad_strings[strings[index]] = hits
+        bad_names = self._bad_names(document, keys)
+        if not (bad_keys or bad_strings or bad_names):
+            return []
+        flagged = bad_strings.keys() | bad_names.keys()
+
+        def prune(node: dict) -> bool:
+            try:
+                return (
+                    not is_tracked(node)
+                    and bad_keys.keys().isdisjoint(node)
+                    and flagged.isdisjoint(node.values())
+                )
+            except TypeError:  # an unhashable value: look at it member by member
+                return False
+
+        return self._walk(
+            document,
+            key_hits=lambda key: bad_keys.get(key, ()),
+            value_hits=lambda value: bad_strings.get(value, ()),
+            name_hits=(lambda name: bad_names.get(name, ())) if bad_names else None,
+            keep_string=flagged.__contains__,
+            prune=prune,
+        )
+
+    def screen_exhaustive(self, document: Any) -> list[Violation]:
+        """The same result as screen(), by checking every key and string: the reference."""
+        return self._walk(
+            document,
+            key_hits=self.key_categories,
+            value_hits=self.value_categories,
+            name_hits=self.key_categories,
+            keep_string=lambda value: True,
+            prune=None,
+        )
+
+    # -- internals
+
+    def _bad_keys(self, keys: set) -> dict[Any, Hits]:
+        unseen = [key for key in keys if key not in self._key_cache]
+        if len(unseen) > _MANY_KEYS:
+            text_keys = [key for key in unseen if type(key) is str]
+            suspects = self._keys.suspects(text_keys)
+            for index, key in enumerate(text_keys):
+                if index not in suspects:
+                    self._key_cache[key] = ()
+        bad = {}
+        for key in keys:
+            hits = self.key_categories(key)
+            if hits:
+                bad[key] = hits
+        return bad
+
+    def _bad_names(self, document: Any, keys: set) -> dict[str, Hits]:
+        roles = {_role(key) for key in keys}
+        if _NAME not in roles or _VALUE not in roles:
+            return {}
+        bad = {}
+        for name in _pair_names(document):
+            hits = self.key_categories(name)
+            if hits:
+                bad[name] = hits
+        return bad
+
+    def _walk(
+        self,
+        document: Any,
+        *,
+        key_hits: Callable[[Any], Hits],
+        value_hits: Callable[[str], Hits],
+        name_hits: Callable[[str], Hits] | None,
+        keep_string: Callable[[str], bool],
+        prune: Callable[[dict], bool] | None,
+    ) -> list[Violation]:
+        found: list[Violation] = []
+        seen: set[tuple[str, str]] = set()
+        stack: list[tuple[str, Any, Hits]] = [("", document, ())]
+        while stack:
+            path, node, pending = stack.pop()
+            if type(node) is str or (type(node) not in _ATOMIC and isinstance(node, str)):
+                pending = (*pending, *value_hits(node))
+            for category, term in pending:
+                if (path, category) not in seen:
+                    seen.add((path, category))
+                    found.append(Violation(path, category, term))
+            kind = type(node)
+            if kind is dict or (kind not in _ATOMIC and isinstance(node, Mapping)):
+                if prune is not None and kind is dict and prune(node):
+                    continue
+                pair = _pair_hits(node, name_hits) if name_hits is not None else ()
+                children = []
+                for key, item in node.items():
+                    hits = key_hits(key)
+                    if pair and _role(key) == _VALUE:
+                        hits = (*hits, *pair)
+                    if hits or _worth_visiting(item, keep_string):
+                        token = _escape(key if isinstance(key, str) else str(key))
+                        children.append((f"{path}/{token}", item, hits))
+                children.reverse()
+                stack.extend(children)
+            elif kind is list or (kind not in _ATOMIC and isinstance(node, list | tuple)):
+                stack.extend(
+                    (f"{path}/{index}", item, ())
+                    for index, item in reversed(list(enumerate(node)))
+                    if _worth_visiting(item, keep_string)
+                )
+        return found
+
+
+def _worth_visiting(item: Any, keep_string: Callable[[str], bool]) -> bool:
+    kind = type(item)
+    if kind is str:
+        return keep_string(item)
+    return kind not in _ATOMIC
+
+
+def _pair_hits(node: Mapping, name_hits: Callable[[str], Hits]) -> Hits:
+    names = []
+    has_value = False
+    for key, item in node.items():
+        role = _role(key)
+        if role == _NAME and isinstance(item, str):
+            names.append(item)
+        elif role == _VALUE:
+            has_value = True
+    if not has_value:
+        return ()
+    return tuple(dict.fromkeys(hit for name in names for hit in name_hits(name)))
+
+
+def _pair_names(document: Any) -> set[str]:
+    """Names in name/value pairs anywhere in ``document``."""
+    names: set[str] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            roles = [(_role(key), item) for key, item in node.items()]
+            if any(role == _VALUE for role, _ in roles):
+                names.update(
+                    item for role, item in roles if role == _NAME and isinstance(item, str)
+                )
+            stack.extend(item for _, item in roles if type(item) not in _ATOMIC)
+        elif isinstance(node, list | tuple):
+            stack.extend(item for item in node if type(item) not in _ATOMIC)
+    return names
+
+
+def _gather(document: Any) -> tuple[set, list[str]]:
+    """The distinct keys and distinct string values of ``document``, in one pass."""
+    keys: set = set()
+    values: set = set()
+    stack = [document]
+    pop, extend = stack.pop, stack.extend
+    add_keys, add_values, add_value = keys.update, values.update, values.add
+    while stack:
+        while stack:
+            node = pop()
+            kind = type(node)
+            if kind is dict:
+                add_keys(node)
+                if is_tracked(node):  # An untracked dict holds no containers.
+                    extend(node.values())
+                else:
+                    try:
+                        add_values(node.values())
+                    except TypeError:
+                        extend(node.values())
+            elif kind is list:
+                extend(node)
+            elif kind is str:
+                add_value(node)
+            elif kind in _ATOMIC:
+                continue
+            elif isinstance(node, Mapping):
+                add_keys(node.keys())
+                extend(node.values())
+            elif isinstance(node, str):
+                add_value(str(node))
+            elif isinstance(node, list | tuple):
+                extend(node)
+        kinds = set(map(type, values))
+        if kinds <= _ATOMIC:
+            break
+        odd = [value for value in values if type(value) not in _ATOMIC]
+        values.difference_update(odd)
+        extend(odd)
+    ordered = list(values)
+    return keys, list(compress(ordered, map(_IS_STR, map(type, ordered))))
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+def compile_policy(spec: PolicySpec) -> Screener:
+    """A Screener for ``spec``; raises PolicyError naming the first entry it cannot use."""
+    if not isinstance(spec, PolicySpec):
+        raise PolicyError(f"expected a PolicySpec, got {type(spec).__name__}")
+    categories = []
+    codes: set[str] = set()
+    for category in spec.categories:
+        if not isinstance(category, CategorySpec):
+            raise PolicyError(f"expected a CategorySpec, got {type(category).__name__}")
+        code = category.code
+        if not isinstance(code, str) or not code.strip():
+            raise PolicyError(f"category code {code!r} is empty")
+        if code in codes:
+            raise PolicyError(f"category {code!r} appears twice")
+        codes.add(code)
+        terms, exceptions = [], []
+        for text in category.key_terms:
+            term, is_exception = _parse_term(code, text)
+            (exceptions if is_exception else terms).append(term)
+        patterns = tuple(
+            _compile_pattern(code, index, entry)
+            for index, entry in enumerate(category.value_patterns)
+        )
+        categories.append(_Category(code, tuple(terms), tuple(exceptions), patterns))
+    return Screener(spec.version, tuple(categories))

@@ -1,0 +1,226 @@
+"""Objections through the API: one appeal, its decision, extension and the regulator's review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from gateway.api import rights_schemas as schemas
+from gateway.api.account_permissions import IsCitizen, IsRegulator, IsReviewerOrRegulator
+from gateway.api.auth import AccountView, body_of
+from gateway.errors import NotFound
+from gateway.models import Appeal, Role
+from gateway.services import appeals as services
+from gateway.services.accounts import account_of
+from gateway.services.rights import EVIDENCE_FIELDS, page_bounds, shown_status
+
+_ERRORS = {
+    400: schemas.InvalidError,
+    401: schemas.Error,
+    403: schemas.Error,
+    404: schemas.Error,
+    409: schemas.Error,
+}
+
+
+def appeal_payload(appeal: Appeal, *, for_staff: bool, now=None) -> dict[str, Any]:
+    """An appeal as the appellant, its reviewer or a regulator sees it."""
+    now = now or timezone.now()
+    event = appeal.event
+    decision = None
+    if appeal.outcome:
+        decision = {
+            "outcome": appeal.outcome,
+            "reason": appeal.decision_reason,
+            "points": appeal.corrected_points,
+            "at": appeal.decided_at.isoformat() if appeal.decided_at else None,
+        }
+    review = None
+    if appeal.review_outcome:
+        review = {
+            "outcome": appeal.review_outcome,
+            "reason": appeal.review_reason,
+            "points": appeal.review_corrected_points,
+            "at": appeal.reviewed_at.isoformat() if appeal.reviewed_at else None,
+        }
+    payload = {
+        "id": appeal.pk,
+        "status": appeal.status,
+        "event": {
+            "id": event.pk,
+            "rule": event.rule.code,
+            "rule_version": event.rule.version,
+            "title": {"zh": event.rule.title_zh, "en": event.rule.title_en},
+            "points": event.points,
+            "department": event.department.code,
+            "status": shown_status(event, now),
+            "occurred_at": event.occurred_at.isoformat(),
+            "evidence": {k: event.evidence[k] for k in EVIDENCE_FIELDS if k in event.evidence},
+        },
+        "statement": appeal.statement,
+        "filed_at": appeal.filed_at.isoformat(),
+        "decision_due": appeal.decision_due.isoformat(),
+        "extended_at": appeal.extended_at.isoformat() if appeal.extended_at else None,
+        "extension_reason": appeal.extension_reason,
+        "assigned": appeal.reviewer_id is not None,
+        "decision": decision,
+        "escalated_at": appeal.escalated_at.isoformat() if appeal.escalated_at else None,
+        "review_requested_at": (
+            appeal.review_requested_at.isoformat() if appeal.review_requested_at else None
+        ),
+        "review_statement": appeal.review_statement,
+        "review": review,
+    }
+    if for_staff:
+        payload["reviewer"] = appeal.reviewer.get_username() if appeal.reviewer else None
+    return payload
+
+
+def appeal_id_of(raw: str) -> int:
+    """A path id; anything that is not a plausible id is simply not found."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise NotFound(services.AppealMsg.NOT_FOUND)
+    return int(raw)
+
+
+def _appeal_or_404(raw_id: str) -> Appeal:
+    appeal = Appeal.objects.filter(pk=appeal_id_of(raw_id)).first()
+    if appeal is None:
+        raise NotFound(services.AppealMsg.NOT_FOUND)
+    return appeal
+
+
+def _is_staff(request) -> bool:
+    account = account_of(request.user)
+    return account is not None and account.role != Role.CITIZEN
+
+
+class AppealDetailView(AccountView):
+    @extend_schema(
+        responses={
+            200: schemas.AppealOut,
+            401: schemas.Error,
+            403: schemas.Error,
+            404: schemas.Error,
+        },
+        summary="One appeal: for its appellant, its reviewer or a regulator",
+    )
+    def get(self, request, appeal_id: str):
+        appeal = services.appeal_read(user=request.user, appeal_id=appeal_id_of(appeal_id))
+        return Response(appeal_payload(appeal, for_staff=_is_staff(request)))
+
+
+class AppealDecisionView(AccountView):
+    permission_classes = [IsReviewerOrRegulator]
+
+    @extend_schema(
+        request=schemas.DecisionRequest,
+        responses={200: schemas.AppealOut, **_ERRORS},
+        summary="Decide an appeal (its reviewer; a regulator once escalated)",
+    )
+    def post(self, request, appeal_id: str):
+        data = body_of(request)
+        appeal = services.appeal_decide(
+            appeal=_appeal_or_404(appeal_id),
+            reviewer=request.user,
+            outcome=data.get("outcome"),
+            reason=data.get("reason"),
+            points=data.get("points"),
+        )
+        return Response(appeal_payload(appeal, for_staff=True))
+
+
+class AppealExtensionView(AccountView):
+    permission_classes = [IsReviewerOrRegulator]
+
+    @extend_schema(
+        request=schemas.ExtensionRequest,
+        responses={200: schemas.AppealOut, **_ERRORS},
+        summary="Extend the deadline once, to at most 20 working days from filing (ZJ 31)",
+    )
+    def post(self, request, appeal_id: str):
+        data = body_of(request)
+        appeal = services.appeal_extend(
+            appeal=_appeal_or_404(appeal_id),
+            reviewer=request.user,
+            reason=data.get("reason"),
+            working_days=data.get("working_days", services.MAX_WORKING_DAYS),
+        )
+        return Response(appeal_payload(appeal, for_staff=True))
+
+
+class AppealReviewRequestView(AccountView):
+    permission_classes = [IsCitizen]
+
+    @extend_schema(
+        request=schemas.ReviewRequest,
+        responses={200: schemas.AppealOut, **_ERRORS},
+        summary="Ask the regulator to review the decision (ZJ 30)",
+    )
+    def post(self, request, appeal_id: str):
+        appeal = services.appeal_request_review(
+            appeal=_appeal_or_404(appeal_id),
+            citizen=request.user.account.citizen,
+            statement=body_of(request).get("statement"),
+        )
+        return Response(appeal_payload(appeal, for_staff=False))
+
+
+class AppealReviewView(AccountView):
+    permission_classes = [IsRegulator]
+
+    @extend_schema(
+        request=schemas.DecisionRequest,
+        responses={200: schemas.AppealOut, **_ERRORS},
+        summary="The regulator's review of a decision",
+    )
+    def post(self, request, appeal_id: str):
+        data = body_of(request)
+        appeal = services.appeal_review_decide(
+            appeal=_appeal_or_404(appeal_id),
+            regulator=request.user,
+            outcome=data.get("outcome"),
+            reason=data.get("reason"),
+            points=data.get("points"),
+        )
+        return Response(appeal_payload(appeal, for_staff=True))
+
+
+class ReviewerAppealListView(AccountView):
+    permission_classes = [IsReviewerOrRegulator]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, required=False),
+            OpenApiParameter("limit", int, required=False),
+            OpenApiParameter("offset", int, required=False),
+        ],
+        responses={
+            200: schemas.AppealPage,
+            400: schemas.InvalidError,
+            401: schemas.Error,
+            403: schemas.Error,
+        },
+        summary="A reviewer's assigned appeals (a regulator's queue), oldest deadline first",
+    )
+    def get(self, request):
+        limit, offset = page_bounds(
+            request.query_params.get("limit"), request.query_params.get("offset")
+        )
+        queryset = services.appeals_queue(request.user)
+        status = request.query_params.get("status")
+        if status:
+            queryset = queryset.filter(status=status)
+        page = list(queryset[offset : offset + limit])
+        services.appeals_read_by_staff(user=request.user, appeals=page)
+        return Response(
+            {
+                "count": queryset.count(),
+                "limit": limit,
+                "offset": offset,
+                "results": [appeal_payload(appeal, for_staff=True) for appeal in page],
+            }
+        )

@@ -1,0 +1,94 @@
+"""Token login for the residents' app: ``Authorization: Token <key>``; sessions for the portal.
+
+A user has one token (rest_framework.authtoken): logging out on one device logs out
+every device. Logins are rate-limited per client address and per username
+(settings: THROTTLE_LOGIN).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, logout
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gateway.api import rights_schemas as schemas
+from gateway.api.account_permissions import HasAccount
+from gateway.api.throttles import LoginThrottle
+from gateway.errors import GatewayError, InvalidRequest, problem
+from gateway.services.accounts import account_of
+
+
+class LoginUsernameThrottle(LoginThrottle):
+    """The same limit per username, so spreading guesses over addresses does not help."""
+
+    def get_cache_key(self, request, view):
+        data = request.data if isinstance(request.data, dict) else {}
+        username = data.get("username")
+        if not isinstance(username, str) or not username:
+            return None
+        ident = "user:" + username.strip().lower()[:150]
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class InvalidCredentials(GatewayError):
+    status_code = 400
+    code = "invalid_credentials"
+
+
+INVALID_CREDENTIALS = _("The username or password is wrong.")
+REQUIRED = _("this field is required")
+
+
+class AccountView(APIView):
+    """Base for every view a person (not a department system) calls."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [HasAccount]
+
+
+def body_of(request) -> dict:
+    return request.data if isinstance(request.data, dict) else {}
+
+
+class TokenView(APIView):
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+
+    def get_permissions(self):
+        return [HasAccount()] if self.request.method == "DELETE" else []
+
+    def get_throttles(self):
+        if self.request.method != "POST":
+            return []
+        return [LoginThrottle(), LoginUsernameThrottle()]
+
+    @extend_schema(
+        request=schemas.TokenRequest,
+        responses={200: schemas.TokenOut, 400: schemas.InvalidError, 429: schemas.Error},
+        summary="Log in: exchange a username and password for a token",
+    )
+    def post(self, request):
+        data = body_of(request)
+        username, password = data.get("username"), data.get("password")
+        problems = [
+            problem(f"/{name}", REQUIRED)
+            for name, value in (("username", username), ("password", password))
+            if not isinstance(value, str) or not value
+        ]
+        if problems:
+            raise InvalidRequest(problems)
+        user = authenticate(request._request, username=username[:150], password=password[:4096])
+        if user is None or account_of(user) is None:
+            raise InvalidCredentials(INVALID_CREDENTIALS)
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key, "role": user.account.role})
+
+    @extend_schema(responses={204: None, 401: schemas.Error}, summary="Log out")
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        if isinstance(request.successful_authenticator, SessionAuthentication):
+            logout(request._request)
+        return Response(status=204)

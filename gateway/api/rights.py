@@ -1,0 +1,127 @@
+"""The resident's door: my score, my records, who read my data, my appeals (SH 34, PIPL 45)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from gateway.api import rights_schemas as schemas
+from gateway.api.account_permissions import IsCitizen
+from gateway.api.appeals import appeal_payload
+from gateway.api.auth import AccountView, body_of
+from gateway.services import appeals as appeal_services
+from gateway.services import rights
+from gateway.services.rights import page_bounds
+
+_PAGE = [
+    OpenApiParameter("limit", int, required=False, description="1 to 200, default 50"),
+    OpenApiParameter("offset", int, required=False),
+]
+_READ_ERRORS = {400: schemas.InvalidError, 401: schemas.Error, 403: schemas.Error}
+
+
+class CitizenView(AccountView):
+    permission_classes = [IsCitizen]
+
+    @property
+    def citizen(self):
+        return self.request.user.account.citizen
+
+
+class MyScoreView(CitizenView):
+    @extend_schema(
+        responses={200: schemas.MyScore, 401: schemas.Error, 403: schemas.Error},
+        summary="My score and eligibility, with and without disputed deductions",
+    )
+    def get(self, request):
+        return Response(rights.score_read_by_citizen(citizen=self.citizen))
+
+
+class MyEventsView(CitizenView):
+    @extend_schema(
+        parameters=_PAGE,
+        responses={200: schemas.MyEvents, **_READ_ERRORS},
+        summary="My records, newest first, with their sources",
+    )
+    def get(self, request):
+        return Response(
+            rights.events_read_by_citizen(
+                citizen=self.citizen,
+                limit=request.query_params.get("limit"),
+                offset=request.query_params.get("offset"),
+            )
+        )
+
+
+class MyAccessesView(CitizenView):
+    @extend_schema(
+        parameters=[
+            *_PAGE,
+            OpenApiParameter(
+                "include_own", bool, required=False, description="Add my own reads too"
+            ),
+        ],
+        responses={200: schemas.MyAccesses, **_READ_ERRORS},
+        summary="Who read my data, when, and why",
+    )
+    def get(self, request):
+        include_own = request.query_params.get("include_own", "").lower() in {"1", "true", "yes"}
+        return Response(
+            rights.accesses_read_by_citizen(
+                citizen=self.citizen,
+                limit=request.query_params.get("limit"),
+                offset=request.query_params.get("offset"),
+                include_own=include_own,
+            )
+        )
+
+
+class MyAppealsView(CitizenView):
+    @extend_schema(
+        parameters=_PAGE,
+        responses={200: schemas.AppealPage, **_READ_ERRORS},
+        summary="My appeals, newest first",
+    )
+    def get(self, request):
+        limit, offset = page_bounds(
+            request.query_params.get("limit"), request.query_params.get("offset")
+        )
+        queryset = appeal_services.appeals_of_citizen(self.citizen)
+        return Response(
+            {
+                "count": queryset.count(),
+                "limit": limit,
+                "offset": offset,
+                "results": [
+                    appeal_payload(appeal, for_staff=False)
+                    for appeal in queryset[offset : offset + limit]
+                ],
+            }
+        )
+
+    @extend_schema(
+        request=schemas.AppealRequest,
+        responses={
+            201: schemas.AppealCreated,
+            400: schemas.InvalidError,
+            401: schemas.Error,
+            403: schemas.Error,
+            404: schemas.Error,
+            409: schemas.Error,
+        },
+        summary="Object to one of my records (SH 36, ZJ 30)",
+    )
+    def post(self, request):
+        data = body_of(request)
+        event = appeal_services.citizen_event(self.citizen, data.get("event"))
+        appeal = appeal_services.appeal_file(
+            citizen=self.citizen, event=event, statement=data.get("statement")
+        )
+        return Response(
+            {
+                "id": appeal.pk,
+                "status": appeal.status,
+                "decision_due": appeal.decision_due.isoformat(),
+            },
+            status=201,
+        )

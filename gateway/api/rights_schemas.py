@@ -1,0 +1,174 @@
+"""Serializers that document the residents' and reviewers' API in the OpenAPI schema.
+
+Input is validated by the services (so the portal gets the same answers); these
+classes describe the contract.
+"""
+
+from rest_framework import serializers
+
+from gateway.api.schemas import Bilingual, Error, InvalidError, LegalBasis
+
+__all__ = ["Error", "InvalidError"]
+
+
+class TokenRequest(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField()
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField()
+    role = serializers.CharField(help_text="citizen, reviewer, regulator")
+
+
+class MyScore(serializers.Serializer):
+    score = serializers.IntegerField(help_text="Counting every record, disputed ones too")
+    score_without_disputed = serializers.IntegerField()
+    as_of = serializers.DateTimeField()
+    eligibility = serializers.DictField(
+        child=serializers.BooleanField(), help_text="If the disputed deductions stand"
+    )
+    eligibility_without_disputed = serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text="What departments are told while objections are pending (SH 36)",
+    )
+    disputed_points = serializers.IntegerField()
+
+
+class RuleRef(serializers.Serializer):
+    code = serializers.CharField()
+    version = serializers.IntegerField()
+    title = Bilingual()
+    legal_basis = LegalBasis()
+
+
+class DepartmentRef(serializers.Serializer):
+    code = serializers.CharField()
+    title = Bilingual(allow_null=True)
+
+
+class EvidenceOut(serializers.Serializer):
+    document = serializers.CharField(required=False)
+    reference = serializers.CharField(required=False)
+    issued_by = serializers.CharField(required=False)
+    issued_on = serializers.CharField(required=False)
+    procedure = serializers.CharField(required=False)
+
+
+class Compensation(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="reversal, correction, repair")
+    points = serializers.IntegerField()
+
+
+class AppealRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class MyEvent(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="record, reversal, correction, repair")
+    points = serializers.IntegerField()
+    status = serializers.CharField(help_text="active, disputed, reversed, expired")
+    rule = RuleRef()
+    department = DepartmentRef()
+    evidence = EvidenceOut()
+    occurred_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="When it stops counting")
+    compensates = serializers.IntegerField(allow_null=True)
+    compensations = Compensation(many=True)
+    open_appeal = serializers.IntegerField(allow_null=True)
+    appeals = AppealRef(many=True)
+
+
+class Page(serializers.Serializer):
+    count = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+
+class MyEvents(Page):
+    results = MyEvent(many=True)
+
+
+class ActionRef(serializers.Serializer):
+    code = serializers.IntegerField()
+    label = serializers.CharField()
+
+
+class PurposeRef(serializers.Serializer):
+    code = serializers.CharField()
+    title = Bilingual()
+    description = Bilingual()
+
+
+class Access(serializers.Serializer):
+    time = serializers.DateTimeField()
+    what = ActionRef()
+    refused = serializers.BooleanField()
+    role = serializers.CharField(help_text="department, reviewer, regulator, admin, citizen")
+    department = DepartmentRef(allow_null=True)
+    purpose = PurposeRef(allow_null=True)
+    legal_basis = serializers.CharField()
+
+
+class MyAccesses(Page):
+    results = Access(many=True)
+
+
+class AppealRequest(serializers.Serializer):
+    event = serializers.IntegerField()
+    statement = serializers.CharField(max_length=5000)
+
+
+class AppealCreated(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    decision_due = serializers.DateField()
+
+
+class DecisionRequest(serializers.Serializer):
+    outcome = serializers.CharField(help_text="upheld, corrected, overturned")
+    reason = serializers.CharField(max_length=5000)
+    points = serializers.IntegerField(required=False, help_text="Only with corrected")
+
+
+class ExtensionRequest(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+    working_days = serializers.IntegerField(
+        required=False, min_value=6, max_value=20, help_text="New total from filing (ZJ 31)"
+    )
+
+
+class ReviewRequest(serializers.Serializer):
+    statement = serializers.CharField(max_length=5000)
+
+
+class Decision(serializers.Serializer):
+    outcome = serializers.CharField()
+    reason = serializers.CharField()
+    points = serializers.IntegerField(allow_null=True)
+    at = serializers.DateTimeField()
+
+
+class AppealOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    event = serializers.DictField()
+    statement = serializers.CharField()
+    filed_at = serializers.DateTimeField()
+    decision_due = serializers.DateField()
+    extended_at = serializers.DateTimeField(allow_null=True)
+    extension_reason = serializers.CharField()
+    assigned = serializers.BooleanField()
+    decision = Decision(allow_null=True)
+    escalated_at = serializers.DateTimeField(allow_null=True)
+    review_requested_at = serializers.DateTimeField(allow_null=True)
+    review_statement = serializers.CharField()
+    review = Decision(allow_null=True)
+
+
+class AppealPage(Page):
+    results = AppealOut(many=True)

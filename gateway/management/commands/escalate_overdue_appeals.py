@@ -1,0 +1,30 @@
+"""Escalate appeals not decided by their deadline to the regulator (ZJ 31). Run daily."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+
+from gateway.services.appeals import appeals_escalate_overdue
+
+
+class Command(BaseCommand):
+    help = "Escalate pending appeals whose decision is overdue; safe to run more than once."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--today", default=None, help="The day to count from (YYYY-MM-DD); default today."
+        )
+
+    def handle(self, *args, today=None, **options):
+        day = None
+        if today:
+            try:
+                day = dt.date.fromisoformat(today)
+            except ValueError:
+                raise CommandError("--today must be a date in the form YYYY-MM-DD") from None
+        escalated = appeals_escalate_overdue(today=day)
+        self.stdout.write(f"escalated {len(escalated)} overdue appeal(s)")
+        for pk in escalated:
+            self.stdout.write(f"  appeal {pk}")

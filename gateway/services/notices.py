@@ -1,0 +1,263 @@
+"""Notices of deductions: what was recorded, on what law and document, and the remedies.
+
+The person is told before the information is passed on, with the reasons, the legal
+basis and the remedies (CRR 15); the repair notice is delivered together with the
+decision (ZJ 28, SH 32, GB22). Both paths are therefore in every deduction notice:
+
+- Objection: possible at any time while the item is served, so the notice's
+  "object by" date is the day the item stops being served (its ``expires_at``,
+  SH 35). The item is flagged as disputed within 1 working day and decided within
+  5 working days, extensible to 20 in total (SH 36, ZJ 30-31).
+- Repair: once the act is rectified, the resident applies; the submitting
+  department decides; a confirmed repair leaves the score within 3 working days
+  (SH 38, GB22).
+
+Language: the notice is written in both languages when it is created, because it is
+a legal notice whose wording must not change afterwards. ``body`` holds the Chinese
+text, a separator line and the English text, which is what e-mail receives;
+``payload["title"]`` holds the two titles. ``notice_text(notification, language)``
+gives a reader the text in one language. Each text is stored once: a 1,000-record
+batch writes 1,000 notices inside the submission's transaction.
+
+``notices_create_for_events`` runs inside the submission's transaction: it builds
+every notice from objects already in memory, writes them with one bulk insert and
+one audit entry, and registers a single after-commit callback for the e-mails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actions import ActorKind, AuditAction
+from audit.services import audit_record
+from gateway.models import Account, EventKind, Notification, NotificationKind, ScoreEvent
+from gateway.services.notifications import notification_email
+
+logger = logging.getLogger(__name__)
+
+OBJECTION_FLAG_WORKING_DAYS = 1  # SH 36
+OBJECTION_DECISION_WORKING_DAYS = 5  # SH 36, ZJ 31
+OBJECTION_EXTENDED_WORKING_DAYS = 20  # ZJ 31
+REPAIR_REMOVAL_WORKING_DAYS = 3  # SH 38
+REPAIR_ENDPOINT = "/api/v1/me/repairs"
+OBJECTION_ENDPOINT = "/api/v1/me/appeals"
+
+PROCEDURE_TEXT = {
+    "general": ("一般程序行政处罚决定", "administrative penalty decision (general procedure)"),
+    "judicial": ("人民法院生效裁判文书", "court judgment"),
+}
+
+_ZH_TITLE = "信用扣分告知：{rule}（{points}分）"
+_EN_TITLE = "Notice of a credit deduction: {rule} ({points} points)"
+_ZH_BODY = "\n\n".join(
+    [
+        "{department}记录了您的一项失信信息，现依法告知（《征信业管理条例》第十五条）。",
+        "记录内容：{rule}（目录编号 {code}，第{version}版），行为日期 {occurred_on}，扣{loss}分。\n"
+        "法律依据：{law}{article}。\n"
+        "依据文书：{issued_by} {document}，{issued_on}作出（{procedure}）。\n"
+        "使用期限：该记录自行为之日起使用{years}年，自{served_until}起不再使用、不再计入分数"
+        "（《上海市社会信用条例》第三十五条，《浙江省公共信用信息管理条例》第十六条）。",
+        "如何提出异议：如您认为该记录有错误、遗漏、超期使用或不应列入，可在{served_until}前随时"
+        "通过居民门户“我的记录”或 {objection_endpoint} 提出异议（《上海市社会信用条例》第三十六条，"
+        "《浙江省公共信用信息管理条例》第三十条）。收到异议后{flag}个工作日内，该记录标注为“有异议”，"
+        "异议处理期间不用于资格判断；{decide}个工作日内作出处理决定并告知理由，经批准最长延至"
+        "{extended}个工作日。",
+        "如何修复信用：纠正失信行为后，您可通过居民门户或 {endpoint} 申请信用修复，说明纠正情况并附"
+        "证明；由{department}审核，确认后{removal}个工作日内从分数中移除该扣分（《上海市社会信用条例》"
+        "第三十八条，国务院办公厅2025年第22号文件）。",
+    ]
+)
+_EN_BODY = "\n\n".join(
+    [
+        "{department} recorded negative credit information about you. This notice is "
+        "required by law (CRR 15).",
+        "What was recorded: {rule} (catalogue code {code}, version {version}), act of "
+        "{occurred_on}, {loss} points deducted.\n"
+        "Legal basis: {law} {article}.\n"
+        "Document: {issued_by} {document}, issued on {issued_on} ({procedure}).\n"
+        "Period: the record is served for {years} years from the act and stops counting on "
+        "{served_until} (SH 35, ZJ 16).",
+        "How to object: if you think the record is wrong, incomplete, served too long or "
+        "should not be listed, you may object at any time before {served_until} through the "
+        'residents\' portal ("My records") or {objection_endpoint} (SH 36, ZJ 30). The record '
+        "is flagged as disputed within {flag} working day and is not used for eligibility "
+        "while the objection is pending; the decision, with reasons, follows within {decide} "
+        "working days (at most {extended} with an approved extension).",
+        "How to repair your credit: once you have rectified the act, apply for credit repair "
+        "through the residents' portal or {endpoint}, saying what you did and giving proof. "
+        "{department} decides; a confirmed repair is removed from your score within {removal} "
+        "working days (SH 38, GB22).",
+    ]
+)
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+SEPARATOR = "\n\n――――――――\n\n"
+
+
+def notice_text(notification: Notification, language: str) -> tuple[str, str]:
+    """(title, body) of a bilingual notification in ``zh-hans`` or ``en``."""
+    index = 1 if language.lower().startswith("en") else 0
+    titles = notification.payload.get("title")
+    parts = notification.body.split(SEPARATOR)
+    if not titles or len(parts) != 2:
+        return notification.title, notification.body
+    return titles["en" if index else "zh"], parts[index]
+
+
+def bilingual_notification(
+    *,
+    citizen_id: int,
+    kind: str,
+    zh: tuple[str, str],
+    en: tuple[str, str],
+    payload: dict[str, Any],
+    now: dt.datetime,
+    **links: Any,
+) -> Notification:
+    """An unsaved notification holding both languages (see the module docstring)."""
+    return Notification(
+        citizen_id=citizen_id,
+        kind=kind,
+        title=f"{zh[0]} | {en[0]}"[:200],
+        body=f"{zh[1]}{SEPARATOR}{en[1]}",
+        payload={**payload, "title": {"zh": zh[0], "en": en[0]}},
+        created_at=now,
+        **links,
+    )
+
+
+def notifications_bulk_send(notifications: Sequence[Notification]) -> list[Notification]:
+    """Write notifications in one insert; e-mail them after commit with one callback.
+
+    Only residents whose account has an e-mail address are mailed; each delivery
+    is audited by ``notification_email``.
+    """
+    if not notifications:
+        return []
+    created = Notification.objects.bulk_create(notifications)
+    pairs = [(n.pk, n.citizen_id) for n in created]
+    transaction.on_commit(lambda: _email_all(pairs))
+    return created
+
+
+def _email_all(pairs: list[tuple[int, int]]) -> None:
+    try:
+        with_address = set(
+            Account.objects.filter(citizen_id__in={citizen_id for _, citizen_id in pairs})
+            .exclude(user__email="")
+            .values_list("citizen_id", flat=True)
+        )
+        for notification_id, citizen_id in pairs:
+            if citizen_id in with_address:
+                notification_email(notification_id)
+    except Exception:  # the act is committed; the portal copy stands
+        logger.exception("e-mailing %d notification(s) failed", len(pairs))
+
+
+def _deduction_notice(event: ScoreEvent, now: dt.datetime) -> Notification:
+    rule = event.rule
+    department = event.department
+    evidence = event.evidence or {}
+    served_until = local_day(event.expires_at) if event.expires_at else None
+    procedure = PROCEDURE_TEXT.get(evidence.get("procedure"), ("", ""))
+    common = {
+        "code": rule.code,
+        "version": rule.version,
+        "occurred_on": local_day(event.occurred_at).isoformat(),
+        "loss": -event.points,
+        "law": rule.legal_basis_law,
+        "article": rule.legal_basis_article,
+        "issued_by": evidence.get("issued_by", ""),
+        "document": evidence.get("document", ""),
+        "issued_on": evidence.get("issued_on", ""),
+        "years": rule.retention_years,
+        "served_until": served_until.isoformat() if served_until else "",
+        "flag": OBJECTION_FLAG_WORKING_DAYS,
+        "decide": OBJECTION_DECISION_WORKING_DAYS,
+        "extended": OBJECTION_EXTENDED_WORKING_DAYS,
+        "removal": REPAIR_REMOVAL_WORKING_DAYS,
+        "endpoint": REPAIR_ENDPOINT,
+        "objection_endpoint": OBJECTION_ENDPOINT,
+    }
+    zh = {**common, "rule": rule.title_zh, "department": department.title_zh}
+    en = {**common, "rule": rule.title_en, "department": department.title_en}
+    zh["procedure"], en["procedure"] = procedure
+    # Facts for machines; the rule, document and legal basis are the event's own rows,
+    # and their wording as told is in the body. Kept small: it is written per record.
+    payload = {
+        "event": event.pk,
+        "rule": rule.code,
+        "rule_version": rule.version,
+        "points": event.points,
+        "department": department.code,
+        "occurred_on": common["occurred_on"],
+        "legal_basis": rule.legal_basis,
+        "document": common["document"],
+        "served_until": common["served_until"],
+        "objection": {
+            "object_by": common["served_until"],
+            "apply_at": OBJECTION_ENDPOINT,
+            "flagged_within_working_days": OBJECTION_FLAG_WORKING_DAYS,
+            "decided_within_working_days": OBJECTION_DECISION_WORKING_DAYS,
+            "extended_up_to_working_days": OBJECTION_EXTENDED_WORKING_DAYS,
+            "legal_basis": "SH 36; ZJ 30; ZJ 31",
+        },
+        "repair": {
+            "apply_at": REPAIR_ENDPOINT,
+            "decided_by": department.code,
+            "removed_within_working_days": REPAIR_REMOVAL_WORKING_DAYS,
+            "legal_basis": "SH 38; GB22",
+        },
+    }
+    return bilingual_notification(
+        citizen_id=event.citizen_id,
+        kind=NotificationKind.DEDUCTION_NOTICE,
+        zh=(_ZH_TITLE.format(**zh, points=event.points), _ZH_BODY.format(**zh)),
+        en=(_EN_TITLE.format(**en, points=event.points), _EN_BODY.format(**en)),
+        payload=payload,
+        now=now,
+        event=event,
+    )
+
+
+def notices_create_for_events(
+    events: Iterable[ScoreEvent], *, now: dt.datetime
+) -> list[Notification]:
+    """A deduction notice for each newly recorded deduction, in the caller's transaction.
+
+    Expects events as just created, with ``rule`` and ``department`` loaded: no
+    query per event. One bulk insert, one audit entry for the portal delivery.
+    """
+    deductions = [e for e in events if e.kind == EventKind.RECORD and e.points < 0]
+    if not deductions:
+        return []
+    notifications = notifications_bulk_send([_deduction_notice(e, now) for e in deductions])
+    citizen_ids = sorted({n.citizen_id for n in notifications})
+    first = deductions[0]
+    audit_record(
+        action=AuditAction.NOTICE_DELIVERED,
+        actor_kind=ActorKind.SYSTEM,
+        actor_id="notices",
+        object_ref=(
+            f"submission:{first.submission_id}" if first.submission_id else f"event:{first.pk}"
+        ),
+        legal_basis="CRR 15; ZJ 28; SH 32; GB22",
+        details={
+            "kind": NotificationKind.DEDUCTION_NOTICE,
+            "channel": "portal",
+            "notices": len(notifications),
+            "residents": len(citizen_ids),
+            "notifications": [notifications[0].pk, notifications[-1].pk],
+        },
+    )
+    return notifications

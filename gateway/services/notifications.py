@@ -1,0 +1,76 @@
+"""Telling residents: a portal notification always, an e-mail where an address is known.
+
+The e-mail is sent after commit, so a rolled-back act never reaches anyone; its
+delivery is then recorded on the notification and in the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actions import ActorKind, AuditAction
+from audit.services import audit_record
+from gateway.models import Citizen, Notification
+
+logger = logging.getLogger(__name__)
+
+
+def notification_send(
+    *,
+    citizen: Citizen,
+    kind: str,
+    title: str,
+    body: str,
+    payload: dict[str, Any] | None = None,
+    event=None,
+    appeal=None,
+    repair=None,
+) -> Notification:
+    """Create the notification inside the caller's transaction; e-mail it after commit."""
+    notification = Notification.objects.create(
+        citizen=citizen,
+        kind=kind,
+        title=title[:200],
+        body=body,
+        payload=payload or {},
+        created_at=timezone.now(),
+        event=event,
+        appeal=appeal,
+        repair=repair,
+    )
+    transaction.on_commit(lambda: notification_email(notification.pk))
+    return notification
+
+
+def _address_for(citizen: Citizen) -> str:
+    account = getattr(citizen, "account", None)
+    return account.user.email if account is not None and account.user.email else ""
+
+
+def notification_email(notification_id: int) -> bool:
+    """Send one notification by e-mail if the resident has an address; record delivery."""
+    notification = Notification.objects.select_related("citizen").get(pk=notification_id)
+    address = _address_for(notification.citizen)
+    if not address or notification.emailed_at is not None:
+        return False
+    try:
+        send_mail(notification.title, notification.body, None, [address])
+    except Exception:  # the portal copy stands; a failed e-mail is logged
+        logger.exception("e-mail delivery of notification %s failed", notification.pk)
+        return False
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+        audit_record(
+            action=AuditAction.NOTICE_DELIVERED,
+            actor_kind=ActorKind.SYSTEM,
+            actor_id="mailer",
+            subject=notification.citizen.identity_index,
+            object_ref=f"notification:{notification.pk}",
+            details={"kind": notification.kind, "channel": "email"},
+        )
+    return True

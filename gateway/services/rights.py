@@ -1,0 +1,301 @@
+"""A resident's own reads: their score, their records, and who read their data.
+
+SH 34, PIPL 45 and GDPR 15(1)(c) give a person the right to see their own record, its
+sources, why it changed, and who used or queried it. Each of these reads is itself an
+access to the resident's data and is recorded in the same transaction (ZJ 20).
+
+Choices made here:
+
+- "Who saw my data" lists reads by others: departments, reviewers, regulators and
+  administrators, and the department reads that were refused (a query beyond one's
+  authority is itself something the resident should learn of, SH 20). The
+  resident's own reads are left out by default: they are the resident's own acts
+  and would drown the list, since every look at it adds one. ``include_own=True``
+  adds them; even then the entry this very read writes is not in the page it
+  returns, because it is written after the page is taken.
+- A reviewer's read names the reviewer's department and role, not the person, as
+  Estonia's Data Tracker names the institution.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.actions import READ_ACTIONS, ActorKind, AuditAction
+from audit.selectors import entries_for_subject
+from audit.services import audit_record
+from compliance.models import Department, EligibilityThreshold, Purpose
+from gateway.errors import InvalidRequest, problem
+from gateway.models import Appeal, Citizen, EventStatus, ScoreEvent
+from gateway.selectors import eligibility_answers, score_snapshot
+from gateway.services.appeals import HANDLING_PURPOSE, OPEN_STATUSES
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+EVIDENCE_FIELDS = ("document", "reference", "issued_by", "issued_on", "procedure")
+SHOWN_ACTIONS = frozenset(READ_ACTIONS | {AuditAction.SCORE_READ_REFUSED})
+OWN_LEGAL_BASIS = "SH 34; PIPL 45"
+
+
+class RightsMsg:
+    BAD_LIMIT = _("must be an integer from 1 to %(max)d")
+    BAD_OFFSET = _("must be a non-negative integer")
+
+
+def page_bounds(limit: Any, offset: Any) -> tuple[int, int]:
+    """Validate limit and offset (ints or query-string text); 400 on anything else."""
+    problems = []
+    limit = _as_int(limit, DEFAULT_PAGE)
+    offset = _as_int(offset, 0)
+    if limit is None or not 1 <= limit <= MAX_PAGE:
+        problems.append(problem("/limit", RightsMsg.BAD_LIMIT % {"max": MAX_PAGE}))
+    if offset is None or not 0 <= offset < 2**62:
+        problems.append(problem("/offset", RightsMsg.BAD_OFFSET))
+    if problems:
+        raise InvalidRequest(problems)
+    return limit, offset
+
+
+def _as_int(value: Any, default: int) -> int | None:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        return int(value)
+    return None
+
+
+def _actor(citizen: Citizen) -> dict[str, str]:
+    account = getattr(citizen, "account", None)
+    actor_id = f"account:{account.user_id}" if account is not None else f"citizen:{citizen.pk}"
+    return {"actor_kind": ActorKind.CITIZEN, "actor_id": actor_id}
+
+
+def _bilingual(obj, field: str) -> dict[str, str]:
+    return {"zh": getattr(obj, f"{field}_zh"), "en": getattr(obj, f"{field}_en")}
+
+
+# --- my score ----------------------------------------------------------------------------
+
+
+def score_read_by_citizen(*, citizen: Citizen, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The score and every eligibility answer, with and without disputed deductions.
+
+    ``eligibility_without_disputed`` is what departments are told while objections
+    are pending (SH 36); ``eligibility`` is what applies if the disputed deductions
+    stand.
+    """
+    with transaction.atomic():
+        now = now or timezone.now()
+        snapshot = score_snapshot(citizen.pk, now=now)
+        thresholds = list(EligibilityThreshold.objects.order_by("code"))
+        payload = {
+            "score": snapshot.score,
+            "score_without_disputed": snapshot.eligibility_score,
+            "as_of": now.isoformat(),
+            "eligibility": {t.code: snapshot.score >= t.minimum_score for t in thresholds},
+            "eligibility_without_disputed": eligibility_answers(thresholds, snapshot),
+            "disputed_points": snapshot.disputed_points,
+        }
+        audit_record(
+            action=AuditAction.SCORE_READ_BY_CITIZEN,
+            subject=citizen.identity_index,
+            legal_basis=OWN_LEGAL_BASIS,
+            details={"disclosed": sorted(payload)},
+            **_actor(citizen),
+        )
+    return payload
+
+
+# --- my records --------------------------------------------------------------------------
+
+
+def shown_status(event: ScoreEvent, now: dt.datetime) -> str:
+    """The status as of now: a record past its period is expired before the job runs."""
+    if event.status in (EventStatus.REVERSED, EventStatus.EXPIRED):
+        return event.status
+    if event.expires_at is not None and event.expires_at <= now:
+        return EventStatus.EXPIRED
+    return event.status
+
+
+def events_read_by_citizen(
+    *, citizen: Citizen, limit: Any = None, offset: Any = None, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The resident's ledger rows, newest first, with their sources and compensations."""
+    limit, offset = page_bounds(limit, offset)
+    with transaction.atomic():
+        now = now or timezone.now()
+        rows = ScoreEvent.objects.filter(citizen=citizen)
+        count = rows.count()
+        events = list(
+            rows.select_related("rule", "department").order_by("-occurred_at", "-id")[
+                offset : offset + limit
+            ]
+        )
+        ids = [event.pk for event in events]
+        compensations: dict[int, list[dict[str, Any]]] = {}
+        for row in (
+            ScoreEvent.objects.filter(compensates_id__in=ids)
+            .order_by("id")
+            .values("id", "kind", "points", "compensates_id")
+        ):
+            compensations.setdefault(row["compensates_id"], []).append(
+                {"id": row["id"], "kind": row["kind"], "points": row["points"]}
+            )
+        appeals: dict[int, list[dict[str, Any]]] = {}
+        for row in (
+            Appeal.objects.filter(event_id__in=ids)
+            .order_by("filed_at", "id")
+            .values("id", "status", "event_id")
+        ):
+            appeals.setdefault(row["event_id"], []).append(
+                {"id": row["id"], "status": row["status"]}
+            )
+        results = [
+            _event_dict(event, now, compensations.get(event.pk, []), appeals.get(event.pk, []))
+            for event in events
+        ]
+        audit_record(
+            action=AuditAction.EVENTS_READ_BY_CITIZEN,
+            subject=citizen.identity_index,
+            legal_basis=OWN_LEGAL_BASIS,
+            details={"limit": limit, "offset": offset, "shown": len(results)},
+            **_actor(citizen),
+        )
+    return {"count": count, "limit": limit, "offset": offset, "results": results}
+
+
+def _event_dict(event: ScoreEvent, now, compensations, appeals) -> dict[str, Any]:
+    rule = event.rule
+    department = event.department
+    open_appeal = next((a["id"] for a in appeals if a["status"] in OPEN_STATUSES), None)
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "points": event.points,
+        "status": shown_status(event, now),
+        "rule": {
+            "code": rule.code,
+            "version": rule.version,
+            "title": _bilingual(rule, "title"),
+            "legal_basis": {"law": rule.legal_basis_law, "article": rule.legal_basis_article},
+        },
+        "department": {"code": department.code, "title": _bilingual(department, "title")},
+        # The source of the record and nothing else: ``data`` stays with the department.
+        "evidence": {k: event.evidence[k] for k in EVIDENCE_FIELDS if k in event.evidence},
+        "occurred_at": event.occurred_at.isoformat(),
+        "recorded_at": event.recorded_at.isoformat(),
+        "expires_at": event.expires_at.isoformat() if event.expires_at else None,
+        "compensates": event.compensates_id,
+        "compensations": compensations,
+        "open_appeal": open_appeal,
+        "appeals": appeals,
+    }
+
+
+# --- who read my data --------------------------------------------------------------------
+
+
+def _builtin_purposes() -> dict[str, dict[str, Any]]:
+    return {
+        HANDLING_PURPOSE: {
+            "title": {"zh": "处理您的异议", "en": "Handling your objection"},
+            "description": {
+                "zh": "复核人员或监管部门为处理您的异议查看了相关记录。",
+                "en": "A reviewer or the regulator looked at the record to decide your objection.",
+            },
+        },
+        "credit_repair": {
+            "title": {"zh": "处理您的信用修复申请", "en": "Handling your credit repair"},
+            "description": {
+                "zh": "提交该记录的部门为审核您的信用修复申请查看了相关记录。",
+                "en": "The department that submitted the record looked at it to decide "
+                "your credit repair application.",
+            },
+        },
+    }
+
+
+def accesses_read_by_citizen(
+    *, citizen: Citizen, limit: Any = None, offset: Any = None, include_own: bool = False
+) -> dict[str, Any]:
+    """Every read of the resident's data by others, newest first (SH 34, PIPL 45)."""
+    limit, offset = page_bounds(limit, offset)
+    with transaction.atomic():
+        entries = entries_for_subject(citizen.identity_index, SHOWN_ACTIONS)
+        if not include_own:
+            entries = entries.exclude(actor_kind=ActorKind.CITIZEN)
+        count = entries.count()
+        page = list(entries[offset : offset + limit])
+        department_codes = {e.actor_id for e in page if e.actor_kind == ActorKind.DEPARTMENT} | {
+            e.details.get("department")
+            for e in page
+            if e.actor_kind != ActorKind.DEPARTMENT and isinstance(e.details, dict)
+        }
+        departments = {
+            d.code: d for d in Department.objects.filter(code__in=department_codes - {None})
+        }
+        purposes = {
+            p.code: p
+            for p in Purpose.objects.filter(code__in={e.purpose for e in page if e.purpose})
+        }
+        results = [_access_dict(entry, departments, purposes) for entry in page]
+        audit_record(
+            action=AuditAction.ACCESSES_READ_BY_CITIZEN,
+            subject=citizen.identity_index,
+            legal_basis=OWN_LEGAL_BASIS,
+            details={
+                "limit": limit,
+                "offset": offset,
+                "shown": len(results),
+                "include_own": include_own,
+            },
+            **_actor(citizen),
+        )
+    return {"count": count, "limit": limit, "offset": offset, "results": results}
+
+
+def _access_dict(entry, departments, purposes) -> dict[str, Any]:
+    if entry.actor_kind == ActorKind.DEPARTMENT:
+        code = entry.actor_id
+    else:
+        code = entry.details.get("department") if isinstance(entry.details, dict) else None
+    department = departments.get(code) if code else None
+    purpose: dict[str, Any] | None = None
+    if entry.purpose:
+        known = purposes.get(entry.purpose)
+        if known is not None:
+            purpose = {
+                "code": known.code,
+                "title": _bilingual(known, "title"),
+                "description": _bilingual(known, "description"),
+            }
+        else:
+            builtin = _builtin_purposes().get(entry.purpose, {})
+            purpose = {
+                "code": entry.purpose,
+                "title": builtin.get("title", {"zh": entry.purpose, "en": entry.purpose}),
+                "description": builtin.get("description", {"zh": "", "en": ""}),
+            }
+    return {
+        "time": entry.recorded_at.isoformat(),
+        "what": {"code": int(entry.action), "label": str(AuditAction(entry.action).label)},
+        "refused": entry.action == AuditAction.SCORE_READ_REFUSED,
+        "role": entry.actor_kind,
+        "department": (
+            {"code": department.code, "title": _bilingual(department, "title")}
+            if department is not None
+            else ({"code": code, "title": None} if code else None)
+        ),
+        "purpose": purpose,
+        "legal_basis": entry.legal_basis,
+    }
