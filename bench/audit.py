@@ -16,6 +16,7 @@ import hashlib
 import io
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -184,12 +185,82 @@ def bench_inclusion_proofs(quick: bool = False, proofs: int = 50_000) -> None:
     del big_tree
 
 
+def bench_ingest(batches: int = 10, db: str = "sqlite") -> None:
+    """Ingest records/s through submission_accept with and without its audit entries.
+
+    Runs in a child process (Django is configured once per process) against a fresh
+    database; "without" replaces the audit append with a no-op in the same run.
+    """
+    import subprocess
+
+    subprocess.run(
+        [sys.executable, __file__, "--ingest-child", "--batches", str(batches), "--db", db],
+        check=True,
+    )
+
+
+def _ingest_child(batches: int, db: str) -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _harness import bench_database, django_setup
+    from ingest import make_bodies, setup_catalogue
+
+    os.environ["DEBUG"] = "0"
+    with bench_database(db) as (url, workdir):
+        django_setup(url, workdir)
+        setup_catalogue()
+        import audit.services
+        from compliance.models import Department
+        from gateway.principals import DepartmentPrincipal
+        from gateway.services.submissions import submission_accept
+
+        principal = DepartmentPrincipal(department=Department.objects.get(), key_id="bench")
+        bodies = make_bodies(2 * batches + 2, 5000)
+        real_append = audit.services.audit_append
+
+        def run(chunk, *, audited: bool) -> float:
+            audit.services.audit_append = real_append if audited else (lambda records: [
+                audit.services.Receipt(index=0, leaf_hash="")
+                for _ in records
+            ])
+            started = time.perf_counter()
+            for body in chunk:
+                outcome = submission_accept(principal=principal, body=body)
+                assert outcome.status == 201
+            return len(chunk) * 1000 / (time.perf_counter() - started)
+
+        run(bodies[:2], audited=True)  # warm-up: residents registered, caches filled
+        # Alternate so that growth of the tables favours neither side.
+        with_audit, without_audit = [], []
+        for i in range(batches):
+            with_audit.append(run(bodies[2 + 2 * i : 3 + 2 * i], audited=True))
+            without_audit.append(run(bodies[3 + 2 * i : 4 + 2 * i], audited=False))
+        audit.services.audit_append = real_append
+        rate_with = statistics.median(with_audit)
+        rate_without = statistics.median(without_audit)
+        _row(
+            f"ingest with audit ({db})", f"{rate_with:,.0f} records/s",
+            "without", f"{rate_without:,.0f} records/s", rate_with / rate_without,
+        )
+        print(f"    audit cost: {100 * (1 - rate_with / rate_without):.1f}% of the ingest rate "
+              "(target: at most 25%)")
+        from django.db import connections
+
+        connections.close_all()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000,000-leaf proof tree")
     parser.add_argument("--entries", type=int, default=200_000, help="entries to verify")
+    parser.add_argument("--batches", type=int, default=10, help="1,000-record batches each way")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--ingest-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.ingest_child:
+        _ingest_child(args.batches, args.db)
+        return
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    bench_ingest(args.batches, args.db)
     bench_verification(args.entries)
     bench_inclusion_proofs(quick=args.quick)
 

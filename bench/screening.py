@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from compliance.policy_defaults import default_policy_spec  # noqa: E402
-from compliance.screening import compile_policy  # noqa: E402
+from compliance.policy_defaults import default_policy_spec
+from compliance.screening import compile_policy
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
@@ -33,13 +33,9 @@ EN_NAMES = ("Wang Wei", "Li Na", "Zhang Min", "Chen Jie", "Liu Yang", "Zhou Tao"
 
 
 def citizen_id(rng: random.Random) -> str:
-    body = "3205%02d%04d%02d%02d%03d" % (
-        rng.choice((5, 6, 7, 8, 9)),
-        rng.randint(1960, 2004),
-        rng.randint(1, 12),
-        rng.randint(1, 28),
-        rng.randint(0, 999),
-    )
+    county = rng.choice((5, 6, 7, 8, 9))
+    birth = f"{rng.randint(1960, 2004):04d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    body = f"3205{county:02d}{birth}{rng.randint(0, 999):03d}"
     check = sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True)) % 11
     return body + "10X98765432"[check]
 
@@ -48,17 +44,17 @@ def traffic_zh(rng: random.Random, i: int) -> dict:
     return {
         "citizen_id": citizen_id(rng),
         "rule": rng.choice(("traffic.red_light", "traffic.failure_to_yield")),
-        "occurred_at": "2026-11-%02dT%02d:%02d:00+08:00"
-        % (rng.randint(1, 28), rng.randint(7, 21), rng.randint(0, 59)),
+        "occurred_at": f"2026-11-{rng.randint(1, 28):02d}T{rng.randint(7, 21):02d}:"
+        f"{rng.randint(0, 59):02d}:00+08:00",
         "evidence": {
-            "document": "苏公交决字〔2026〕第%06d号" % i,
+            "document": f"苏公交决字〔2026〕第{i:06d}号",
             "issued_by": "苏州市公安局交通警察支队姑苏大队",
             "issued_on": "2026-11-21",
             "procedure": "general",
         },
         "data": {
-            "plate": "苏E%05d" % rng.randint(0, 99999),
-            "location": "姑苏区%s与%s交叉口" % (rng.choice(ROADS), rng.choice(ROADS)),
+            "plate": f"苏E{rng.randint(0, 99999):05d}",
+            "location": f"姑苏区{rng.choice(ROADS)}与{rng.choice(ROADS)}交叉口",
             "violation": rng.choice(("驾驶机动车违反道路交通信号灯通行", "未按规定礼让行人")),
             "fine_yuan": 200,
             "points": rng.choice((3, 6)),
@@ -70,15 +66,15 @@ def court_zh(rng: random.Random, i: int) -> dict:
     return {
         "citizen_id": citizen_id(rng),
         "rule": "court.unpaid_judgment_debt",
-        "occurred_at": "2026-10-%02dT09:00:00+08:00" % rng.randint(1, 28),
+        "occurred_at": f"2026-10-{rng.randint(1, 28):02d}T09:00:00+08:00",
         "evidence": {
-            "document": "(2026)苏0508执%d号" % (1000 + i),
+            "document": f"(2026)苏0508执{1000 + i}号",
             "issued_by": "苏州市姑苏区人民法院",
             "issued_on": "2026-11-02",
             "procedure": "general",
         },
         "data": {
-            "case_no": "(2026)苏0508执%d号" % (1000 + i),
+            "case_no": f"(2026)苏0508执{1000 + i}号",
             "debtor": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
             "amount_yuan": rng.randint(3000, 90000),
             "summary": "被执行人未按生效判决履行给付义务，经强制执行仍未清偿。",
@@ -90,18 +86,18 @@ def utilities_en(rng: random.Random, i: int) -> dict:
     return {
         "citizen_id": citizen_id(rng),
         "rule": "utilities.bill_on_time",
-        "occurred_at": "2026-11-%02dT08:30:00+08:00" % rng.randint(1, 28),
+        "occurred_at": f"2026-11-{rng.randint(1, 28):02d}T08:30:00+08:00",
         "evidence": {
-            "document": "SZW-2026-%06d" % i,
+            "document": f"SZW-2026-{i:06d}",
             "issued_by": "Suzhou Water Supply Co.",
             "issued_on": "2026-11-21",
             "procedure": "general",
         },
         "data": {
-            "account": "W%08d" % rng.randint(0, 10**8),
+            "account": f"W{rng.randint(0, 10**8):08d}",
             "period": "2026-10",
-            "amount": "%d.%02d" % (rng.randint(20, 300), rng.randint(0, 99)),
-            "paid_on": "2026-11-%02d" % rng.randint(1, 20),
+            "amount": f"{rng.randint(20, 300)}.{rng.randint(0, 99):02d}",
+            "paid_on": f"2026-11-{rng.randint(1, 20):02d}",
             "channel": rng.choice(("bank transfer", "mobile app", "counter")),
         },
     }
@@ -111,9 +107,9 @@ def volunteer_en(rng: random.Random, i: int) -> dict:
     return {
         "citizen_id": citizen_id(rng),
         "rule": rng.choice(("volunteer.service_hours", "volunteer.blood_donation")),
-        "occurred_at": "2026-09-%02dT14:00:00+08:00" % rng.randint(1, 28),
+        "occurred_at": f"2026-09-{rng.randint(1, 28):02d}T14:00:00+08:00",
         "evidence": {
-            "document": "VOL-%05d" % i,
+            "document": f"VOL-{i:05d}",
             "issued_by": "Suzhou Volunteer Federation",
             "issued_on": "2026-10-08",
             "procedure": "general",
@@ -125,7 +121,7 @@ def volunteer_en(rng: random.Random, i: int) -> dict:
             ),
             "hours": rng.randint(2, 40),
             "blood_donation_hours": rng.randint(0, 6),
-            "site": "No. %d Hospital Road, Gusu District" % rng.randint(1, 300),
+            "site": f"No. {rng.randint(1, 300)} Hospital Road, Gusu District",
         },
     }
 

@@ -110,8 +110,21 @@ class RuleAdmin(AuditedAdmin):
     published rule is a new version, which goes through comment and publication.
     """
 
+    class CommentInline(admin.TabularInline):
+        """The public's comments, read-only: nobody edits what the public said."""
+
+        model = models.RuleComment
+        fields = ("submitted_at", "body")
+        readonly_fields = fields
+        extra = 0
+        can_delete = False
+
+        def has_add_permission(self, request, obj=None):
+            return False
+
     form = RuleForm
     action_form = RuleLifecycleForm
+    inlines = (CommentInline,)
     actions = ("open_comment", "publish", "new_version", "withdraw")
     list_display = (
         "code",

@@ -256,6 +256,9 @@ class ScreeningTerm(models.Model):
     def __str__(self) -> str:
         return self.term
 
+    def clean(self) -> None:
+        _check_policy_entry(self.category_id, key_terms=(self.term,))
+
 
 class ScreeningPattern(models.Model):
     """A regular expression over values that discloses a category under any key."""
@@ -278,6 +281,31 @@ class ScreeningPattern(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        _check_policy_entry(self.category_id, value_patterns=((self.name, self.pattern),))
+
+
+def _check_policy_entry(category_id, *, key_terms=(), value_patterns=()) -> None:
+    """Compile the entry alone, so a broken term or regex never reaches the screener."""
+    from django.core.exceptions import ValidationError
+
+    from compliance import screening
+
+    spec = screening.PolicySpec(
+        version=0,
+        categories=(
+            screening.CategorySpec(
+                code="check", key_terms=tuple(key_terms), value_patterns=tuple(value_patterns)
+            ),
+        ),
+    )
+    try:
+        screening.compile_policy(spec)
+    except screening.PolicyError as exc:
+        raise ValidationError(
+            _("Invalid term or regular expression: %(error)s"), params={"error": exc}
+        ) from None
 
 
 class ScreeningPolicyRevision(models.Model):

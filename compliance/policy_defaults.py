@@ -10,8 +10,8 @@ Key-term syntax (see compliance.screening for the normalisation behind it):
     =word    whole tokens only        *word    anywhere
     !words   exception: a match lying inside it does not count
 Spelling variants need not be listed: case, separators, full-width forms, tone marks,
-zero-width characters and look-alike letters are folded before comparing.  Traditional
-forms are listed where the law's own wording uses them; they fold to the simplified ones.
+zero-width characters and look-alike letters are folded before comparing.  A few main
+terms are also listed in traditional characters for readers; they fold to simplified ones.
 
 Value patterns are Python regular expressions searched in every string value; a violation
 reports the pattern's name, never the value.  They look for a disclosure (a blood group
@@ -65,6 +65,7 @@ _CONDITIONS_EN = (
     r"|parkinson'?s|asthma|autism|adhd"
 )
 
+# fmt: off
 RELIGIOUS_BELIEF = CategoryDefault(
     code="religious_belief",
     name_zh="宗教信仰",
@@ -81,7 +82,7 @@ RELIGIOUS_BELIEF = CategoryDefault(
         "zongjiao", "xinyang", "=jiaopai", "jiaohui", "simiao", "qingzhensi", "jiaotang",
         "=libai", "libaisi", "=guiyi", "=shouxi", "=xinjiao",
         "!good faith", "!bad faith", "!christian name", "!temple fair",
-    ),  # fmt: skip
+    ),
     value_patterns=(
         PatternDefault(
             "religion_statement_zh",
@@ -137,12 +138,13 @@ GENETIC = CategoryDefault(
         "brca1", "brca2", "=apoe",
         "=jiyin", "jiyinjiance", "jiyinxinxi", "jiyinshuju", "jiyinxing", "jiyinzu",
         "jiyinbaogao", "yichuan", "ranseti", "qinzijianding",
-    ),  # fmt: skip
+    ),
     value_patterns=(
         PatternDefault(
             "dna_sequence",
-            r"(?i:[acgtu]{20,})",
-            "A run of 20 or more nucleotide letters (DNA or RNA sequence).",
+            r"(?i:(?<![acgtu])(?=[acgtu]{20})(?:a++|c++|g++|[tu]++){8,})",
+            "A run of 20 or more nucleotide letters that changes base at least 7 times (a DNA "
+            "or RNA sequence; base64 padding such as AAAA... is not one).",
         ),
         PatternDefault(
             "snp_id",
@@ -188,7 +190,7 @@ _HASH_PRINTS = (
     "!device fingerprint", "!browser fingerprint", "!certificate thumbprint",
     "!cert thumbprint", "!key thumbprint", "!sha1 thumbprint",
     "!文件指纹", "!数字指纹", "!证书指纹", "!文档指纹", "!设备指纹",
-)  # fmt: skip
+)
 
 FINGERPRINT = CategoryDefault(
     code="fingerprint",
@@ -201,7 +203,7 @@ FINGERPRINT = CategoryDefault(
         "tenprint",
         "zhiwen", "!zhiwenjian", "!zhiwenben",
         *_HASH_PRINTS,
-    ),  # fmt: skip
+    ),
     value_patterns=(
         PatternDefault(
             "finger_minutiae_record_base64",
@@ -250,7 +252,7 @@ BLOOD_TYPE = CategoryDefault(
         "blood type", "blood group", "blood grp", "=abo", "abo group", "abo type", "=rh",
         "=rhd", "rh factor", "rh type", "rh group", "blood rh", "rhesus",
         "xuexing", "xiongmaoxue", "rhyinxing", "rhyangxing",
-    ),  # fmt: skip
+    ),
     value_patterns=(
         PatternDefault(
             "blood_group_zh",
@@ -299,7 +301,7 @@ MEDICAL_HISTORY = CategoryDefault(
         "tijianjieguo", "tijianbaogao", "manxingbing", "jingshenbing",
         "!disease control", "!disease prevention", "!疾病预防控制", "!fault diagnosis",
         "!fault diagnostic", "!fault diagnostics", "!故障诊断",
-    ),  # fmt: skip
+    ),
     value_patterns=(
         PatternDefault(
             "icd_code_in_context",
@@ -370,7 +372,7 @@ BIOMETRIC = CategoryDefault(
         "renliantezheng", "renlianmoban", "renlianshuju", "renliantupian", "hongmo",
         "shiwangmo", "=shengwen", "shengwenshibie", "shengwentezheng", "zhangwen",
         "zhangjingmai", "zhijingmai", "mianbutezheng", "mianbushibie", "shualian",
-    ),  # fmt: skip
+    ),
     value_patterns=(
         PatternDefault(
             "face_record_base64",
@@ -406,6 +408,7 @@ BIOMETRIC = CategoryDefault(
         ),
     ),
 )
+# fmt: on
 
 DEFAULT_CATEGORIES: tuple[CategoryDefault, ...] = (
     RELIGIOUS_BELIEF,

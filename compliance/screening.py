@@ -48,17 +48,28 @@ Speed
 -----
 One pass gathers the distinct keys and string values of the document.  Keys repeat across
 records and requests, so each is checked once and cached.  Distinct values are joined into
-one text that a single alternation of literal "triggers" scans in C; the triggers are read
-off each value pattern's syntax tree, so a regulator's new pattern gets them without saying
-so (a pattern with none runs on the joined text itself).  Only strings that a trigger or an
-unusual character points at are checked exactly, and only a document with a confirmed
-violation is walked a second time to build pointers.  ``screen_text()`` takes the raw text
-for the gateway's convenience but screens the parsed document, so JSON escapes such as
-``\\u8840\\u578b`` cannot hide anything.
+one text that two alternations of literal "triggers" scan in C; the triggers are read off
+each value pattern's syntax tree, so a regulator's new pattern gets them without saying so
+(a pattern with none runs on the joined text itself, or on each string if it looks outside
+its match).  Only strings that a trigger or an unusual character points at are checked
+exactly, and only a document with a confirmed violation is walked a second time to build
+pointers.  screen_exhaustive() skips the triggers and checks everything: the property tests
+hold screen() to it.  ``screen_text()`` takes the raw text for the gateway's convenience but
+screens the parsed document, so JSON escapes such as ``\\u8840\\u578b`` cannot hide anything.
+
+Limits
+------
+- A whole-token term glued to another word without a separator or a case change is not
+  found ("personiris"); the defaults list the usual compounds (dnasample, renlianshibie).
+- Digit look-alikes are read as letters in keys only; values keep their digits for codes.
+- A regulator's regular expression runs as written on Python's backtracking engine; the
+  compiler refuses invalid and empty-matching patterns, not slow ones.
+- The name-like and value-like member names of pairs are fixed here, not policy data.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -302,9 +313,7 @@ def _parse_term(code: str, text: Any) -> tuple[_Term, bool]:
 # spaces cost nothing and "blood  type" still holds the literal "bloodtype".
 _WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _WHITESPACE_BYTES = _WHITESPACE.encode()
-_LOWER_ASCII = bytes.maketrans(
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz"
-)
+_LOWER_ASCII = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _SEPARATORS = ("\x00", "\x01", "\x02", "\x03", "\x04", "\x05", "\x06", "\x07", "\x08", "\x0e")
 _MAX_SET = 256
 _MIN_WEIGHT = 3.0
@@ -332,7 +341,7 @@ _COMMON = frozenset(
     historyof condition status test tests testing result results report reports analysis
     match data record records sample image scan type group code print template encoding
     embedding geometry information identifier living livingwith suffer hearing medical
-    health hospital blood gene face voice vein""".split()
+    health hospital blood gene face voice vein""".split()  # noqa: SIM905 - a word list
 )
 
 
@@ -399,9 +408,9 @@ def _sequence(items: list, icase: bool) -> _Info:
         info = _item(op, av, icase)
         if info.run and (run is None or info.run[1] > run[1]):
             run = info.run
+        candidates.append(info.need)
         if info.exact is None:
             whole = False
-            candidates.append(info.need)
             edge = info.edge
             if edge is not None and len(accumulated) * len(edge) <= _MAX_SET:
                 candidates.append(frozenset(a + b for a in accumulated for b in edge))
@@ -418,7 +427,7 @@ def _sequence(items: list, icase: bool) -> _Info:
     return _Info(exact, _best(candidates), run)
 
 
-def _item(op, av, icase: bool) -> _Info:  # noqa: C901 - one case per regex node kind
+def _item(op, av, icase: bool) -> _Info:  # one case per kind of regex node
     c = _sre
     if op is c.LITERAL:
         char = _char(av, icase)
@@ -428,7 +437,10 @@ def _item(op, av, icase: bool) -> _Info:  # noqa: C901 - one case per regex node
         if chars is None or len(chars) > _MAX_SET:
             return _UNKNOWN
         return _Info(chars, None, None)
-    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+    if op is c.ASSERT:  # what a positive look-around sees is in the string too
+        inner = _sequence(av[1], icase)
+        return _Info(frozenset({""}), inner.need or _best([inner.exact]), inner.run)
+    if op in (c.AT, c.ASSERT_NOT):
         return _EMPTY
     if op is c.SUBPATTERN:
         _group, add, remove, pattern = av
@@ -514,6 +526,43 @@ class _Pattern:
     category: str
     name: str
     regex: re.Pattern[str]
+    trigger: tuple[str, Any]  # from _trigger()
+    literals: re.Pattern[str] | None  # the trigger's literals as one alternation
+
+    def admits(self, folded: bytes, text: str) -> bool:
+        """Whether the trigger lets through a string folded as in _ValueTriggers."""
+        kind, detail = self.trigger
+        if kind == "literals":
+            return self.literals is not None and self.literals.search(text) is not None
+        if kind == "run":
+            chars, length = detail
+            return b"\xff" * length in folded.translate(_run_table(chars, -1))
+        return True
+
+
+def _trigger(regex: re.Pattern[str]) -> tuple[str, Any]:
+    """How a pattern's candidates are found in bulk: ("literals", set) when every match holds
+    one of them, ("run", (chars, length)) when every match holds such a run, else ("direct",
+    None) to run it on the joined text or ("string", None) to run it on each string."""
+    if _sre_parse is None:
+        return "string", None
+    try:
+        parsed = _sre_parse.parse(regex.pattern, regex.flags)
+        info = _sequence(list(parsed), bool(parsed.state.flags & _sre.SRE_FLAG_IGNORECASE))
+        context = _has_context(list(parsed))
+    except Exception:  # an unreadable tree only costs speed
+        return "string", None
+    if info.need and min(map(_weight, info.need)) >= _MIN_WEIGHT:
+        return "literals", info.need
+    if info.run:
+        return "run", info.run
+    return ("string", None) if context else ("direct", None)
+
+
+@functools.cache
+def _run_table(chars: frozenset[str], sep: int) -> bytes:
+    """Run characters to 0xff, the separator to itself, everything else to 0x80."""
+    return bytes(255 if chr(b) in chars else b if b == sep else 128 for b in range(256))
 
 
 def _compile_pattern(code: str, index: int, entry: Any) -> _Pattern:
@@ -540,7 +589,9 @@ def _compile_pattern(code: str, index: int, entry: Any) -> _Pattern:
     if not name:
         named = sorted(regex.groupindex.items(), key=lambda item: item[1])
         name = named[0][0] if named else f"{code}#{index + 1}"
-    return _Pattern(code, name, regex)
+    trigger = _trigger(regex)
+    literals = _trie_regex(trigger[1]) if trigger[0] == "literals" else None
+    return _Pattern(code, name, regex, trigger, literals)
 
 
 class _ValueTriggers:
@@ -552,7 +603,7 @@ class _ValueTriggers:
         self.direct: list[re.Pattern[str]] = []
         self.per_string: list[re.Pattern[str]] = []
         for pattern in patterns:
-            kind, detail = self.classify(pattern.regex)
+            kind, detail = pattern.trigger
             if kind == "literals":
                 literals.update(detail)
             elif kind == "run":
@@ -562,29 +613,11 @@ class _ValueTriggers:
                 self.direct.append(pattern.regex)
             else:
                 self.per_string.append(pattern.regex)
-        self.literals = _trie_regex(literals)
-        self.runs = [(self._run_table(chars), b"\x01" * n) for chars, n in runs.items()]
-
-    @staticmethod
-    def classify(regex: re.Pattern[str]) -> tuple[str, Any]:
-        """("literals", set) | ("run", (chars, length)) | ("direct", None) | ("string", None)."""
-        if _sre_parse is None:
-            return "string", None
-        try:
-            parsed = _sre_parse.parse(regex.pattern, regex.flags)
-            info = _sequence(list(parsed), bool(parsed.state.flags & _sre.SRE_FLAG_IGNORECASE))
-            context = _has_context(list(parsed))
-        except Exception:  # noqa: BLE001 - an unreadable tree only costs speed
-            return "string", None
-        if info.need and min(map(_weight, info.need)) >= _MIN_WEIGHT:
-            return "literals", info.need
-        if info.run:
-            return "run", info.run
-        return ("string", None) if context else ("direct", None)
-
-    @staticmethod
-    def _run_table(chars: frozenset[str]) -> bytes:
-        return bytes(1 if chr(b) in chars else 0 for b in range(256))
+        # Two alternations: the C engine skips fast to a possible first character only when
+        # those characters are all ASCII or all not.
+        self.ascii_literals = _trie_regex(x for x in literals if x[0].isascii())
+        self.other_literals = _trie_regex(x for x in literals if not x[0].isascii())
+        self.runs = [(chars, b"\xff" * n) for chars, n in runs.items()]
 
     def suspects(self, strings: list[str]) -> set[int]:
         joined_sep = _join(strings)
@@ -592,13 +625,19 @@ class _ValueTriggers:
             return set(range(len(strings)))
         joined, sep = joined_sep
         found: set[int] = set()
-        _scan(joined, _VALUE_ODD.search, sep, found)
+        plain_ascii = joined.isascii()
+        if not plain_ascii:
+            _scan(joined, _VALUE_ODD.search, sep, found)
         folded = joined.encode("utf-8", "surrogatepass").translate(_LOWER_ASCII, _WHITESPACE_BYTES)
-        if self.literals is not None:
-            _scan(folded.decode("utf-8", "surrogatepass"), self.literals.search, sep, found)
+        text = folded.decode("ascii") if plain_ascii else folded.decode("utf-8", "surrogatepass")
+        if self.ascii_literals is not None:
+            _scan(text, self.ascii_literals.search, sep, found)
+        if self.other_literals is not None and not plain_ascii:
+            _scan(text, self.other_literals.search, sep, found)
         sep_byte = sep.encode()
-        for table, needle in self.runs:
-            _scan(folded.translate(table), _finder(needle), sep_byte, found)
+        for chars, needle in self.runs:
+            marked = folded.translate(_run_table(chars, sep_byte[0]))
+            _scan(marked, _finder(needle), sep_byte, found)
         for regex in self.direct:
             _scan(joined, regex.search, sep, found)
         for regex in self.per_string:
@@ -736,6 +775,7 @@ Hits = tuple[tuple[str, str], ...]
 _ATOMIC = frozenset({str, int, float, bool, type(None)})
 _IS_STR = frozenset({str}).__contains__
 _MANY_KEYS = 64
+_GATED_LENGTH = 200
 
 
 def _escape(token: str) -> str:
@@ -750,8 +790,14 @@ class _Category:
     patterns: tuple[_Pattern, ...]
 
     def key_term(self, skeleton: _Skeleton) -> str | None:
+        # Readings differ only in I/1, so an exception found in any reading covers them all.
+        excepted = [
+            span
+            for reading in skeleton.readings
+            for term in self.exceptions
+            for span in term.spans(skeleton, reading)
+        ]
         for reading in skeleton.readings:
-            excepted = [s for term in self.exceptions for s in term.spans(skeleton, reading)]
             for term in self.terms:
                 for start, end in term.spans(skeleton, reading):
                     if not any(a <= start and end <= b for a, b in excepted):
@@ -793,9 +839,19 @@ class Screener:
     def value_categories(self, value: str) -> Hits:
         """(category, pattern name) for each category a pattern of which finds ``value``."""
         plain = _plain_value(value)
+        # In a long ordinary string, skip the patterns whose trigger is absent (a trigger is
+        # necessary for a match, so this changes nothing but the time taken).
+        gated = plain is value and len(value) > _GATED_LENGTH
+        if gated:
+            folded = value.encode("utf-8", "surrogatepass").translate(
+                _LOWER_ASCII, _WHITESPACE_BYTES
+            )
+            text = folded.decode("utf-8", "surrogatepass")
         hits = []
         for category in self._categories:
             for pattern in category.patterns:
+                if gated and not pattern.admits(folded, text):
+                    continue
                 if pattern.regex.search(plain) or (
                     plain is not value and pattern.regex.search(value)
                 ):
@@ -812,50 +868,31 @@ class Screener:
 
     def screen(self, document: Any) -> list[Violation]:
         """Every violation in ``document``, in document order, one per (path, category)."""
+        return self._screen(document, exhaustive=False)
+
+    def screen_exhaustive(self, document: Any) -> list[Violation]:
+        """The same result as screen(), checking every key and string exactly: a reference."""
+        return self._screen(document, exhaustive=True)
+
+    # -- internals
+
+    def _screen(self, document: Any, *, exhaustive: bool) -> list[Violation]:
         keys, strings = _gather(document)
-        bad_keys = self._bad_keys(keys)
+        if exhaustive:
+            bad_keys = {key: hits for key in keys if (hits := self.key_categories(key))}
+            candidates: Iterable[int] = range(len(strings))
+        else:
+            bad_keys = self._bad_keys(keys)
+            candidates = self._values.suspects(strings) if strings else ()
         bad_strings = {}
-        if strings:
-            for index in self._values.suspects(strings):
-                hits = self.value_categories(strings[index])
-                if hits:
-                    bad_strings[strings[index]] = hits
+        for index in candidates:
+            hits = self.value_categories(strings[index])
+            if hits:
+                bad_strings[strings[index]] = hits
         bad_names = self._bad_names(document, keys)
         if not (bad_keys or bad_strings or bad_names):
             return []
-        flagged = bad_strings.keys() | bad_names.keys()
-
-        def prune(node: dict) -> bool:
-            try:
-                return (
-                    not is_tracked(node)
-                    and bad_keys.keys().isdisjoint(node)
-                    and flagged.isdisjoint(node.values())
-                )
-            except TypeError:  # an unhashable value: look at it member by member
-                return False
-
-        return self._walk(
-            document,
-            key_hits=lambda key: bad_keys.get(key, ()),
-            value_hits=lambda value: bad_strings.get(value, ()),
-            name_hits=(lambda name: bad_names.get(name, ())) if bad_names else None,
-            keep_string=flagged.__contains__,
-            prune=prune,
-        )
-
-    def screen_exhaustive(self, document: Any) -> list[Violation]:
-        """The same result as screen(), by checking every key and string: the reference."""
-        return self._walk(
-            document,
-            key_hits=self.key_categories,
-            value_hits=self.value_categories,
-            name_hits=self.key_categories,
-            keep_string=lambda value: True,
-            prune=None,
-        )
-
-    # -- internals
+        return _locate(document, bad_keys, bad_strings, bad_names)
 
     def _bad_keys(self, keys: set) -> dict[Any, Hits]:
         unseen = [key for key in keys if key not in self._key_cache]
@@ -883,56 +920,81 @@ class Screener:
                 bad[name] = hits
         return bad
 
-    def _walk(
-        self,
-        document: Any,
-        *,
-        key_hits: Callable[[Any], Hits],
-        value_hits: Callable[[str], Hits],
-        name_hits: Callable[[str], Hits] | None,
-        keep_string: Callable[[str], bool],
-        prune: Callable[[dict], bool] | None,
-    ) -> list[Violation]:
-        found: list[Violation] = []
-        seen: set[tuple[str, str]] = set()
-        stack: list[tuple[str, Any, Hits]] = [("", document, ())]
-        while stack:
-            path, node, pending = stack.pop()
-            if type(node) is str or (type(node) not in _ATOMIC and isinstance(node, str)):
-                pending = (*pending, *value_hits(node))
-            for category, term in pending:
-                if (path, category) not in seen:
-                    seen.add((path, category))
-                    found.append(Violation(path, category, term))
-            kind = type(node)
-            if kind is dict or (kind not in _ATOMIC and isinstance(node, Mapping)):
-                if prune is not None and kind is dict and prune(node):
+
+def _locate(
+    document: Any,
+    bad_keys: dict[Any, Hits],
+    bad_strings: dict[str, Hits],
+    bad_names: dict[str, Hits],
+) -> list[Violation]:
+    """Walk ``document`` depth-first, in order, and report where the flagged keys and strings
+    sit; containers holding nothing flagged are passed over with C-level set checks."""
+    found: list[Violation] = []
+    seen: set[tuple[str, str]] = set()
+    flagged = bad_strings.keys() | bad_names.keys()
+    key_set = bad_keys.keys()
+    names = (lambda name: bad_names.get(name, ())) if bad_names else None
+    # (path, node, hits to report at path, whether node's own string hits are in them)
+    stack: list[tuple[str, Any, Hits, bool]] = [("", document, (), False)]
+    while stack:
+        path, node, hits, evaluated = stack.pop()
+        kind = type(node)
+        if not evaluated and (kind is str or (kind not in _ATOMIC and isinstance(node, str))):
+            hits = (*hits, *bad_strings.get(node, ()))
+        for category, term in hits:
+            if (path, category) not in seen:
+                seen.add((path, category))
+                found.append(Violation(path, category, term))
+        if kind is dict or (kind not in _ATOMIC and isinstance(node, Mapping)):
+            pair = _pair_hits(node, names) if names is not None else ()
+            children = []
+            for key, item in node.items():
+                member = bad_keys.get(key, ())
+                evaluated = False
+                if pair:
+                    role = _role(key)
+                    if role == _VALUE:
+                        member = (*member, *pair)
+                    elif role == _NAME and type(item) is str:
+                        # A pair's name is a field label: what it discloses is reported once,
+                        # at the value member, so it keeps only its other findings.
+                        reported = {category for category, _ in pair}
+                        own = bad_strings.get(item, ())
+                        member = (*member, *(hit for hit in own if hit[0] not in reported))
+                        evaluated = True
+                kind = type(item)
+                if not member and (
+                    (item not in flagged) if kind is str else not _may_hold(item, key_set, flagged)
+                ):
                     continue
-                pair = _pair_hits(node, name_hits) if name_hits is not None else ()
-                children = []
-                for key, item in node.items():
-                    hits = key_hits(key)
-                    if pair and _role(key) == _VALUE:
-                        hits = (*hits, *pair)
-                    if hits or _worth_visiting(item, keep_string):
-                        token = _escape(key if isinstance(key, str) else str(key))
-                        children.append((f"{path}/{token}", item, hits))
-                children.reverse()
-                stack.extend(children)
-            elif kind is list or (kind not in _ATOMIC and isinstance(node, list | tuple)):
-                stack.extend(
-                    (f"{path}/{index}", item, ())
-                    for index, item in reversed(list(enumerate(node)))
-                    if _worth_visiting(item, keep_string)
-                )
-        return found
+                token = _escape(key if isinstance(key, str) else str(key))
+                children.append((f"{path}/{token}", item, member, evaluated))
+            children.reverse()
+            stack.extend(children)
+        elif kind is list or (kind not in _ATOMIC and isinstance(node, list | tuple)):
+            children = [
+                (f"{path}/{index}", item, (), False)
+                for index, item in enumerate(node)
+                if _may_hold(item, key_set, flagged)
+            ]
+            children.reverse()
+            stack.extend(children)
+    return found
 
 
-def _worth_visiting(item: Any, keep_string: Callable[[str], bool]) -> bool:
+def _may_hold(item: Any, key_set, flagged) -> bool:
+    """Whether ``item`` is, or may contain, a flagged key or string."""
     kind = type(item)
     if kind is str:
-        return keep_string(item)
-    return kind not in _ATOMIC
+        return item in flagged
+    if kind in _ATOMIC:
+        return False
+    if kind is dict and not is_tracked(item):  # only atomic values inside
+        try:
+            return not (key_set.isdisjoint(item) and flagged.isdisjoint(item.values()))
+        except TypeError:
+            return True
+    return True
 
 
 def _pair_hits(node: Mapping, name_hits: Callable[[str], Hits]) -> Hits:

@@ -152,6 +152,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "gateway.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # Proxies in front of the app (0: trust only REMOTE_ADDR for rate limits).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("THROTTLE_LOGIN", "10/min"),
         "submission": env_str("THROTTLE_SUBMISSION", "6000/min"),

@@ -9,7 +9,15 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from audit.actions import ActorKind, AuditAction
 from audit.services import audit_record
-from gateway.models import Citizen, DepartmentAPIKey, Score, ScoreEvent, Submission
+from gateway.models import (
+    Appeal,
+    Citizen,
+    DepartmentAPIKey,
+    RepairApplication,
+    Score,
+    ScoreEvent,
+    Submission,
+)
 from gateway.services.keys import department_key_create, department_key_revoke
 
 
@@ -143,3 +151,27 @@ class DepartmentAPIKeyAdmin(SimpleHistoryAdmin):
     def revoke_keys(self, request, queryset):
         for api_key in queryset:
             department_key_revoke(api_key=api_key, reason="admin", **_actor(request))
+
+
+@admin.register(Appeal)
+class AppealAdmin(PersonalDataAdmin):
+    """Regulators follow every objection here, escalated and unassigned ones first."""
+
+    list_display = ("id", "status", "decision_due", "event", "reviewer", "outcome", "filed_at")
+    list_filter = ("status", "outcome")
+    list_select_related = ("event", "reviewer", "citizen")
+    ordering = ("status", "decision_due")
+    show_full_result_count = False
+
+    def subject_of(self, obj):
+        return obj.citizen.identity_index
+
+
+@admin.register(RepairApplication)
+class RepairApplicationAdmin(PersonalDataAdmin):
+    list_display = ("id", "status", "event", "applied_at", "decided_at", "removal_due")
+    list_filter = ("status",)
+    list_select_related = ("event", "citizen")
+
+    def subject_of(self, obj):
+        return obj.citizen.identity_index

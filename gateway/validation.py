@@ -22,8 +22,6 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 RULE_CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 RECORD_FIELDS = frozenset({"citizen_id", "rule", "occurred_at", "evidence", "data"})
 BODY_FIELDS = frozenset({"idempotency_key", "records"})
-DEDUCTION_EVIDENCE_FIELDS = frozenset({"document", "issued_by", "issued_on", "procedure"})
-REWARD_EVIDENCE_FIELDS = frozenset({"reference", "issued_by", "issued_on"})
 CLOCK_SKEW = dt.timedelta(minutes=5)
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -75,7 +73,9 @@ class Why:
     DOCUMENT_BEFORE_RULE = _(
         "the decision is dated before the rule took effect (SH 10: no retroactive rules)"
     )
-    SOURCE_REQUIRED = _("a reward must name its source record in evidence.reference")
+    SOURCE_REQUIRED = _(
+        "a reward must name its source record in evidence.reference (or evidence.document)"
+    )
     ALREADY_EXPIRED = _(
         "the act is older than the rule's %(years)d-year period: negative information is no "
         "longer served (SH 35, ZJ 16, CRR 16)"
@@ -207,42 +207,40 @@ def validate_records(
 
 
 def _check_evidence(rule, evidence, occurred_at, today, base, index, problems) -> None:
+    """The legally effective document behind a deduction, or the source of a reward.
+
+    Further members (attachments, document hashes, remarks) are allowed: they were
+    screened with the rest of the body and are stored with the event.
+    """
     path = f"{base}/evidence"
-    allowed = DEDUCTION_EVIDENCE_FIELDS if rule.is_deduction else REWARD_EVIDENCE_FIELDS
-    for name in evidence:
-        if name not in allowed:
-            problems.append(problem(f"{path}/{_token(name)}", Why.UNKNOWN_FIELD, index))
+    for name in ("document", "issued_by", "reference"):
+        value = evidence.get(name)
+        if value is not None and (
+            not isinstance(value, str) or not value.strip() or len(value) > 200
+        ):
+            problems.append(problem(f"{path}/{name}", Why.NOT_STRING, index))
+    issued_on = None
+    if "issued_on" in evidence:
+        issued_on = _parse_date(evidence["issued_on"], f"{path}/issued_on", index, problems)
     if not rule.is_deduction:
-        reference = evidence.get("reference")
-        if not isinstance(reference, str) or not reference.strip():
+        if not any(
+            isinstance(evidence.get(n), str) and evidence[n].strip()
+            for n in ("reference", "document")
+        ):
             problems.append(problem(f"{path}/reference", Why.SOURCE_REQUIRED, index))
-        for name in ("issued_by",):
-            if name in evidence and not isinstance(evidence[name], str):
-                problems.append(problem(f"{path}/{name}", Why.NOT_STRING, index))
-        if "issued_on" in evidence:
-            _parse_date(evidence["issued_on"], f"{path}/issued_on", index, problems)
         return
     if not evidence:
         problems.append(problem(path, Why.DOCUMENT_REQUIRED, index))
         return
-    for name in ("document", "issued_by"):
-        value = evidence.get(name)
-        # A blank number or issuer names no document at all.
-        if value is None or (isinstance(value, str) and not value.strip()):
+    for name in ("document", "issued_by", "procedure", "issued_on"):
+        if evidence.get(name) is None:
             problems.append(problem(f"{path}/{name}", Why.DOCUMENT_REQUIRED, index))
-        elif not isinstance(value, str) or len(value) > 200:
-            problems.append(problem(f"{path}/{name}", Why.NOT_STRING, index))
     procedure = evidence.get("procedure")
-    if procedure is None:
-        problems.append(problem(f"{path}/procedure", Why.DOCUMENT_REQUIRED, index))
-    elif procedure not in Procedure.ALL:
-        problems.append(problem(f"{path}/procedure", Why.BAD_PROCEDURE, index))
-    elif procedure == Procedure.SUMMARY:
-        problems.append(problem(f"{path}/procedure", Why.SUMMARY_PROCEDURE, index))
-    if "issued_on" not in evidence:
-        problems.append(problem(f"{path}/issued_on", Why.DOCUMENT_REQUIRED, index))
-        return
-    issued_on = _parse_date(evidence["issued_on"], f"{path}/issued_on", index, problems)
+    if procedure is not None:
+        if procedure not in Procedure.ALL:
+            problems.append(problem(f"{path}/procedure", Why.BAD_PROCEDURE, index))
+        elif procedure == Procedure.SUMMARY:
+            problems.append(problem(f"{path}/procedure", Why.SUMMARY_PROCEDURE, index))
     if issued_on is None:
         return
     if issued_on < occurred_at.astimezone(_SHANGHAI).date():

@@ -70,28 +70,31 @@ def body_json(response) -> dict:
 _triggers_dropped = False
 
 
-@pytest.fixture
-def transactional_db(transactional_db, django_db_blocker):
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers_around_flush(request, django_db_blocker):
     global _triggers_dropped
-    yield
     from django.db import connection
 
     from audit import triggers
 
-    with django_db_blocker.unblock():
-        triggers.uninstall(connection)
-    _triggers_dropped = True
-
-
-@pytest.fixture(autouse=True)
-def _audit_triggers_restored(request, django_db_blocker):
-    global _triggers_dropped
     if _triggers_dropped:
-        from django.db import connection
-
-        from audit import triggers
-
         with django_db_blocker.unblock():
             triggers.uninstall(connection)
             triggers.install(connection)
         _triggers_dropped = False
+    if not _is_transactional(request):
+        yield
+        return
+    # Set the database up from here, so this teardown runs before its flush.
+    request.getfixturevalue("transactional_db")
+    yield
+    with django_db_blocker.unblock():
+        triggers.uninstall(connection)
+    _triggers_dropped = True

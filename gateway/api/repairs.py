@@ -87,7 +87,7 @@ class RepairEventOut(serializers.Serializer):
 
 class RepairOut(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(["pending", "confirmed", "refused"])
+    status = serializers.CharField(help_text="pending, confirmed or refused")
     event = RepairEventOut()
     statement = serializers.CharField()
     reference = serializers.CharField()

@@ -14,10 +14,11 @@ decision (ZJ 28, SH 32, GB22). Both paths are therefore in every deduction notic
 
 Language: the notice is written in both languages when it is created, because it is
 a legal notice whose wording must not change afterwards. ``body`` holds the Chinese
-text, a separator line and the English text, which is what e-mail receives;
-``payload["title"]`` holds the two titles. ``notice_text(notification, language)``
-gives a reader the text in one language. Each text is stored once: a 1,000-record
-batch writes 1,000 notices inside the submission's transaction.
+title and text, a separator line, then the English title and text: that is what
+e-mail receives, and ``notice_text(notification, language)`` gives a reader one
+language. ``payload`` holds only short ASCII facts (the event, rule and dates): a
+1,000-record batch writes 1,000 notices inside the submission's transaction, and
+each text is stored once.
 
 ``notices_create_for_events`` runs inside the submission's transaction: it builds
 every notice from objects already in memory, writes them with one bulk insert and
@@ -85,7 +86,7 @@ _EN_BODY = "\n\n".join(
         "{served_until} (SH 35, ZJ 16).",
         "How to object: if you think the record is wrong, incomplete, served too long or "
         "should not be listed, you may object at any time before {served_until} through the "
-        'residents\' portal ("My records") or {objection_endpoint} (SH 36, ZJ 30). The record '
+        "residents' portal (My records) or {objection_endpoint} (SH 36, ZJ 30). The record "
         "is flagged as disputed within {flag} working day and is not used for eligibility "
         "while the objection is pending; the decision, with reasons, follows within {decide} "
         "working days (at most {extended} with an approved extension).",
@@ -106,12 +107,11 @@ SEPARATOR = "\n\n――――――――\n\n"
 
 def notice_text(notification: Notification, language: str) -> tuple[str, str]:
     """(title, body) of a bilingual notification in ``zh-hans`` or ``en``."""
-    index = 1 if language.lower().startswith("en") else 0
-    titles = notification.payload.get("title")
     parts = notification.body.split(SEPARATOR)
-    if not titles or len(parts) != 2:
+    if len(parts) != 2:
         return notification.title, notification.body
-    return titles["en" if index else "zh"], parts[index]
+    title, _, text = parts[1 if language.lower().startswith("en") else 0].partition("\n\n")
+    return title, text
 
 
 def bilingual_notification(
@@ -129,8 +129,8 @@ def bilingual_notification(
         citizen_id=citizen_id,
         kind=kind,
         title=f"{zh[0]} | {en[0]}"[:200],
-        body=f"{zh[1]}{SEPARATOR}{en[1]}",
-        payload={**payload, "title": {"zh": zh[0], "en": en[0]}},
+        body=f"{zh[0]}\n\n{zh[1]}{SEPARATOR}{en[0]}\n\n{en[1]}",
+        payload=payload,
         created_at=now,
         **links,
     )
@@ -192,32 +192,16 @@ def _deduction_notice(event: ScoreEvent, now: dt.datetime) -> Notification:
     zh = {**common, "rule": rule.title_zh, "department": department.title_zh}
     en = {**common, "rule": rule.title_en, "department": department.title_en}
     zh["procedure"], en["procedure"] = procedure
-    # Facts for machines; the rule, document and legal basis are the event's own rows,
-    # and their wording as told is in the body. Kept small: it is written per record.
+    # Short ASCII facts: the rule, document and legal basis are the event's own rows,
+    # and their wording as told is in the body.
     payload = {
-        "event": event.pk,
         "rule": rule.code,
         "rule_version": rule.version,
         "points": event.points,
-        "department": department.code,
-        "occurred_on": common["occurred_on"],
-        "legal_basis": rule.legal_basis,
-        "document": common["document"],
         "served_until": common["served_until"],
-        "objection": {
-            "object_by": common["served_until"],
-            "apply_at": OBJECTION_ENDPOINT,
-            "flagged_within_working_days": OBJECTION_FLAG_WORKING_DAYS,
-            "decided_within_working_days": OBJECTION_DECISION_WORKING_DAYS,
-            "extended_up_to_working_days": OBJECTION_EXTENDED_WORKING_DAYS,
-            "legal_basis": "SH 36; ZJ 30; ZJ 31",
-        },
-        "repair": {
-            "apply_at": REPAIR_ENDPOINT,
-            "decided_by": department.code,
-            "removed_within_working_days": REPAIR_REMOVAL_WORKING_DAYS,
-            "legal_basis": "SH 38; GB22",
-        },
+        "object_by": common["served_until"],
+        "appeal_at": OBJECTION_ENDPOINT,
+        "repair_at": REPAIR_ENDPOINT,
     }
     return bilingual_notification(
         citizen_id=event.citizen_id,

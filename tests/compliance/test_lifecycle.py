@@ -1,4 +1,4 @@
-"""The catalogue's lifecycle: compliance.lifecycle, the Rule admin, GET /api/v1/rules, /catalogue/."""
+"""The catalogue's lifecycle: the services, the Rule admin, GET /api/v1/rules and /catalogue/."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 ACTOR = {"actor_kind": "regulator", "actor_id": "reg"}
 CITIZEN = factories.identity_number(serial=701)
 D = dt.date
+# The empty formset of the read-only public comments on the rule's admin page.
+INLINE = {"comments-TOTAL_FORMS": 0, "comments-INITIAL_FORMS": 0}
 
 
 def at(day: dt.date, hour: int = 9) -> dt.datetime:
@@ -132,7 +134,12 @@ class TestTransitions:
 
     @pytest.mark.parametrize(
         ("severity", "days", "accepted"),
-        [("serious", 29, False), ("serious", 30, True), ("ordinary", 6, False), ("ordinary", 7, True)],
+        [
+            ("serious", 29, False),
+            ("serious", 30, True),
+            ("ordinary", 6, False),
+            ("ordinary", 7, True),
+        ],
     )
     def test_the_comment_period_has_a_legal_minimum(self, db, severity, days, accepted):
         rule = draft(severity=severity)
@@ -160,7 +167,9 @@ class TestTransitions:
     def test_only_a_draft_opens_for_comment(self, db, clock):
         clock.set(D(2027, 3, 1))
         rule = draft()
-        lifecycle.rule_open_comment(rule=rule, opens_on=D(2027, 3, 1), closes_on=D(2027, 3, 7), **ACTOR)
+        lifecycle.rule_open_comment(
+            rule=rule, opens_on=D(2027, 3, 1), closes_on=D(2027, 3, 7), **ACTOR
+        )
         refused(
             lambda: lifecycle.rule_open_comment(
                 rule=rule, opens_on=D(2027, 3, 2), closes_on=D(2027, 3, 9), **ACTOR
@@ -175,7 +184,9 @@ class TestTransitions:
             lambda: lifecycle.rule_publish(rule=rule, effective_from=D(2027, 4, 1), **ACTOR),
             "went through public comment",
         )
-        lifecycle.rule_open_comment(rule=rule, opens_on=D(2027, 3, 1), closes_on=D(2027, 3, 7), **ACTOR)
+        lifecycle.rule_open_comment(
+            rule=rule, opens_on=D(2027, 3, 1), closes_on=D(2027, 3, 7), **ACTOR
+        )
         clock.set(D(2027, 3, 7), hour=23)
         refused(
             lambda: lifecycle.rule_publish(rule=rule, effective_from=D(2027, 4, 1), **ACTOR),
@@ -185,7 +196,9 @@ class TestTransitions:
     def test_a_retroactive_publication_is_refused(self, db, clock):
         clock.set(D(2027, 3, 1))
         rule = draft()
-        lifecycle.rule_open_comment(rule=rule, opens_on=D(2027, 3, 1), closes_on=D(2027, 3, 7), **ACTOR)
+        lifecycle.rule_open_comment(
+            rule=rule, opens_on=D(2027, 3, 1), closes_on=D(2027, 3, 7), **ACTOR
+        )
         clock.set(D(2027, 3, 10))
         error = refused(
             lambda: lifecycle.rule_publish(rule=rule, effective_from=D(2027, 3, 9), **ACTOR),
@@ -267,7 +280,9 @@ class TestFullLifecycle:
         clock.set(D(2027, 3, 1))
         v1 = draft("traffic.speeding", points=-3)
         grant_set(v1, [world.dept_a], **ACTOR)
-        lifecycle.rule_open_comment(rule=v1, opens_on=D(2027, 3, 1), closes_on=D(2027, 3, 7), **ACTOR)
+        lifecycle.rule_open_comment(
+            rule=v1, opens_on=D(2027, 3, 1), closes_on=D(2027, 3, 7), **ACTOR
+        )
         clock.set(D(2027, 3, 8))
         lifecycle.rule_publish(rule=v1, effective_from=D(2027, 3, 8), **ACTOR)
 
@@ -279,11 +294,11 @@ class TestFullLifecycle:
         assert body_json(first)["events"][0]["rule_version"] == 1
         assert score_of(CITIZEN) == 97
 
-        v2 = lifecycle.rule_new_version(
-            rule=v1, effective_from=D(2027, 4, 1), points=-5, **ACTOR
-        )
+        v2 = lifecycle.rule_new_version(rule=v1, effective_from=D(2027, 4, 1), points=-5, **ACTOR)
         assert (v2.version, v2.status) == (2, RuleStatus.DRAFT)
-        lifecycle.rule_open_comment(rule=v2, opens_on=D(2027, 3, 9), closes_on=D(2027, 3, 15), **ACTOR)
+        lifecycle.rule_open_comment(
+            rule=v2, opens_on=D(2027, 3, 9), closes_on=D(2027, 3, 15), **ACTOR
+        )
         clock.set(D(2027, 3, 16))
         # Ending version 1 yesterday would move acts of today to version 2.
         error = refused(
@@ -503,13 +518,16 @@ class TestAdmin:
                 "legal_basis_article": "第八十七条",
                 "effective_from": "2027-04-01",
                 "retention_years": 5,
+                **INLINE,
             },
         )
         assert response.status_code == 302, response.content.decode()[:2000]
         rule = Rule.objects.get(code="traffic.noise")
         assert transitions(rule) == [(None, "draft")]
 
-        self.act(admin_client, "open_comment", [rule], opens_on="2027-03-01", closes_on="2027-03-07")
+        self.act(
+            admin_client, "open_comment", [rule], opens_on="2027-03-01", closes_on="2027-03-07"
+        )
         rule.refresh_from_db()
         assert rule.status == RuleStatus.COMMENT
 
@@ -539,6 +557,16 @@ class TestAdmin:
         v2.refresh_from_db()
         assert v2.status == RuleStatus.WITHDRAWN
 
+    def test_regulators_read_the_public_comments(self, admin_client, world):
+        rule = draft("tax.late_filing")
+        today = timezone.localdate()
+        lifecycle.rule_open_comment(
+            rule=rule, opens_on=today, closes_on=today + dt.timedelta(days=6), **ACTOR
+        )
+        lifecycle.comment_submit(rule=rule, body="请明确起算日。")
+        page = admin_client.get(f"/admin/compliance/rule/{rule.pk}/change/").content.decode()
+        assert "请明确起算日。" in page
+
     def test_the_admin_refuses_a_code_that_exists(self, admin_client, world):
         response = admin_client.post(
             "/admin/compliance/rule/add/",
@@ -552,6 +580,7 @@ class TestAdmin:
                 "legal_basis_article": "1",
                 "effective_from": "2027-04-01",
                 "retention_years": 5,
+                **INLINE,
             },
         )
         assert response.status_code == 200

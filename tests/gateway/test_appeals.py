@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from unittest import mock
 
 import pytest
+from django.db import connection
 from guardian.shortcuts import assign_perm, get_perms
 from rest_framework.test import APIClient
 
@@ -772,3 +775,30 @@ class TestEveryStepLeavesItsTrace:
         assert score_of() == 97
         assert Appeal.history.filter(id=appeal.pk).count() == 5
         assert Notification.objects.filter(appeal=appeal).count() == 5
+
+
+@pytest.mark.skipif(
+    "postgres" not in os.environ.get("DATABASE_URL", ""), reason="row locks need PostgreSQL"
+)
+def test_two_filings_at_once_make_one_appeal(transactional_db, people):
+    event = people.deduct()
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def file_once():
+        try:
+            barrier.wait(timeout=10)
+            services.appeal_file(citizen=people.alice.citizen, event=event, statement="x")
+            outcomes.append("filed")
+        except GatewayError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=file_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["appeal_exists", "filed"]
+    assert Appeal.objects.filter(event=event).count() == 1

@@ -15,21 +15,23 @@ from audit.models import AuditEntry
 from compliance.models import EligibilityThreshold
 from gateway.models import EventStatus
 from tests import factories
-from tests.gateway.test_repairs import (  # noqa: F401 - fixtures
+from tests.gateway.test_repairs import (
     ANN_ID,
-    BEN_ID,
     body,
-    residents,
-    score_of,
+    make_residents,
 )
+
+
+@pytest.fixture
+def residents(world):
+    return make_residents(world)
+
 
 EXPIRY = dt.datetime(2031, 11, 20, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def answers(world, purpose: str = "loan_eligibility", identity: str = ANN_ID) -> dict:
-    response = world.client(world.key_a).get(
-        f"/api/v1/citizens/{identity}/score?purpose={purpose}"
-    )
+    response = world.client(world.key_a).get(f"/api/v1/citizens/{identity}/score?purpose={purpose}")
     assert response.status_code == 200, response.content
     return body(response)
 

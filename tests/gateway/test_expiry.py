@@ -17,13 +17,18 @@ from gateway.models import EventKind, EventStatus, Notification, NotificationKin
 from gateway.services.expiry import events_expire
 from gateway.services.notices import notice_text
 from tests import factories
-from tests.gateway.test_repairs import (  # noqa: F401 - fixtures
+from tests.gateway.test_repairs import (
     ANN_ID,
-    BEN_ID,
     body,
-    residents,
+    make_residents,
     score_of,
 )
+
+
+@pytest.fixture
+def residents(world):
+    return make_residents(world)
+
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # factories.deduction_record's act, 2026-11-20 08:30 in Suzhou, is served for 5 years.

@@ -1,4 +1,4 @@
-"""Credit repair: POST/GET /api/v1/me/repairs, GET /api/v1/repairs, POST /api/v1/repairs/{id}/decision."""
+"""Credit repair: /api/v1/me/repairs for residents, /api/v1/repairs for departments."""
 
 from __future__ import annotations
 
@@ -84,8 +84,7 @@ class Residents:
         return appeal_file(citizen=event.citizen, event=event, statement="不是我的车。")
 
 
-@pytest.fixture
-def residents(world) -> Residents:
+def make_residents(world) -> Residents:
     def account(role, username, **kwargs):
         return account_create(role=role, username=username, password=PASSWORD, **kwargs)
 
@@ -95,6 +94,11 @@ def residents(world) -> Residents:
         ben=account("citizen", "ben", citizen_id=BEN_ID),
         rev=account("reviewer", "rev", department_code="tax"),
     )
+
+
+@pytest.fixture
+def residents(world) -> Residents:
+    return make_residents(world)
 
 
 def apply(residents, target, *, account=None, **fields):
@@ -196,7 +200,8 @@ class TestFromApplicationToRestoredScore:
 
         mine = body(residents.client(residents.ann).get("/api/v1/me/repairs"))
         assert [(r["id"], r["status"]) for r in mine] == [(repair.pk, "confirmed")]
-        assert body(residents.world.client(residents.world.key_a).get("/api/v1/repairs"))["count"] == 0
+        listing = residents.world.client(residents.world.key_a).get("/api/v1/repairs")
+        assert body(listing)["count"] == 0
 
         # The compensating row is among the resident's records.
         events = body(residents.client(residents.ann).get("/api/v1/me/events"))["results"]
@@ -304,7 +309,8 @@ class TestDepartmentRefusals:
     def test_only_the_submitting_department_decides(self, residents, pending):
         before = state()
         refused(decide(residents, pending, key=residents.world.key_b), 404, before)
-        assert body(residents.world.client(residents.world.key_b).get("/api/v1/repairs"))["count"] == 0
+        listing = residents.world.client(residents.world.key_b).get("/api/v1/repairs")
+        assert body(listing)["count"] == 0
 
     @pytest.mark.parametrize(
         ("decision", "reason", "path"),
