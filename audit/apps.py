@@ -7,4 +7,8 @@ class AuditConfig(AppConfig):
     verbose_name = _("audit log")
 
     def ready(self) -> None:
-        from audit import signals  # noqa: F401
+        from django.db.models.signals import post_migrate
+
+        from audit import signals
+
+        post_migrate.connect(signals.ensure_log_head, sender=self)

@@ -37,3 +37,10 @@ def record_admin_login_failure(sender, credentials, request=None, **kwargs):
             actor_kind=ActorKind.ANONYMOUS,
             actor_id=str(credentials.get("username", ""))[:150],
         )
+
+
+def ensure_log_head(sender, using="default", **kwargs):
+    """The sequencer row must exist: after migrate, and after a test flush emptied it."""
+    from audit.models import LogHead
+
+    LogHead.objects.using(using).get_or_create(pk=1)

@@ -6,3 +6,9 @@ urlpatterns = [
     path("", include("gateway.urls")),
     path("", include("audit.urls")),
 ]
+
+# The residents' portal and the language switcher it posts to (django.views.i18n.set_language).
+urlpatterns += [
+    path("portal/", include("gateway.portal.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

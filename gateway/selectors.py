@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from django.db.models import Q, Sum
 
-from gateway.models import STARTING_SCORE, EventStatus, Score, ScoreEvent, clamp_score
+from gateway.models import (
+    STARTING_SCORE,
+    EventStatus,
+    Notification,
+    NotificationKind,
+    Score,
+    ScoreEvent,
+    clamp_score,
+)
 
 
 @dataclass(frozen=True)
@@ -47,3 +55,49 @@ def score_snapshot(citizen_id: int | None, *, now: dt.datetime) -> ScoreSnapshot
 
 def eligibility_answers(thresholds, snapshot: ScoreSnapshot) -> dict[str, bool]:
     return {t.code: snapshot.eligibility_score >= t.minimum_score for t in thresholds}
+
+
+def score_history(citizen, *, now: dt.datetime) -> list[tuple[dt.datetime, int]]:
+    """The score after each change, oldest first, ending with the score as of ``now``.
+
+    Starts at 100 when the resident was registered; each ledger row changes the sum
+    when it is recorded and again when its period ends (if that is past), and the
+    score is the sum clamped to 0..200, as ``Score`` keeps it.
+    """
+    changes: list[tuple[dt.datetime, int, int]] = []
+    rows = ScoreEvent.objects.filter(citizen=citizen).values_list(
+        "pk", "points", "recorded_at", "expires_at"
+    )
+    for pk, points, recorded_at, expires_at in rows:
+        if expires_at is not None and expires_at <= recorded_at:
+            continue
+        if recorded_at <= now:
+            changes.append((recorded_at, pk, points))
+            if expires_at is not None and expires_at <= now:
+                changes.append((expires_at, pk, -points))
+    changes.sort(key=lambda change: (change[0], change[1]))
+    start = citizen.registered_at
+    if changes and changes[0][0] < start:
+        start = changes[0][0]
+    history = [(min(start, now), STARTING_SCORE)]
+    points_sum = 0
+    for moment, _pk, delta in changes:
+        points_sum += delta
+        history.append((moment, clamp_score(points_sum)))
+    history.append((now, clamp_score(points_sum)))
+    return history
+
+
+def notifications_of_citizen(citizen):
+    """The resident's notifications, newest first."""
+    return Notification.objects.filter(citizen=citizen).order_by("-created_at", "-pk")
+
+
+def deduction_notices(citizen, event_ids) -> dict[int, Notification]:
+    """The notice of each deduction among ``event_ids`` (the latest, should there be two)."""
+    notices: dict[int, Notification] = {}
+    for notice in Notification.objects.filter(
+        citizen=citizen, kind=NotificationKind.DEDUCTION_NOTICE, event_id__in=list(event_ids)
+    ).order_by("created_at", "pk"):
+        notices[notice.event_id] = notice
+    return notices

@@ -215,9 +215,9 @@ def _check_evidence(rule, evidence, occurred_at, today, base, index, problems) -
     path = f"{base}/evidence"
     for name in ("document", "issued_by", "reference"):
         value = evidence.get(name)
-        if value is not None and (
-            not isinstance(value, str) or not value.strip() or len(value) > 200
-        ):
+        if value is None or (rule.is_deduction and name != "reference" and _blank(value)):
+            continue  # a deduction's missing or blank document is refused below (SH 11)
+        if not isinstance(value, str) or not value.strip() or len(value) > 200:
             problems.append(problem(f"{path}/{name}", Why.NOT_STRING, index))
     issued_on = None
     if "issued_on" in evidence:
@@ -233,7 +233,8 @@ def _check_evidence(rule, evidence, occurred_at, today, base, index, problems) -
         problems.append(problem(path, Why.DOCUMENT_REQUIRED, index))
         return
     for name in ("document", "issued_by", "procedure", "issued_on"):
-        if evidence.get(name) is None:
+        value = evidence.get(name)
+        if value is None or (name in ("document", "issued_by") and _blank(value)):
             problems.append(problem(f"{path}/{name}", Why.DOCUMENT_REQUIRED, index))
     procedure = evidence.get("procedure")
     if procedure is not None:
@@ -249,6 +250,10 @@ def _check_evidence(rule, evidence, occurred_at, today, base, index, problems) -
         problems.append(problem(f"{path}/issued_on", Why.DOCUMENT_IN_FUTURE, index))
     elif issued_on < rule.effective_from:
         problems.append(problem(f"{path}/issued_on", Why.DOCUMENT_BEFORE_RULE, index))
+
+
+def _blank(value: Any) -> bool:
+    return isinstance(value, str) and not value.strip()
 
 
 def _parse_datetime(value, path, index, problems) -> dt.datetime | None:

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -17,15 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from audit.actions import ActorKind, AuditAction
 from audit.services import audit_record
 from compliance.models import Department
+from compliance.signals import REGULATOR_GROUP
 from gateway.errors import Conflict, InvalidRequest, problem
 from gateway.identity import InvalidIdentityNumber, normalize_identity_number
 from gateway.models import Account, Citizen, Role
 from gateway.services.ledger import citizens_resolve
 
-REGULATOR_GROUP = "regulators"
 # Regulators read everything in the admin and change nothing there but the catalogue
 # pages, whose saves go through audited services (see compliance/admin.py).
-REGULATOR_VIEW_APPS = ("audit", "compliance", "gateway")
 
 
 class AccountMsg:
@@ -54,15 +53,11 @@ class CitizenHasAccount(Conflict):
 
 
 def regulator_group() -> Group:
-    """The "regulators" group, with every view permission of the three apps."""
-    group, created = Group.objects.get_or_create(name=REGULATOR_GROUP)
-    if created or not group.permissions.exists():
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label__in=REGULATOR_VIEW_APPS, codename__startswith="view_"
-            )
-        )
-    return group
+    """The "regulators" group: view everything, manage the catalogue and policy."""
+    from compliance.signals import ensure_regulator_group
+
+    ensure_regulator_group(sender=None)
+    return Group.objects.get(name=REGULATOR_GROUP)
 
 
 @transaction.atomic

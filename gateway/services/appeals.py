@@ -410,6 +410,19 @@ def citizen_event(citizen: Citizen, event_id: Any) -> ScoreEvent:
     return event
 
 
+def objection_open(event: dict[str, Any]) -> bool:
+    """Whether ``appeal_file`` takes an objection to a record shown by ``events_read_by_citizen``.
+
+    For offering the way to object; ``appeal_file`` still decides and gives its reasons.
+    """
+    return (
+        event["kind"] == EventKind.RECORD
+        and event["points"] < 0
+        and event["status"] == EventStatus.ACTIVE
+        and not event["appeals"]
+    )
+
+
 @transaction.atomic
 def appeal_file(
     *, citizen: Citizen, event: ScoreEvent, statement: str, now: dt.datetime | None = None

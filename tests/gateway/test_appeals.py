@@ -777,9 +777,6 @@ class TestEveryStepLeavesItsTrace:
         assert Notification.objects.filter(appeal=appeal).count() == 5
 
 
-@pytest.mark.skipif(
-    "postgres" not in os.environ.get("DATABASE_URL", ""), reason="row locks need PostgreSQL"
-)
 def test_two_filings_at_once_make_one_appeal(transactional_db, people):
     event = people.deduct()
     barrier = threading.Barrier(2)

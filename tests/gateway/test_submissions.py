@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.actions import AuditAction
 from audit.models import AuditEntry
@@ -386,5 +386,8 @@ class TestAuthentication:
         assert body_json(response)["problems"][0]["message"] == str(Why.UNKNOWN_RULE)
 
 
-def test_messages_are_constants():
-    assert "SH 14" in str(Msg.PROHIBITED)
+def test_messages_are_constants_in_both_languages():
+    with translation.override("en"):
+        assert "SH 14" in str(Msg.PROHIBITED)
+    with translation.override("zh-hans"):
+        assert "第十四条" in str(Msg.PROHIBITED)

@@ -13,7 +13,6 @@ from collections import Counter, defaultdict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -29,13 +28,12 @@ from compliance.services import catalogue_object_save, department_create, grant_
 from fixtures import demo_data
 from gateway.models import Role
 from gateway.principals import DepartmentPrincipal
-from gateway.services.accounts import account_create, account_of
+from gateway.services.accounts import account_create, account_of, regulator_group
 from gateway.services.keys import department_key_create
 from gateway.services.submissions import submission_accept
 
 ACTOR = {"actor_kind": "system", "actor_id": "seed_demo"}
 KEY_DEPARTMENTS = ("traffic_police", "court", "tax", "volunteer_federation", "development_reform")
-REGULATOR_GROUP = "regulators"
 # Reviewers come from departments that submit few or no deductions, so most appeals
 # find a reviewer outside the deducting department (separation of duties).
 DEMO_REVIEWER_DEPARTMENTS = ("civil_affairs", "development_reform")
@@ -127,13 +125,7 @@ class Command(BaseCommand):
                 )
                 stored["keys"][code] = plaintext
         users = get_user_model()
-        regulators, _ = Group.objects.get_or_create(name=REGULATOR_GROUP)
-        regulators.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label__in=["audit", "compliance", "gateway"],
-                codename__startswith="view_",
-            )
-        )
+        regulator_group()
         admin = users.objects.filter(username="admin").first()
         if "admin" not in stored["logins"] or admin is None:
             password = secrets.token_urlsafe(12)

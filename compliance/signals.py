@@ -1,0 +1,69 @@
+"""Initial data that must exist after every migrate (and after a test database flush)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+
+def ensure_default_policy(sender, using="default", **kwargs):
+    """Load the shipped screening policy once: only while no policy revision exists, so a
+    regulator's later deletions are never undone."""
+    from compliance.models import (
+        ScreeningCategory,
+        ScreeningPattern,
+        ScreeningPolicyRevision,
+        ScreeningTerm,
+    )
+    from compliance.policy_defaults import DEFAULT_CATEGORIES, DEFAULT_POLICY_VERSION
+
+    if ScreeningPolicyRevision.objects.using(using).exists():
+        return
+    for default in DEFAULT_CATEGORIES:
+        category, _ = ScreeningCategory.objects.using(using).get_or_create(
+            code=default.code,
+            defaults={
+                "title_zh": default.name_zh,
+                "title_en": default.name_en,
+                "legal_source": default.legal_source,
+            },
+        )
+        for term in default.key_terms:
+            ScreeningTerm.objects.using(using).get_or_create(category=category, term=term)
+        for pattern in default.value_patterns:
+            ScreeningPattern.objects.using(using).get_or_create(
+                category=category,
+                name=pattern.name,
+                defaults={"pattern": pattern.pattern, "description": pattern.description[:300]},
+            )
+    ScreeningPolicyRevision.objects.using(using).get_or_create(
+        pk=1, defaults={"number": DEFAULT_POLICY_VERSION, "changed_at": timezone.now()}
+    )
+
+
+REGULATOR_GROUP = "regulators"
+# Regulators manage the catalogue, purposes, thresholds, calendar and screening policy;
+# everything else (the audit log, history, the score store) they may only view.
+_REGULATOR_MANAGES = (
+    "rule",
+    "purpose",
+    "eligibilitythreshold",
+    "screeningcategory",
+    "screeningterm",
+    "screeningpattern",
+    "workdayoverride",
+)
+
+
+def ensure_regulator_group(sender, using="default", **kwargs):
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    group, _ = Group.objects.using(using).get_or_create(name=REGULATOR_GROUP)
+    manage = Q(content_type__app_label="compliance", content_type__model__in=_REGULATOR_MANAGES) & (
+        Q(codename__startswith="add_") | Q(codename__startswith="change_")
+    )
+    view = Q(
+        content_type__app_label__in=["audit", "compliance", "gateway"],
+        codename__startswith="view_",
+    )
+    group.permissions.set(Permission.objects.using(using).filter(manage | view))

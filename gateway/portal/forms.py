@@ -1,0 +1,80 @@
+"""The portal's forms. They only collect input: the services validate it and give the reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from gateway.models import AppealOutcome
+from gateway.services.accounts import account_of
+from gateway.services.appeals import MAX_TEXT_CHARS, MAX_WORKING_DAYS
+
+
+class LoginForm(AuthenticationForm):
+    """A login of a resident, reviewer or regulator; any other login is refused like a wrong one."""
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if account_of(user) is None:
+            raise self.get_invalid_login_error()
+
+
+def _text(label) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": MAX_TEXT_CHARS}),
+    )
+
+
+class StatementForm(forms.Form):
+    statement = _text(_("Your statement"))
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.CharField(
+        label=_("Outcome"),
+        required=False,
+        widget=forms.RadioSelect(choices=AppealOutcome.choices),
+    )
+    points = forms.CharField(
+        label=_("Corrected points (only for a corrected outcome)"),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    reason = _text(_("Reasons (the resident is told them)"))
+
+
+class ExtensionForm(forms.Form):
+    working_days = forms.CharField(
+        label=_("New total of working days from filing (6 to 20)"),
+        required=False,
+        initial=MAX_WORKING_DAYS,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    reason = _text(_("Reason for the extension"))
+
+
+def as_int(value: str, default: Any = None) -> Any:
+    """A whole number typed into a form, else the text itself, for the service to refuse."""
+    text = (value or "").strip()
+    if not text:
+        return default
+    sign = -1 if text[0] in "-−" else 1
+    digits = text[1:] if text[0] in "+-−" else text
+    if digits.isascii() and digits.isdigit() and len(digits) <= 9:
+        return sign * int(digits)
+    return text
+
+
+def add_problems(form: forms.Form, error) -> None:
+    """Put a service's problems (``/field`` paths) on the form's fields, the rest on the form."""
+    for item in error.details.get("problems", []):
+        name = str(item.get("path", "")).lstrip("/")
+        form.add_error(name if name in form.fields else None, item.get("message", ""))
+    if not error.details.get("problems"):
+        form.add_error(None, str(error.message))

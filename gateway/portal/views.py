@@ -1,0 +1,400 @@
+"""The residents' portal and the reviewers' pages: the JSON API's server-rendered twin.
+
+Every page calls the services the API calls, so each read is recorded the same way
+(SH 34, ZJ 20) and each act is refused for the same reasons. Views only turn form
+input into service arguments and service answers into pages. Identity numbers never
+appear in a URL: pages are found by the logged-in account, records and appeals by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+
+from compliance.models import EligibilityThreshold
+from gateway.api.auth import LoginUsernameThrottle
+from gateway.api.throttles import LoginThrottle
+from gateway.charts import score_history_svg
+from gateway.errors import GatewayError, NotFound
+from gateway.models import Appeal, AppealStatus, Role
+from gateway.portal.forms import (
+    DecisionForm,
+    ExtensionForm,
+    LoginForm,
+    StatementForm,
+    add_problems,
+    as_int,
+)
+from gateway.selectors import deduction_notices, notifications_of_citizen, score_history
+from gateway.services import appeals as appeal_services
+from gateway.services import rights
+from gateway.services.accounts import account_of
+from gateway.services.notices import notice_text
+from gateway.services.reports import report_read_by_citizen
+
+STAFF = (Role.REVIEWER, Role.REGULATOR)
+
+
+# --- access ------------------------------------------------------------------------------
+
+
+def _error_page(request: HttpRequest, status: int, message) -> HttpResponse:
+    return render(request, "portal/error.html", {"message": message}, status=status)
+
+
+def _for(*roles: str) -> Callable:
+    """Pages for some roles: anonymous callers log in first, other roles get 403."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            account = account_of(request.user)
+            if account is None or account.role not in roles:
+                return _error_page(request, 403, _("This page is not for your account."))
+            request.account = account
+            try:
+                return view(request, *args, **kwargs)
+            except GatewayError as error:
+                return _error_page(request, error.status_code, error.message)
+
+        return wrapped
+
+    return decorate
+
+
+citizen_page = _for(Role.CITIZEN)
+staff_page = _for(*STAFF)
+
+
+def _login_wait(request: HttpRequest) -> int | None:
+    """The token login's limits, in the same buckets: per address and per username."""
+    drf_request = Request(request, parsers=[FormParser(), MultiPartParser()])
+    waits = [
+        throttle.wait()
+        for throttle in (LoginThrottle(), LoginUsernameThrottle())
+        if not throttle.allow_request(drf_request, None)
+    ]
+    if not waits:
+        return None
+    return max(1, int(max(wait or 1 for wait in waits)))
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "portal/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        wait = _login_wait(request)
+        if wait is not None:
+            context = self.get_context_data(form=self.get_form(), wait=wait)
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+logout = auth_views.LogoutView.as_view(next_page=reverse_lazy("portal:login"))
+
+
+# --- the resident ------------------------------------------------------------------------
+
+
+def _english() -> bool:
+    return (get_language() or "").lower().startswith("en")
+
+
+def _chart(citizen, now) -> str:
+    # score_history_svg escapes every text it draws, so its output can be embedded as is.
+    return mark_safe(  # noqa: S308
+        score_history_svg(score_history(citizen, now=now), title=_("Score history"))
+    )
+
+
+def _eligibility(score: dict) -> list[dict]:
+    thresholds = EligibilityThreshold.objects.in_bulk(list(score["eligibility"]), field_name="code")
+    rows = []
+    for code, answer in sorted(score["eligibility"].items()):
+        threshold = thresholds.get(code)
+        rows.append(
+            {
+                "code": code,
+                "title": threshold.title if threshold else code,
+                "minimum": threshold.minimum_score if threshold else None,
+                "answer": answer,
+                "answer_without_disputed": score["eligibility_without_disputed"].get(code),
+            }
+        )
+    return rows
+
+
+def _with_notices(citizen, events: list[dict]) -> list[dict]:
+    notices = deduction_notices(citizen, [event["id"] for event in events])
+    english = _english()
+    for event in events:
+        notice = notices.get(event["id"])
+        event["notice"] = notice_text(notice, "en" if english else "zh-hans") if notice else None
+        event["can_object"] = appeal_services.objection_open(event)
+    return events
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        account = account_of(request.user)
+        if account is not None and account.role in STAFF:
+            return redirect("portal:queue")
+    return _my_score(request)
+
+
+@citizen_page
+def _my_score(request: HttpRequest) -> HttpResponse:
+    citizen = request.account.citizen
+    now = timezone.now()
+    score = rights.score_read_by_citizen(citizen=citizen, now=now)
+    context = {
+        "score": score,
+        "eligibility": _eligibility(score),
+        "chart": _chart(citizen, now),
+        "citizen": citizen,
+    }
+    return render(request, "portal/home.html", context)
+
+
+def _pager(page: dict) -> dict:
+    offset, limit, count = page["offset"], page["limit"], page["count"]
+    return {
+        "previous": max(0, offset - limit) if offset > 0 else None,
+        "next": offset + limit if offset + limit < count else None,
+        "first": offset + 1 if count else 0,
+        "last": min(offset + limit, count),
+        "count": count,
+    }
+
+
+@require_GET
+@citizen_page
+def events(request: HttpRequest) -> HttpResponse:
+    citizen = request.account.citizen
+    page = rights.events_read_by_citizen(citizen=citizen, offset=request.GET.get("offset"))
+    context = {"events": _with_notices(citizen, page["results"]), "pager": _pager(page)}
+    return render(request, "portal/events.html", context)
+
+
+@require_GET
+@citizen_page
+def accesses(request: HttpRequest) -> HttpResponse:
+    include_own = request.GET.get("include_own") == "1"
+    page = rights.accesses_read_by_citizen(
+        citizen=request.account.citizen,
+        offset=request.GET.get("offset"),
+        include_own=include_own,
+    )
+    context = {"accesses": page["results"], "pager": _pager(page), "include_own": include_own}
+    return render(request, "portal/accesses.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@citizen_page
+def appeal_file(request: HttpRequest, event_id: int) -> HttpResponse:
+    citizen = request.account.citizen
+    event = appeal_services.citizen_event(citizen, event_id)
+    form = StatementForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            appeal = appeal_services.appeal_file(
+                citizen=citizen, event=event, statement=form.cleaned_data["statement"]
+            )
+        except GatewayError as error:
+            add_problems(form, error)
+            status = error.status_code
+        else:
+            messages.success(
+                request,
+                _("Your objection was filed. A decision is due by %(due)s.")
+                % {"due": appeal.decision_due.isoformat()},
+            )
+            return redirect("portal:appeal", appeal_id=appeal.pk)
+    return render(request, "portal/appeal_file.html", {"event": event, "form": form}, status=status)
+
+
+@require_GET
+@citizen_page
+def appeals(request: HttpRequest) -> HttpResponse:
+    mine = appeal_services.appeals_of_citizen(request.account.citizen)
+    return render(request, "portal/appeals.html", {"appeals": mine})
+
+
+@require_http_methods(["GET", "POST"])
+@citizen_page
+def appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    found = appeal_services.appeal_read(user=request.user, appeal_id=appeal_id)
+    form = StatementForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            appeal_services.appeal_request_review(
+                appeal=found,
+                citizen=request.account.citizen,
+                statement=form.cleaned_data["statement"],
+            )
+        except GatewayError as error:
+            add_problems(form, error)
+            status = error.status_code
+        else:
+            messages.success(request, _("Your request for the regulator's review was sent."))
+            return redirect("portal:appeal", appeal_id=found.pk)
+    context = {
+        "appeal": found,
+        "form": form,
+        "can_request_review": found.status == AppealStatus.DECIDED,
+    }
+    return render(request, "portal/appeal.html", context, status=status)
+
+
+@require_GET
+@citizen_page
+def notifications(request: HttpRequest) -> HttpResponse:
+    language = "en" if _english() else "zh-hans"
+    rows = [
+        {"notification": item, "text": notice_text(item, language)}
+        for item in notifications_of_citizen(request.account.citizen)[:200]
+    ]
+    return render(request, "portal/notifications.html", {"notifications": rows})
+
+
+@require_GET
+@citizen_page
+def report(request: HttpRequest) -> HttpResponse:
+    citizen = request.account.citizen
+    data = report_read_by_citizen(citizen=citizen)
+    context = {
+        "report": data,
+        "citizen": citizen,
+        "eligibility": _eligibility(data["score"]),
+        "events": _with_notices(citizen, data["events"]),
+        "chart": mark_safe(  # noqa: S308 -- escaped by score_history_svg
+            score_history_svg(data["history"], title=_("Score history"))
+        ),
+    }
+    return render(request, "portal/report.html", context)
+
+
+# --- reviewers ---------------------------------------------------------------------------
+
+
+@require_GET
+@staff_page
+def queue(request: HttpRequest) -> HttpResponse:
+    limit, offset = rights.page_bounds(None, request.GET.get("offset"))
+    assigned = appeal_services.appeals_queue(request.user)
+    page = list(assigned[offset : offset + limit])
+    appeal_services.appeals_read_by_staff(user=request.user, appeals=page)
+    pager = _pager({"offset": offset, "limit": limit, "count": assigned.count()})
+    return render(request, "portal/queue.html", {"appeals": page, "pager": pager})
+
+
+def _review_page(request, appeal_id: int, *, decision=None, extension=None, status=200):
+    found = appeal_services.appeal_read(user=request.user, appeal_id=appeal_id)
+    regulator = request.account.role == Role.REGULATOR
+    decidable = found.status in appeal_services.DECIDABLE_STATUSES or (
+        regulator and found.status == AppealStatus.UNDER_REVIEW
+    )
+    context = {
+        "appeal": found,
+        "event": found.event,
+        "evidence": {
+            key: found.event.evidence[key]
+            for key in rights.EVIDENCE_FIELDS
+            if key in found.event.evidence
+        },
+        "decision_form": decision or DecisionForm(),
+        "extension_form": extension or ExtensionForm(),
+        "can_decide": decidable,
+        "can_extend": not regulator
+        and found.status == AppealStatus.PENDING
+        and found.extended_at is None,
+    }
+    return render(request, "portal/review.html", context, status=status)
+
+
+@require_GET
+@staff_page
+def review(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    return _review_page(request, appeal_id)
+
+
+def _appeal_for_act(appeal_id: int) -> Appeal:
+    """The appeal named in the path; the service then decides who may act on it."""
+    found = Appeal.objects.filter(pk=appeal_id).first()
+    if found is None:
+        raise NotFound(appeal_services.AppealMsg.NOT_FOUND)
+    return found
+
+
+@require_POST
+@staff_page
+def decide(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    found = _appeal_for_act(appeal_id)
+    data = form.cleaned_data
+    arguments = {
+        "appeal": found,
+        "outcome": data.get("outcome") or None,
+        "reason": data.get("reason", ""),
+        "points": as_int(data.get("points", "")),
+    }
+    try:
+        if found.status == AppealStatus.UNDER_REVIEW:
+            appeal_services.appeal_review_decide(regulator=request.user, **arguments)
+        else:
+            appeal_services.appeal_decide(reviewer=request.user, **arguments)
+    except GatewayError as error:
+        if error.status_code not in (400, 409):
+            raise
+        add_problems(form, error)
+        return _review_page(request, appeal_id, decision=form, status=error.status_code)
+    messages.success(request, _("The decision was recorded and the resident told."))
+    return redirect("portal:queue")
+
+
+@require_POST
+@staff_page
+def extend(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    form = ExtensionForm(request.POST)
+    form.is_valid()
+    found = _appeal_for_act(appeal_id)
+    try:
+        appeal_services.appeal_extend(
+            appeal=found,
+            reviewer=request.user,
+            reason=form.cleaned_data.get("reason", ""),
+            working_days=as_int(
+                form.cleaned_data.get("working_days", ""), appeal_services.MAX_WORKING_DAYS
+            ),
+        )
+    except GatewayError as error:
+        if error.status_code not in (400, 409):
+            raise
+        add_problems(form, error)
+        return _review_page(request, appeal_id, extension=form, status=error.status_code)
+    messages.success(request, _("The deadline was extended and the resident told."))
+    return redirect("portal:review", appeal_id=found.pk)

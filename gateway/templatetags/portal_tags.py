@@ -1,0 +1,66 @@
+"""Filters for the portal's pages: the services' plain values as residents read them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.conf import settings
+from django.utils.translation import get_language
+
+from audit.actions import ActorKind
+from gateway.models import EventKind, EventStatus
+
+register = template.Library()
+
+
+@register.filter
+def localized(value) -> str:
+    """The current language's text of a ``{"zh": ..., "en": ...}`` pair, else the other one."""
+    if not isinstance(value, dict):
+        return "" if value is None else str(value)
+    english = (get_language() or settings.LANGUAGE_CODE).lower().startswith("en")
+    first, second = ("en", "zh") if english else ("zh", "en")
+    return value.get(first) or value.get(second) or ""
+
+
+@register.filter
+def moment(value):
+    """An ISO 8601 time from a service as a datetime, for the ``date`` filter."""
+    if isinstance(value, dt.datetime) or not value:
+        return value
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+@register.filter
+def signed(value) -> str:
+    """Points with their sign: +2, -3, 0."""
+    try:
+        return f"{int(value):+d}" if int(value) else "0"
+    except (TypeError, ValueError):
+        return ""
+
+
+def _label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+@register.filter
+def event_status(value) -> str:
+    return _label(EventStatus, value)
+
+
+@register.filter
+def event_kind(value) -> str:
+    return _label(EventKind, value)
+
+
+@register.filter
+def actor_kind(value) -> str:
+    return _label(ActorKind, value)

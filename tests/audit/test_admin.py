@@ -1,0 +1,158 @@
+"""The regulator's admin: read-only log, filters, blind-index search, CSV export, status."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from audit.actions import AuditAction
+from audit.models import AuditEntry, Checkpoint
+from audit.services import checkpoint_create, verification_run
+from gateway.identity import vault
+from tests import factories
+
+CITIZEN = "320505199003074510"
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def regulator_client(client, db):
+    user = get_user_model().objects.create_user("reg", "reg@example.com", "pw-123456")
+    user.is_staff = True
+    user.save()
+    group, _ = Group.objects.get_or_create(name="regulators")
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["audit", "compliance", "gateway"],
+            codename__startswith="view_",
+        )
+    )
+    user.groups.add(group)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def logged(world):
+    world.submit(world.key_a, [factories.deduction_record(CITIZEN)])
+    world.client(world.key_a).get(f"/api/v1/citizens/{CITIZEN}/score?purpose=licensing_review")
+    checkpoint_create()
+    verification_run()
+    return world
+
+
+def test_nobody_may_add_change_or_delete_entries(superuser_client, logged):
+    entry = AuditEntry.objects.order_by("sequence").first()
+    assert superuser_client.get("/admin/audit/auditentry/add/").status_code == 403
+    page = superuser_client.get(f"/admin/audit/auditentry/{entry.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    response = superuser_client.post(
+        f"/admin/audit/auditentry/{entry.pk}/change/", {"actor_id": "forged"}
+    )
+    assert response.status_code == 403
+    assert superuser_client.post(f"/admin/audit/auditentry/{entry.pk}/delete/").status_code == 403
+    assert AuditEntry.objects.get(pk=entry.pk).actor_id == entry.actor_id
+
+
+def test_the_changelist_filters_by_action_department_and_date(superuser_client, logged):
+    response = superuser_client.get(
+        f"/admin/audit/auditentry/?action__exact={AuditAction.SCORE_READ_BY_DEPARTMENT}"
+        "&department=traffic_police"
+    )
+    assert response.status_code == 200
+    rows = list(response.context["cl"].result_list)
+    assert rows and all(r.action == AuditAction.SCORE_READ_BY_DEPARTMENT for r in rows)
+    dated = superuser_client.get(
+        "/admin/audit/auditentry/?recorded_at__gte=2000-01-01+00%3A00%3A00%2B08%3A00"
+        "&recorded_at__lt=2000-01-02+00%3A00%3A00%2B08%3A00"
+    )
+    assert dated.status_code == 200
+    assert list(dated.context["cl"].result_list) == []
+
+
+def test_search_by_identity_number_uses_the_blind_index(superuser_client, logged):
+    response = superuser_client.get(f"/admin/audit/auditentry/?q={CITIZEN}")
+    rows = list(response.context["cl"].result_list)
+    subject = vault().blind_index(CITIZEN)
+    assert len(rows) == 2
+    assert all(r.subject == subject for r in rows)
+
+
+def test_the_changelist_never_counts_the_whole_log(superuser_client, logged):
+    with CaptureQueriesContext(connection) as queries:
+        assert superuser_client.get("/admin/audit/auditentry/").status_code == 200
+        assert (
+            superuser_client.get(
+                "/admin/audit/auditentry/?actor_kind__exact=department"
+            ).status_code
+            == 200
+        )
+    counts = [
+        q["sql"]
+        for q in queries
+        if re.search(r"COUNT\(", q["sql"]) and "audit_auditentry" in q["sql"]
+    ]
+    assert counts, "the filtered view should count with a cap"
+    assert all("LIMIT" in sql for sql in counts), counts
+
+
+def test_the_status_panel_shows_the_latest_checkpoint_and_verification(superuser_client, logged):
+    page = superuser_client.get("/admin/audit/auditentry/").content.decode()
+    assert "audit-log-status" in page
+    checkpoint = Checkpoint.objects.get()
+    assert checkpoint.note.splitlines()[2] in page  # the signed root hash line
+    assert "✅" in page
+
+
+def test_a_csv_export_of_a_filtered_view_is_itself_audited(superuser_client, logged):
+    response = superuser_client.get(f"/admin/audit/auditentry/export.csv?q={CITIZEN}")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode()
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("sequence,recorded_at,action")
+    assert len(lines) == 3
+    entry = AuditEntry.objects.filter(action=AuditAction.AUDIT_EXPORTED).latest("sequence")
+    assert CITIZEN not in str(entry.details)
+    assert entry.details["filters"]["q"].startswith("subject:")
+
+
+def test_a_regulator_sees_the_log_and_history_but_changes_nothing(regulator_client, logged):
+    assert regulator_client.get("/admin/audit/auditentry/").status_code == 200
+    assert regulator_client.get("/admin/compliance/rule/").status_code == 200
+    rule = logged.rule
+    assert regulator_client.get(f"/admin/compliance/rule/{rule.pk}/history/").status_code == 200
+    assert regulator_client.get("/admin/compliance/rule/add/").status_code == 403
+    response = regulator_client.post(f"/admin/compliance/rule/{rule.pk}/change/", {"points": -30})
+    assert response.status_code == 403
+    assert regulator_client.get("/admin/audit/auditentry/export.csv").status_code == 200
+
+
+def test_admin_logins_are_audited(client, db):
+    get_user_model().objects.create_superuser("boss", "b@example.com", "pw-123456")
+    client.post("/admin/login/?next=/admin/", {"username": "boss", "password": "wrong"})
+    client.post("/admin/login/?next=/admin/", {"username": "boss", "password": "pw-123456"})
+    actions = list(AuditEntry.objects.order_by("sequence").values_list("action", "actor_id"))
+    assert (AuditAction.ADMIN_LOGIN_FAILED, "boss") in actions
+    assert (AuditAction.ADMIN_LOGIN, "boss") in actions
+
+
+def test_admin_pages_showing_a_resident_are_audited(superuser_client, logged):
+    from gateway.models import Citizen
+
+    citizen = Citizen.objects.get()
+    assert superuser_client.get(f"/admin/gateway/citizen/{citizen.pk}/change/").status_code == 200
+    entry = AuditEntry.objects.filter(action=AuditAction.DATA_READ_BY_ADMIN).latest("sequence")
+    assert entry.subject == citizen.identity_index
+    assert entry.actor_id == "root"
