@@ -150,6 +150,11 @@ STATIC_ROOT = VAR_DIR / "static"
 
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
+# The portal's language switcher (django.views.i18n.set_language) keeps the choice in
+# this cookie: out of reach of scripts, and sent only over HTTPS in production.
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = PRODUCTION
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

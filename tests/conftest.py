@@ -23,8 +23,10 @@ class World:
     loan_purpose: object
     review_purpose: object
 
-    def client(self, key: str | None) -> APIClient:
-        client = APIClient()
+    def client(self, key: str | None, language: str = "en") -> APIClient:
+        # Integrators choose the language of messages with Accept-Language; these
+        # tests read English (Chinese is the default and has tests of its own).
+        client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
         if key:
             client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
         return client

@@ -30,7 +30,7 @@ from gateway.api.auth import LoginUsernameThrottle
 from gateway.api.throttles import LoginThrottle
 from gateway.charts import score_history_svg
 from gateway.errors import GatewayError, NotFound
-from gateway.models import Appeal, AppealStatus, Role
+from gateway.models import MAX_SCORE, MIN_SCORE, Appeal, AppealStatus, Role
 from gateway.portal.forms import (
     DecisionForm,
     ExtensionForm,
@@ -120,11 +120,14 @@ def _english() -> bool:
     return (get_language() or "").lower().startswith("en")
 
 
-def _chart(citizen, now) -> str:
+def _chart(history: list) -> str:
+    """The history drawn on the server, its scale fitted to the scores so a change shows."""
+    scores = [score for _, score in history]
+    lo = max(MIN_SCORE, (min(scores) - 10) // 10 * 10)
+    hi = min(MAX_SCORE, -(-(max(scores) + 10) // 10) * 10)
+    svg = score_history_svg(history, title=_("Score history"), lo=lo, hi=hi)
     # score_history_svg escapes every text it draws, so its output can be embedded as is.
-    return mark_safe(  # noqa: S308
-        score_history_svg(score_history(citizen, now=now), title=_("Score history"))
-    )
+    return mark_safe(svg)  # noqa: S308
 
 
 def _eligibility(score: dict) -> list[dict]:
@@ -171,7 +174,7 @@ def _my_score(request: HttpRequest) -> HttpResponse:
     context = {
         "score": score,
         "eligibility": _eligibility(score),
-        "chart": _chart(citizen, now),
+        "chart": _chart(score_history(citizen, now=now)),
         "citizen": citizen,
     }
     return render(request, "portal/home.html", context)
@@ -215,7 +218,7 @@ def accesses(request: HttpRequest) -> HttpResponse:
 def appeal_file(request: HttpRequest, event_id: int) -> HttpResponse:
     citizen = request.account.citizen
     event = appeal_services.citizen_event(citizen, event_id)
-    form = StatementForm(request.POST or None)
+    form = StatementForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -246,7 +249,7 @@ def appeals(request: HttpRequest) -> HttpResponse:
 @citizen_page
 def appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
     found = appeal_services.appeal_read(user=request.user, appeal_id=appeal_id)
-    form = StatementForm(request.POST or None)
+    form = StatementForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -290,9 +293,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "citizen": citizen,
         "eligibility": _eligibility(data["score"]),
         "events": _with_notices(citizen, data["events"]),
-        "chart": mark_safe(  # noqa: S308 -- escaped by score_history_svg
-            score_history_svg(data["history"], title=_("Score history"))
-        ),
+        "chart": _chart(data["history"]),
     }
     return render(request, "portal/report.html", context)
 

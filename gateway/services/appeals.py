@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, get_objects_for_user
@@ -67,6 +68,7 @@ from gateway.models import (
 )
 from gateway.services.accounts import account_of, actor_of
 from gateway.services.ledger import scores_apply
+from gateway.services.notices import SEPARATOR
 from gateway.services.notifications import notification_send
 
 logger = logging.getLogger(__name__)
@@ -348,12 +350,20 @@ def _appeal_record(appeal: Appeal, action: int, actor: dict, **details: Any) -> 
     )
 
 
-def _notify(appeal: Appeal, kind: str, title: str, body: str, **payload: Any) -> None:
+def _notify(
+    appeal: Appeal, kind: str, compose: Callable[[], tuple[str, str]], **payload: Any
+) -> None:
+    """Tell the appellant in both languages, whatever the acting person's language is:
+    ``compose`` returns (title, body) and is called once per language."""
+    with translation.override("zh-hans"):
+        zh_title, zh_body = compose()
+    with translation.override("en"):
+        en_title, en_body = compose()
     notification_send(
         citizen=appeal.citizen,
         kind=kind,
-        title=title,
-        body=body,
+        title=f"{zh_title} | {en_title}"[:200],
+        body=f"{zh_title}\n\n{zh_body}{SEPARATOR}{en_title}\n\n{en_body}",
         payload={"appeal": appeal.pk, "event": appeal.event_id, "status": appeal.status, **payload},
         event=appeal.event,
         appeal=appeal,
@@ -489,13 +499,15 @@ def appeal_file(
     _notify(
         appeal,
         NotificationKind.APPEAL_FILED,
-        gettext("Your objection was received"),
-        gettext(
-            "Your objection to record %(event)d was received. The record is marked as "
-            "disputed and does not count against your eligibility while it is reviewed "
-            "(SH 36). A decision is due by %(due)s (5 working days, SH 36, ZJ 31)."
-        )
-        % {"event": event.pk, "due": appeal.decision_due.isoformat()},
+        lambda: (
+            gettext("Your objection was received"),
+            gettext(
+                "Your objection to record %(event)d was received. The record is marked as "
+                "disputed and does not count against your eligibility while it is reviewed "
+                "(SH 36). A decision is due by %(due)s (5 working days, SH 36, ZJ 31)."
+            )
+            % {"event": event.pk, "due": appeal.decision_due.isoformat()},
+        ),
         decision_due=appeal.decision_due.isoformat(),
     )
     return appeal
@@ -561,13 +573,15 @@ def appeal_decide(
     _notify(
         appeal,
         NotificationKind.APPEAL_DECIDED,
-        gettext("Your objection was decided"),
-        "\n\n".join(
-            [
-                _outcome_text(outcome, target),
-                gettext("Reasons: %(reason)s") % {"reason": text},
-                _remedies(),
-            ]
+        lambda: (
+            gettext("Your objection was decided"),
+            "\n\n".join(
+                [
+                    _outcome_text(outcome, target),
+                    gettext("Reasons: %(reason)s") % {"reason": text},
+                    _remedies(),
+                ]
+            ),
         ),
         outcome=outcome,
         points=target,
@@ -636,12 +650,14 @@ def appeal_extend(
     _notify(
         appeal,
         NotificationKind.APPEAL_EXTENDED,
-        gettext("The decision on your objection was extended"),
-        gettext(
-            "The decision on your objection is now due by %(due)s (%(days)d working days "
-            "after filing, ZJ 31). Reason: %(reason)s"
-        )
-        % {"due": appeal.decision_due.isoformat(), "days": working_days, "reason": text},
+        lambda: (
+            gettext("The decision on your objection was extended"),
+            gettext(
+                "The decision on your objection is now due by %(due)s (%(days)d working days "
+                "after filing, ZJ 31). Reason: %(reason)s"
+            )
+            % {"due": appeal.decision_due.isoformat(), "days": working_days, "reason": text},
+        ),
         decision_due=appeal.decision_due.isoformat(),
     )
     return appeal
@@ -694,13 +710,15 @@ def appeal_escalate(*, appeal_id: int, today: dt.date) -> bool:
     _notify(
         appeal,
         NotificationKind.APPEAL_ESCALATED,
-        gettext("Your objection was passed to the regulator"),
-        gettext(
-            "The decision on your objection was due by %(due)s and has not been made. "
-            "It was passed to the regulator, who will decide it (ZJ 31). The record stays "
-            "marked as disputed until then."
-        )
-        % {"due": appeal.decision_due.isoformat()},
+        lambda: (
+            gettext("Your objection was passed to the regulator"),
+            gettext(
+                "The decision on your objection was due by %(due)s and has not been made. "
+                "It was passed to the regulator, who will decide it (ZJ 31). The record stays "
+                "marked as disputed until then."
+            )
+            % {"due": appeal.decision_due.isoformat()},
+        ),
     )
     return True
 
@@ -762,10 +780,12 @@ def appeal_request_review(
     _notify(
         appeal,
         NotificationKind.APPEAL_REVIEW,
-        gettext("Your request for a review was received"),
-        gettext(
-            "The regulator will review the decision on your objection (ZJ 30). The "
-            "decision stands until the review is decided."
+        lambda: (
+            gettext("Your request for a review was received"),
+            gettext(
+                "The regulator will review the decision on your objection (ZJ 30). The "
+                "decision stands until the review is decided."
+            ),
         ),
     )
     return appeal
@@ -828,13 +848,15 @@ def appeal_review_decide(
     _notify(
         appeal,
         NotificationKind.APPEAL_REVIEW,
-        gettext("The regulator reviewed the decision on your objection"),
-        "\n\n".join(
-            [
-                _outcome_text(outcome, target),
-                gettext("Reasons: %(reason)s") % {"reason": text},
-                gettext("You may still go to court (PIPL 50)."),
-            ]
+        lambda: (
+            gettext("The regulator reviewed the decision on your objection"),
+            "\n\n".join(
+                [
+                    _outcome_text(outcome, target),
+                    gettext("Reasons: %(reason)s") % {"reason": text},
+                    gettext("You may still go to court (PIPL 50)."),
+                ]
+            ),
         ),
         outcome=outcome,
         points=target,

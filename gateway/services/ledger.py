@@ -7,16 +7,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from django.db import connection
-from simple_history.utils import bulk_create_with_history
 
 from gateway.identity import mask_identity_number, vault
-from gateway.models import Citizen, Score
+from gateway.models import STARTING_SCORE, Citizen, Score
+from gateway.services.bulk import db_datetime, insert_rows
 
 
-def citizens_resolve(identity_numbers: Iterable[str], *, now: dt.datetime) -> dict[str, int]:
-    """Map identity numbers to citizen ids, registering residents the store has not seen."""
+@dataclass(frozen=True, slots=True)
+class Resident:
+    id: int
+    identity_index: str
+
+
+def residents_resolve(identity_numbers: Iterable[str], *, now: dt.datetime) -> dict[str, Resident]:
+    """Map identity numbers to residents, registering those the store has not seen.
+
+    A new resident gets a Citizen row (encrypted number, blind index, mask), a Score row
+    at the starting score, and the history rows of both, in one statement each.
+    """
     identity_vault = vault()
     index_of = {number: identity_vault.blind_index(number) for number in set(identity_numbers)}
     existing = dict(
@@ -27,29 +38,48 @@ def citizens_resolve(identity_numbers: Iterable[str], *, now: dt.datetime) -> di
     # Sorted so concurrent registrations take index locks in one order.
     missing = sorted((index, number) for number, index in index_of.items() if index not in existing)
     if missing:
-        created = bulk_create_with_history(
+        now_db = db_datetime(now)
+        ids = insert_rows(
+            Citizen,
+            ("identity_ciphertext", "identity_index", "identity_masked", "registered_at"),
             [
-                Citizen(
-                    identity_ciphertext=identity_vault.encrypt(number),
-                    identity_index=index,
-                    identity_masked=mask_identity_number(number),
-                    registered_at=now,
-                )
+                (identity_vault.encrypt(number), index, mask_identity_number(number), now_db)
                 for index, number in missing
             ],
-            Citizen,
-            default_date=now,
-            default_change_reason="registered by first record",
+            returning_pk=True,
         )
-        for citizen in created:
-            existing[citizen.identity_index] = citizen.pk
-        bulk_create_with_history(
-            [Score(citizen_id=citizen.pk, updated_at=now) for citizen in created],
+        insert_rows(
+            Citizen.history.model,
+            ("id", "identity_index", "identity_masked", "registered_at", "history_date",
+             "history_type", "history_change_reason"),
+            [
+                (pk, index, mask_identity_number(number), now_db, now_db, "+",
+                 "registered by first record")
+                for pk, (index, number) in zip(ids, missing, strict=True)
+            ],
+        )  # fmt: skip
+        insert_rows(
             Score,
-            default_date=now,
-            default_change_reason="registered",
+            ("citizen", "points_sum", "score", "updated_at"),
+            [(pk, 0, STARTING_SCORE, now_db) for pk in ids],
         )
-    return {number: existing[index] for number, index in index_of.items()}
+        insert_rows(
+            Score.history.model,
+            ("citizen", "points_sum", "score", "updated_at", "history_date", "history_type",
+             "history_change_reason"),
+            [(pk, 0, STARTING_SCORE, now_db, now_db, "+", "registered") for pk in ids],
+        )  # fmt: skip
+        for pk, (index, _number) in zip(ids, missing, strict=True):
+            existing[index] = pk
+    return {number: Resident(existing[index], index) for number, index in index_of.items()}
+
+
+def citizens_resolve(identity_numbers: Iterable[str], *, now: dt.datetime) -> dict[str, int]:
+    """Map identity numbers to citizen ids, registering residents the store has not seen."""
+    return {
+        number: resident.id
+        for number, resident in residents_resolve(identity_numbers, now=now).items()
+    }
 
 
 def citizen_find(identity_number: str) -> Citizen | None:
@@ -94,18 +124,11 @@ def scores_apply(deltas: Mapping[int, int], *, now: dt.datetime, reason: str) ->
             )
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    history_model = Score.history.model
-    history_model.objects.bulk_create(
-        [
-            history_model(
-                citizen_id=citizen_id,
-                points_sum=points_sum,
-                score=score,
-                updated_at=now,
-                history_date=now,
-                history_type="~",
-                history_change_reason=reason,
-            )
-            for citizen_id, points_sum, score in rows
-        ]
-    )
+    now_db = db_datetime(now)
+    insert_rows(
+        Score.history.model,
+        ("citizen", "points_sum", "score", "updated_at", "history_date", "history_type",
+         "history_change_reason"),
+        [(citizen_id, points_sum, score, now_db, now_db, "~", reason[:100])
+         for citizen_id, points_sum, score in rows],
+    )  # fmt: skip

@@ -29,15 +29,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import audit_record
-from gateway.models import Account, EventKind, Notification, NotificationKind, ScoreEvent
+from audit.services import AuditRecord
+from gateway.models import Account, EventKind, Notification, NotificationKind
+from gateway.services.bulk import db_datetime, db_json, insert_rows
 from gateway.services.notifications import notification_email
 
 logger = logging.getLogger(__name__)
@@ -164,7 +165,8 @@ def _email_all(pairs: list[tuple[int, int]]) -> None:
         logger.exception("e-mailing %d notification(s) failed", len(pairs))
 
 
-def _deduction_notice(event: ScoreEvent, now: dt.datetime) -> Notification:
+def _deduction_notice_row(event, now_db, created_db) -> tuple:
+    """One notice as a row for ``insert_rows`` (see NOTICE_FIELDS)."""
     rule = event.rule
     department = event.department
     evidence = event.evidence or {}
@@ -192,6 +194,8 @@ def _deduction_notice(event: ScoreEvent, now: dt.datetime) -> Notification:
     zh = {**common, "rule": rule.title_zh, "department": department.title_zh}
     en = {**common, "rule": rule.title_en, "department": department.title_en}
     zh["procedure"], en["procedure"] = procedure
+    zh_title = _ZH_TITLE.format(**zh, points=event.points)
+    en_title = _EN_TITLE.format(**en, points=event.points)
     # Short ASCII facts: the rule, document and legal basis are the event's own rows,
     # and their wording as told is in the body.
     payload = {
@@ -203,32 +207,38 @@ def _deduction_notice(event: ScoreEvent, now: dt.datetime) -> Notification:
         "appeal_at": OBJECTION_ENDPOINT,
         "repair_at": REPAIR_ENDPOINT,
     }
-    return bilingual_notification(
-        citizen_id=event.citizen_id,
-        kind=NotificationKind.DEDUCTION_NOTICE,
-        zh=(_ZH_TITLE.format(**zh, points=event.points), _ZH_BODY.format(**zh)),
-        en=(_EN_TITLE.format(**en, points=event.points), _EN_BODY.format(**en)),
-        payload=payload,
-        now=now,
-        event=event,
+    return (
+        event.citizen_id,
+        NotificationKind.DEDUCTION_NOTICE.value,
+        f"{zh_title} | {en_title}"[:200],
+        f"{zh_title}\n\n{_ZH_BODY.format(**zh)}{SEPARATOR}{en_title}\n\n{_EN_BODY.format(**en)}",
+        db_json(payload),
+        created_db,
+        event.pk,
     )
 
 
-def notices_create_for_events(
-    events: Iterable[ScoreEvent], *, now: dt.datetime
-) -> list[Notification]:
+NOTICE_FIELDS = ("citizen", "kind", "title", "body", "payload", "created_at", "event")
+
+
+def notices_create_for_events(events: Sequence, *, now: dt.datetime) -> AuditRecord | None:
     """A deduction notice for each newly recorded deduction, in the caller's transaction.
 
-    Expects events as just created, with ``rule`` and ``department`` loaded: no
-    query per event. One bulk insert, one audit entry for the portal delivery.
+    ``events`` are the rows just recorded, with ``rule`` and ``department`` in memory:
+    no query per event, one multi-row insert, one after-commit callback for e-mail.
+    Returns the audit record of the portal delivery, for the caller to append with
+    its own entry under one lock.
     """
     deductions = [e for e in events if e.kind == EventKind.RECORD and e.points < 0]
     if not deductions:
-        return []
-    notifications = notifications_bulk_send([_deduction_notice(e, now) for e in deductions])
-    citizen_ids = sorted({n.citizen_id for n in notifications})
+        return None
+    created_db = db_datetime(now)
+    rows = [_deduction_notice_row(e, now, created_db) for e in deductions]
+    ids = insert_rows(Notification, NOTICE_FIELDS, rows, returning_pk=True)
+    pairs = [(notice_id, row[0]) for notice_id, row in zip(ids, rows, strict=True)]
+    transaction.on_commit(lambda: _email_all(pairs))
     first = deductions[0]
-    audit_record(
+    return AuditRecord(
         action=AuditAction.NOTICE_DELIVERED,
         actor_kind=ActorKind.SYSTEM,
         actor_id="notices",
@@ -239,9 +249,8 @@ def notices_create_for_events(
         details={
             "kind": NotificationKind.DEDUCTION_NOTICE,
             "channel": "portal",
-            "notices": len(notifications),
-            "residents": len(citizen_ids),
-            "notifications": [notifications[0].pk, notifications[-1].pk],
+            "notices": len(ids),
+            "residents": len({row[0] for row in rows}),
+            "notifications": [ids[0], ids[-1]],
         },
     )
-    return notifications

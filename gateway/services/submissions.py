@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit.actions import ActorKind, AuditAction
 from audit.services import AuditRecord, audit_append, audit_record
 from compliance import selectors as compliance_selectors
-from compliance.models import ScreeningRefusal
+from compliance.models import Department, Rule, ScreeningRefusal
 from gateway.bodies import parse_json_body
 from gateway.errors import (
     GatewayError,
@@ -27,10 +27,10 @@ from gateway.errors import (
     RuleNotAuthorized,
     ServiceBusy,
 )
-from gateway.identity import vault
 from gateway.models import EventKind, EventStatus, ScoreEvent, Submission
 from gateway.principals import DepartmentPrincipal
-from gateway.services.ledger import citizens_resolve, scores_apply
+from gateway.services.bulk import db_datetime, db_json, db_uuid, insert_rows
+from gateway.services.ledger import residents_resolve, scores_apply
 from gateway.services.notices import notices_create_for_events
 from gateway.validation import ValidRecord, add_years, validate_body_shape, validate_records
 
@@ -125,6 +125,30 @@ def _is_transient(exc: OperationalError) -> bool:
     return "database is locked" in str(exc)
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """A ledger row as just inserted, with its rule and department in memory."""
+
+    pk: int
+    record_index: int
+    citizen_id: int
+    rule: Rule
+    department: Department
+    submission_id: object
+    points: int
+    occurred_at: dt.datetime
+    expires_at: dt.datetime | None
+    evidence: dict
+    kind: str = EventKind.RECORD
+    status: str = EventStatus.ACTIVE
+
+
+EVENT_FIELDS = (
+    "citizen", "department", "rule", "submission", "record_index", "kind", "points",
+    "occurred_at", "recorded_at", "expires_at", "evidence", "data", "status",
+)  # fmt: skip
+
+
 @transaction.atomic(durable=True)
 def _write(
     principal: DepartmentPrincipal,
@@ -141,39 +165,48 @@ def _write(
         received_at=now,
         record_count=len(valid),
     )
-    citizen_ids = citizens_resolve((record.identity_number for record in valid), now=now)
-    events = ScoreEvent.objects.bulk_create(
-        [
-            ScoreEvent(
-                citizen_id=citizen_ids[record.identity_number],
-                department=department,
-                rule=record.rule,
-                submission=submission,
-                record_index=record.index,
-                kind=EventKind.RECORD,
-                points=record.rule.points,
-                occurred_at=record.occurred_at,
-                recorded_at=now,
-                expires_at=(
-                    add_years(record.occurred_at, record.rule.retention_years)
-                    if record.rule.is_deduction
-                    else None
-                ),
-                evidence=record.evidence,
-                data=record.data,
-                status=EventStatus.ACTIVE,
+    residents = residents_resolve((record.identity_number for record in valid), now=now)
+    recorded_db = db_datetime(now)
+    rows, expiries = [], []
+    for record in valid:
+        rule = record.rule
+        expires_at = (
+            add_years(record.occurred_at, rule.retention_years) if rule.is_deduction else None
+        )
+        expiries.append(expires_at)
+        rows.append(
+            (
+                residents[record.identity_number].id, department.pk, rule.pk,
+                db_uuid(submission.pk), record.index,
+                EventKind.RECORD.value, rule.points, db_datetime(record.occurred_at), recorded_db,
+                db_datetime(expires_at), db_json(record.evidence), db_json(record.data),
+                EventStatus.ACTIVE.value,
             )
-            for record in valid
-        ]
-    )
+        )  # fmt: skip
+    ids = insert_rows(ScoreEvent, EVENT_FIELDS, rows, returning_pk=True)
+    events = [
+        RecordedEvent(
+            pk=pk,
+            record_index=record.index,
+            citizen_id=row[0],
+            rule=record.rule,
+            department=department,
+            submission_id=submission.pk,
+            points=record.rule.points,
+            occurred_at=record.occurred_at,
+            expires_at=expires_at,
+            evidence=record.evidence,
+        )
+        for pk, record, row, expires_at in zip(ids, valid, rows, expiries, strict=True)
+    ]
     deltas: dict[int, int] = defaultdict(int)
     for event in events:
         deltas[event.citizen_id] += event.points
     scores_apply(deltas, now=now, reason=f"submission {submission.pk}")
-    notices_create_for_events(events, now=now)  # CRR 15; ZJ 28, SH 32, GB22
+    notice_entry = notices_create_for_events(events, now=now)  # CRR 15; ZJ 28, SH 32, GB22
 
-    subjects = sorted({vault().blind_index(record.identity_number) for record in valid})
-    receipt = audit_record(
+    subjects = sorted({resident.identity_index for resident in residents.values()})
+    accepted = AuditRecord(
         action=AuditAction.SUBMISSION_ACCEPTED,
         actor_kind=ActorKind.DEPARTMENT,
         actor_id=department.code,
@@ -191,6 +224,8 @@ def _write(
             "events": [events[0].pk, events[-1].pk],
         },
     )
+    # One lock for the whole batch: the submission's entry and its notices' entry.
+    receipt = audit_append([accepted, notice_entry] if notice_entry else [accepted])[0]
     response = {
         "submission_id": str(submission.pk),
         "accepted": len(events),
@@ -198,14 +233,14 @@ def _write(
             {
                 "id": event.pk,
                 "record": event.record_index,
-                "rule": record.rule.code,
-                "rule_version": record.rule.version,
+                "rule": event.rule.code,
+                "rule_version": event.rule.version,
                 "points": event.points,
                 "status": event.status,
                 "occurred_at": _iso(event.occurred_at),
                 "expires_at": _iso(event.expires_at) if event.expires_at else None,
             }
-            for event, record in zip(events, valid, strict=True)
+            for event in events
         ],
         "receipt": receipt.as_dict(),
     }

@@ -492,7 +492,7 @@ class TestAdmin:
     @pytest.fixture
     def admin_client(self, db):
         user = get_user_model().objects.create_superuser("root", "root@example.org", "pw-12345678")
-        client = Client()
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
         client.force_login(user)
         return client
 

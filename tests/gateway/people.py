@@ -29,7 +29,7 @@ BOB_ID = "320583199201018121"
 
 def login(username: str, password: str = PASSWORD) -> APIClient:
     """An API client logged in through POST /api/v1/auth/token."""
-    client = APIClient()
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     response = client.post(
         "/api/v1/auth/token", {"username": username, "password": password}, format="json"
     )

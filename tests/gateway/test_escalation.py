@@ -196,7 +196,7 @@ class TestWorkdayCalendarWarning:
     def changelist(self, people, today):
         from django.test import Client
 
-        client = Client()
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
         assert client.login(username="reg", password=PASSWORD)
         with mock.patch("compliance.admin.timezone.localdate", return_value=today):
             response = client.get("/admin/compliance/workdayoverride/")

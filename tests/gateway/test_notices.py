@@ -133,9 +133,10 @@ class TestNotice:
         world.submit(world.key_a, [factories.deduction_record(ANN_ID)] * 3)
         events = list(ScoreEvent.objects.select_related("rule", "department"))
         Notification.objects.all().delete()
-        with django_assert_max_num_queries(8):
-            created = notices_create_for_events(events * 50, now=events[0].recorded_at)
-        assert len(created) == 150
+        with django_assert_max_num_queries(3):
+            entry = notices_create_for_events(events * 50, now=events[0].recorded_at)
+        assert entry.details["notices"] == 150
+        assert Notification.objects.count() == 150
 
 
 class TestEvidence:
