@@ -1,8 +1,10 @@
 """Bounded JSON parsing for request bodies (see README, "Limits").
 
-Every check here runs before or right after ``json.loads`` and in time linear in
-the body, so no input (10,000 levels of nesting, 1 MB keys, huge arrays, invalid
-UTF-8, lone surrogates) can cost more than a bounded pass or reach a 500.
+Every check here runs in time linear in the body, so no input (10,000 levels of
+nesting, 1 MB keys, huge arrays, invalid UTF-8, lone surrogates) can cost more than
+a bounded pass or reach a 500: the byte cap comes first, the parser's own recursion
+guard stops extreme nesting, and one level-by-level pass checks depth, sizes and
+lengths, naming the paths only when something is out of bounds.
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ MAX_KEY_CHARS = 256
 MAX_STRING_CHARS = 10_000
 MAX_CONTAINER_ITEMS = 1_000
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
@@ -31,7 +31,6 @@ def parse_json_body(raw: bytes, *, max_bytes: int) -> tuple[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidRequest([problem("", Msg.NOT_UTF8)], Msg.NOT_UTF8) from None
-    _check_depth(text)
     try:
         document = json.loads(text)
     except RecursionError:
@@ -54,27 +53,64 @@ def _json_error_text(exc: ValueError) -> str:
     return "unreadable"
 
 
-def _check_depth(text: str) -> None:
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    depth = 0
-    for char in brackets:
-        if char in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise _invalid(Msg.TOO_DEEP % {"limit": MAX_DEPTH})
-        else:
-            depth -= 1
-
-
 def pointer_token(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
+def _within_bounds(document: Any) -> bool:
+    """The common case, fast: one pass level by level, no paths built; the slow walk
+    that names each problem runs only when something is out of bounds."""
+    level, depth, records = [document], 0, document.get("records")
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            return False
+        following: list[Any] = []
+        push = following.append
+        for value in level:
+            if not _container_within_bounds(value, push, records):
+                return False
+        level = following
+    return True
+
+
+def _container_within_bounds(value: Any, push, records) -> bool:
+    if type(value) is dict:
+        if len(value) > MAX_CONTAINER_ITEMS:
+            return False
+        for key, item in value.items():
+            if len(key) > MAX_KEY_CHARS:
+                return False
+            kind = type(item)
+            if kind is str:
+                if len(item) > MAX_STRING_CHARS:
+                    return False
+            elif kind is dict or kind is list:
+                push(item)
+    elif type(value) is list:
+        if len(value) > MAX_CONTAINER_ITEMS and value is not records:
+            return False
+        for item in value:
+            kind = type(item)
+            if kind is str:
+                if len(item) > MAX_STRING_CHARS:
+                    return False
+            elif kind is dict or kind is list:
+                push(item)
+    elif type(value) is str and len(value) > MAX_STRING_CHARS:
+        return False
+    return True
+
+
 def _check_bounds(document: Any, *, check_surrogates: bool) -> None:
+    if not check_surrogates and isinstance(document, dict) and _within_bounds(document):
+        return
     problems: list[dict[str, Any]] = []
-    stack: list[tuple[Any, str]] = [(document, "")]
+    stack: list[tuple[Any, str, int]] = [(document, "", 1)]
     while stack and len(problems) < 20:
-        value, path = stack.pop()
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _invalid(Msg.TOO_DEEP % {"limit": MAX_DEPTH})
         if isinstance(value, dict):
             if len(value) > MAX_CONTAINER_ITEMS:
                 problems.append(problem(path, f"more than {MAX_CONTAINER_ITEMS} members"))
@@ -89,7 +125,7 @@ def _check_bounds(document: Any, *, check_surrogates: bool) -> None:
                     problems.append(problem(path, Msg.LONE_SURROGATE))
                     continue
                 if isinstance(item, dict | list):
-                    stack.append((item, child))
+                    stack.append((item, child, depth + 1))
                 elif isinstance(item, str):
                     _check_string(item, child, problems, check_surrogates)
         elif isinstance(value, list):
@@ -98,7 +134,7 @@ def _check_bounds(document: Any, *, check_surrogates: bool) -> None:
                 continue
             for index, item in enumerate(value):
                 if isinstance(item, dict | list):
-                    stack.append((item, f"{path}/{index}"))
+                    stack.append((item, f"{path}/{index}", depth + 1))
                 elif isinstance(item, str):
                     _check_string(item, f"{path}/{index}", problems, check_surrogates)
         elif isinstance(value, str):

@@ -315,9 +315,11 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _review_page(request, appeal_id: int, *, decision=None, extension=None, status=200):
     found = appeal_services.appeal_read(user=request.user, appeal_id=appeal_id)
     regulator = request.account.role == Role.REGULATOR
-    decidable = found.status in appeal_services.DECIDABLE_STATUSES or (
-        regulator and found.status == AppealStatus.UNDER_REVIEW
-    )
+    # Which forms to offer; the services decide whether the act is allowed.
+    if regulator:
+        decidable = found.status in (AppealStatus.ESCALATED, AppealStatus.UNDER_REVIEW)
+    else:
+        decidable = found.status in appeal_services.DECIDABLE_STATUSES
     context = {
         "appeal": found,
         "event": found.event,

@@ -17,8 +17,8 @@ from typing import Any
 
 from django.db import connection, models
 
-# SQLite >= 3.32 allows 32,766 parameters per statement, PostgreSQL 65,535.
-_MAX_PARAMS = {"sqlite": 32_000, "postgresql": 60_000}
+# SQLite >= 3.32 allows 32,766 parameters per statement.
+_SQLITE_MAX_PARAMS = 32_000
 
 
 def db_json(value: Any) -> str:
@@ -33,7 +33,8 @@ def db_datetime(value: dt.datetime | None):
     if value is None:
         return None
     if connection.vendor == "sqlite":
-        return connection.ops.adapt_datetimefield_value(value)
+        # Django's SQLite format: naive UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]".
+        return str(value.astimezone(dt.UTC).replace(tzinfo=None))
     return value
 
 
@@ -50,26 +51,44 @@ def insert_rows(
     meta = model._meta
     quote = connection.ops.quote_name
     columns = [meta.get_field(name) for name in fields]
-    placeholders = []
-    for field in columns:
-        if connection.vendor == "postgresql" and isinstance(field, models.JSONField):
-            placeholders.append("%s::jsonb")
-        else:
-            placeholders.append("%s")
-    row_sql = "(" + ", ".join(placeholders) + ")"
+    # Table and column names come from model metadata, never from input.
     head = (
-        # Table and column names come from model metadata, never from input.
-        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(field.column) for field in columns)}) VALUES "
+        f"INSERT INTO {quote(meta.db_table)} "
+        f"({', '.join(quote(field.column) for field in columns)}) "
     )
     tail = f" RETURNING {quote(meta.pk.column)}" if returning_pk else ""
-    per_chunk = max(1, _MAX_PARAMS.get(connection.vendor, 900) // len(fields))
-    keys: list[int] = []
+    if connection.vendor == "postgresql":
+        return _copy_rows(meta, columns, rows, returning_pk=returning_pk)
     with connection.cursor() as cursor:
+        row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        per_chunk = max(1, _SQLITE_MAX_PARAMS // len(columns))
+        keys: list[int] = []
         for start in range(0, len(rows), per_chunk):
             chunk = rows[start : start + per_chunk]
             params = [value for row in chunk for value in row]
-            cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
+            cursor.execute(f"{head}VALUES {', '.join([row_sql] * len(chunk))}{tail}", params)
             if returning_pk:
                 keys.extend(row[0] for row in cursor.fetchall())
+        return keys
+
+
+def _copy_rows(meta, columns, rows, *, returning_pk: bool) -> list[int]:
+    """PostgreSQL: COPY, the fastest way in; keys are drawn from the sequence first."""
+    quote = connection.ops.quote_name
+    names = [quote(field.column) for field in columns]
+    connection.ensure_connection()
+    keys: list[int] = []
+    with connection.connection.cursor() as cursor:
+        if returning_pk:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(rows)],
+            )
+            keys = [row[0] for row in cursor.fetchall()]
+            names.insert(0, quote(meta.pk.column))
+            rows = [(key, *row) for key, row in zip(keys, rows, strict=True)]
+        statement = f"COPY {quote(meta.db_table)} ({', '.join(names)}) FROM STDIN"
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
     return keys

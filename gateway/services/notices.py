@@ -31,9 +31,9 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
 from audit.services import AuditRecord
@@ -99,8 +99,12 @@ _EN_BODY = "\n\n".join(
 )
 
 
+_DISPLAY_ZONE = ZoneInfo("Asia/Shanghai")
+
+
 def local_day(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date()
+    """The calendar day in Asia/Shanghai, where every date a resident is told is given."""
+    return moment.astimezone(_DISPLAY_ZONE).date()
 
 
 SEPARATOR = "\n\n――――――――\n\n"

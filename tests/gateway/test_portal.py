@@ -590,3 +590,13 @@ def test_a_post_without_fields_is_refused_by_the_service(people):
     response = portal(people.alice).post(reverse("portal:appeal-file", args=[event.pk]))
     assert response.status_code == 400
     assert not Appeal.objects.exists()
+
+
+def test_forms_are_offered_only_to_those_who_may_use_them(people):
+    appeal = people.file(people.deduct())
+    assert 'name="outcome"' not in text(
+        portal(people.reg).get(reverse("portal:review", args=[appeal.pk]))
+    )
+    appeal_decide(appeal=appeal, reviewer=people.rev_tax.user, outcome="upheld", reason="x")
+    page = text(portal(people.rev_tax).get(reverse("portal:review", args=[appeal.pk])))
+    assert 'name="outcome"' not in page and 'name="working_days"' not in page
