@@ -218,10 +218,13 @@ def _ingest_child(batches: int, db: str) -> None:
         real_append = audit.services.audit_append
 
         def run(chunk, *, audited: bool) -> float:
-            audit.services.audit_append = real_append if audited else (lambda records: [
-                audit.services.Receipt(index=0, leaf_hash="")
-                for _ in records
-            ])
+            audit.services.audit_append = (
+                real_append
+                if audited
+                else (
+                    lambda records: [audit.services.Receipt(index=0, leaf_hash="") for _ in records]
+                )
+            )
             started = time.perf_counter()
             for body in chunk:
                 outcome = submission_accept(principal=principal, body=body)
@@ -238,11 +241,16 @@ def _ingest_child(batches: int, db: str) -> None:
         rate_with = statistics.median(with_audit)
         rate_without = statistics.median(without_audit)
         _row(
-            f"ingest with audit ({db})", f"{rate_with:,.0f} records/s",
-            "without", f"{rate_without:,.0f} records/s", rate_with / rate_without,
+            f"ingest with audit ({db})",
+            f"{rate_with:,.0f} records/s",
+            "without",
+            f"{rate_without:,.0f} records/s",
+            rate_with / rate_without,
         )
-        print(f"    audit cost: {100 * (1 - rate_with / rate_without):.1f}% of the ingest rate "
-              "(target: at most 25%)")
+        print(
+            f"    audit cost: {100 * (1 - rate_with / rate_without):.1f}% of the ingest rate "
+            "(target: at most 25%)"
+        )
         from django.db import connections
 
         connections.close_all()

@@ -81,9 +81,13 @@ def _client_process(args) -> list[float]:
     return latencies
 
 
-def drive(port: int, key: str, kind: str, clients: int, seconds: float) -> tuple[float, float, float]:
+def drive(
+    port: int, key: str, kind: str, clients: int, seconds: float
+) -> tuple[float, float, float]:
     processes = 5
-    per_process = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    per_process = [
+        clients // processes + (1 if i < clients % processes else 0) for i in range(processes)
+    ]
     jobs = [(port, key, kind, seconds, n, i) for i, n in enumerate(per_process) if n]
     with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
         results = pool.map(_client_process, jobs)
@@ -100,12 +104,20 @@ def setup_purpose() -> None:
 
     actor = {"actor_kind": "system", "actor_id": "bench"}
     threshold = catalogue_object_save(
-        EligibilityThreshold(code="civilization_loan", title_zh="文明贷", title_en="Loan", minimum_score=100),
+        EligibilityThreshold(
+            code="civilization_loan", title_zh="文明贷", title_en="Loan", minimum_score=100
+        ),
         **actor,
     )
     purpose = catalogue_object_save(
-        Purpose(code="loan_eligibility", title_zh="贷款", title_en="Loan", legal_basis_law="ZJ",
-                legal_basis_article="19", discloses="eligibility"),
+        Purpose(
+            code="loan_eligibility",
+            title_zh="贷款",
+            title_en="Loan",
+            legal_basis_law="ZJ",
+            legal_basis_article="19",
+            discloses="eligibility",
+        ),
         **actor,
     )
     purpose.thresholds.set([threshold])
@@ -127,12 +139,16 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        print(f"http_load: gunicorn {args.workers} workers on loopback, {args.db}, "
-              f"{args.clients} concurrent clients, {args.seconds:.0f} s per phase")
+        print(
+            f"http_load: gunicorn {args.workers} workers on loopback, {args.db}, "
+            f"{args.clients} concurrent clients, {args.seconds:.0f} s per phase"
+        )
         with gunicorn(workdir, workers=args.workers) as port:
-            for label, kind in (("healthz (baseline)", "health"),
-                                ("single submissions", "submit"),
-                                ("score reads", "read")):
+            for label, kind in (
+                ("healthz (baseline)", "health"),
+                ("single submissions", "submit"),
+                ("score reads", "read"),
+            ):
                 rate, p50, p99 = drive(port, key, kind, args.clients, args.seconds)
                 print(f"  {label:<20} {rate:>8,.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
             bodies = make_bodies(args.batches, 5000)
@@ -141,21 +157,31 @@ def main() -> None:
 
             def send(conn, chunk):
                 for body in chunk:
-                    conn.request("POST", "/api/v1/submissions", body=body,
-                                 headers={"Content-Type": "application/json",
-                                          "Authorization": f"Api-Key {key}"})
+                    conn.request(
+                        "POST",
+                        "/api/v1/submissions",
+                        body=body,
+                        headers={
+                            "Content-Type": "application/json",
+                            "Authorization": f"Api-Key {key}",
+                        },
+                    )
                     response = conn.getresponse()
                     response.read()
                     assert response.status == 201, response.status
 
-            threads = [threading.Thread(target=send, args=(conns[i], bodies[i::2])) for i in range(2)]
+            threads = [
+                threading.Thread(target=send, args=(conns[i], bodies[i::2])) for i in range(2)
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
             elapsed = time.perf_counter() - started
-            print(f"  {'1,000-record batches':<20} {args.batches * 1000 / elapsed:>8,.0f} records/s "
-                  f"({args.batches} batches, 2 concurrent clients)")
+            print(
+                f"  {'1,000-record batches':<20} {args.batches * 1000 / elapsed:>8,.0f} records/s "
+                f"({args.batches} batches, 2 concurrent clients)"
+            )
 
 
 if __name__ == "__main__":

@@ -86,3 +86,21 @@ def test_a_bad_pattern_is_refused_in_the_admin(world, admin_client):
     assert response.status_code == 200  # the form is shown again with the error
     assert "regular expression" in response.content.decode().lower()
     assert world.submit(world.key_a, [factories.deduction_record(CITIZEN)]).status_code == 201
+
+
+def test_the_monthly_report_shows_refusals_per_department_and_category(world, admin_client):
+    prohibited = factories.deduction_record(CITIZEN, data={"blood_type": "AB"})
+    for _ in range(3):
+        assert world.submit(world.key_a, [prohibited]).status_code == 422
+    religion = factories.deduction_record(CITIZEN, data={"宗教信仰": "无"})
+    assert world.submit(world.key_b, [religion]).status_code == 422
+
+    page = admin_client.get("/admin/compliance/screeningrefusal/")
+    assert page.status_code == 200
+    findings = {row["department"]: row for row in page.context["monthly_findings"]}
+    assert findings["traffic_police"]["refusals"] == 3
+    assert findings["traffic_police"]["categories"] == {"blood_type": 3}
+    assert findings["traffic_police"]["finding"] is True
+    assert findings["tax"]["categories"] == {"religious_belief": 1}
+    assert findings["tax"]["finding"] is False
+    assert "AB" not in page.content.decode().split('id="monthly-findings"')[1].split("</table>")[0]

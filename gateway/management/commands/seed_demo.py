@@ -184,6 +184,23 @@ class Command(BaseCommand):
         batches: dict[str, list[dict]] = defaultdict(list)
         for item in demo_data.demo_records(residents):
             batches[item["department"]].append(item["record"])
+        # Every synthetic resident enters the store: those without a demo record get
+        # one volunteering record, the first record about them registering them.
+        covered = {r["citizen_id"] for records in batches.values() for r in records}
+        for number, resident in enumerate(residents, start=1):
+            if resident["citizen_id"] not in covered:
+                batches["volunteer_federation"].append(
+                    {
+                        "citizen_id": resident["citizen_id"],
+                        "rule": "volunteer.service_hours",
+                        "occurred_at": "2026-06-01T09:00:00+08:00",
+                        "evidence": {
+                            "reference": f"VF-2026-R{number:04d}",
+                            "issued_by": "苏州市志愿者总会",
+                        },
+                        "data": {"hours": 8, "station": "姑苏区志愿服务站"},
+                    }
+                )
         accepted = 0
         for code, records in sorted(batches.items()):
             principal = DepartmentPrincipal(department=departments[code], key_id="seed_demo")
@@ -200,7 +217,12 @@ class Command(BaseCommand):
         self.stdout.write("Demo department API keys (send as 'Authorization: Api-Key <key>'):")
         for code, key in credentials["keys"].items():
             self.stdout.write(f"  {code:<22} {key}")
-        self.stdout.write("Demo logins (http://127.0.0.1:8000/admin/):")
+        self.stdout.write("Demo logins:")
         for username, login in credentials["logins"].items():
-            self.stdout.write(f"  {username:<22} {login['password']:<20} {login['role']}")
+            where = "/admin/" if login["role"] in {"superuser", "regulator"} else "/"
+            self.stdout.write(
+                f"  {username:<28} {login['password']:<18} {login['role']:<32} "
+                f"http://127.0.0.1:8000{where}"
+            )
+        self.stdout.write("API documentation: http://127.0.0.1:8000/api/docs/")
         self.stdout.write(f"(kept in {settings.VAR_DIR / 'demo-credentials.json'})")
