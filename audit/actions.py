@@ -50,6 +50,7 @@ class AuditAction(models.IntegerChoices):
     THRESHOLD_CHANGED = 507, _("eligibility threshold changed")
     CALENDAR_CHANGED = 508, _("working-day calendar changed")
     ACCOUNT_CREATED = 509, _("account created")
+    IDENTITY_KEY_ROTATED = 510, _("identity numbers re-encrypted under a new key")
 
     # 6xx: administration of the log itself
     ADMIN_LOGIN = 600, _("admin login")

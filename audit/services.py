@@ -198,7 +198,7 @@ def verification_run() -> VerificationRun:
     result = verify.verify_log(
         entries,
         notes,
-        verifier_key_string(),
+        [verifier_key_string(), *settings.AUDIT_RETIRED_VERIFIER_KEYS],
         origin=settings.AUDIT_LOG_ORIGIN,
         require_checkpoint=False,
     )

@@ -61,6 +61,7 @@ from audit.canonical import FORMAT_VERSION, GENESIS_PREVIOUS_HASH, HEADER_SIZE
 from audit.merkle import MemoryTree, verify_consistency
 from audit.note import (
     NoteError,
+    UnknownKeyError,
     Verifier,
     load_public_key_pem,
     open_note,
@@ -155,10 +156,21 @@ def _scan_entries(entries: list, leaves: list[bytes]) -> tuple[int, str] | None:
     raise AssertionError("fast path rejected a log the slow path accepts")  # pragma: no cover
 
 
+def _open_with_any(note_text: str, verifiers: Sequence[Verifier]) -> str:
+    """The note's body if one of the keys signed it; a bad signature by any key fails."""
+    unknown: UnknownKeyError | None = None
+    for verifier in verifiers:
+        try:
+            return open_note(note_text, verifier)
+        except UnknownKeyError as exc:
+            unknown = exc
+    raise unknown or UnknownKeyError("no verifier key given")
+
+
 def verify_log(
     entries: Iterable[bytes],
     checkpoint_notes: Sequence[str],
-    verifier_key: str | Verifier,
+    verifier_key: str | Verifier | Sequence[str | Verifier],
     *,
     origin: str | None = None,
     require_checkpoint: bool = True,
@@ -170,12 +182,12 @@ def verify_log(
     (default: that of the first checkpoint). With ``require_checkpoint`` a log without
     any checkpoint fails, as nothing vouches for it.
 
-    A malformed ``verifier_key`` raises :class:`audit.note.NoteError`; everything about
-    the log itself is reported in the result.
+    ``verifier_key`` may be several keys, current and retired (after a rotation of the
+    signing key): each checkpoint must verify under one of them. A malformed key raises
+    :class:`audit.note.NoteError`; everything about the log itself is in the result.
     """
-    verifier = verifier_key if isinstance(verifier_key, Verifier) else None
-    if verifier is None:
-        verifier = parse_verifier_key(verifier_key)
+    keys = [verifier_key] if isinstance(verifier_key, str | Verifier) else list(verifier_key)
+    verifiers = [k if isinstance(k, Verifier) else parse_verifier_key(k) for k in keys]
     entries = entries if isinstance(entries, list) else list(entries)
     n = len(entries)
     sha = hashlib.sha256
@@ -197,7 +209,7 @@ def verify_log(
             break  # everything further depends on the broken entries
         label = f"checkpoint {number}"
         try:
-            checkpoint = parse_checkpoint(open_note(note_text, verifier))
+            checkpoint = parse_checkpoint(_open_with_any(note_text, verifiers))
         except NoteError as exc:
             return fail(prev_size, f"{label} does not verify: {exc}")
         except (TypeError, UnicodeError) as exc:
@@ -363,7 +375,10 @@ def read_export(path: str | os.PathLike[str]) -> Export:
 
 
 def verify_export(
-    export: Export, verifier: str | Verifier, *, require_checkpoint: bool = True
+    export: Export,
+    verifier: str | Verifier | Sequence[str | Verifier],
+    *,
+    require_checkpoint: bool = True,
 ) -> VerifyResult:
     """Verify a parsed export against a trusted verifier key."""
     result = verify_log(
@@ -430,8 +445,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--public-key",
         required=True,
+        action="append",
         metavar="KEY",
-        help="verifier key string, or a file holding one, or a PEM Ed25519 public key",
+        help="verifier key string, or a file holding one, or a PEM Ed25519 public key; "
+        "repeat it for keys retired by a rotation",
     )
     parser.add_argument("--key-name", help="signer name to use with a PEM public key")
     parser.add_argument(
@@ -450,9 +467,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ERROR: {args.file} is not an audit export: {exc}", file=sys.stderr)
         return 2
     try:
-        verifier = load_verifier(args.public_key, key_name=args.key_name, export=export)
+        verifier = [
+            load_verifier(spec, key_name=args.key_name, export=export) for spec in args.public_key
+        ]
     except OSError as exc:
-        print(f"ERROR: cannot read key {args.public_key}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"ERROR: cannot read key: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except NoteError as exc:
         print(f"ERROR: bad --public-key: {exc}", file=sys.stderr)

@@ -50,6 +50,9 @@ IDENTITY_INDEX_KEY = _secret("IDENTITY_INDEX_KEY", generate=_random_key_b64)
 AUDIT_SIGNING_KEY = _secret("AUDIT_SIGNING_KEY", generate=_random_key_b64)
 AUDIT_LOG_ORIGIN = env_str("AUDIT_LOG_ORIGIN", "credit-gateway.example/audit-log")
 AUDIT_KEY_NAME = env_str("AUDIT_KEY_NAME", "credit-gateway-audit")
+# After a rotation of the signing key: the old verifier keys (public), comma-separated,
+# so checkpoints signed before the rotation still verify.
+AUDIT_RETIRED_VERIFIER_KEYS = env_list("AUDIT_RETIRED_VERIFIER_KEYS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -60,3 +60,44 @@ def department_key_revoke(
 
 def key_expiry_from_days(days: int | None) -> dt.datetime | None:
     return timezone.now() + dt.timedelta(days=days) if days else None
+
+
+def identity_numbers_reencrypt(*, batch_size: int = 500, actor_id: str = "manage.py") -> int:
+    """Re-encrypt every identity number not yet under the active key of the ring.
+
+    Rotation: put the new key first in IDENTITY_ENCRYPTION_KEYS and keep the old one
+    after it (old rows stay readable, new rows use the new key), run this, then drop
+    the old key. Each batch is its own transaction with its own audit entry.
+    """
+    from gateway.identity import vault
+    from gateway.models import Citizen
+
+    identity_vault = vault()
+    active = identity_vault.active_key_id
+    done = 0
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Citizen.objects.select_for_update()
+                .filter(pk__gt=last_id)
+                .order_by("pk")
+                .only("pk", "identity_ciphertext")[:batch_size]
+            )
+            if not batch:
+                break
+            last_id = batch[-1].pk
+            stale = [c for c in batch if identity_vault.key_id_of(c.identity_ciphertext) != active]
+            for citizen in stale:
+                number = identity_vault.decrypt(citizen.identity_ciphertext)
+                citizen.identity_ciphertext = identity_vault.encrypt(number)
+            if stale:
+                Citizen.objects.bulk_update(stale, ["identity_ciphertext"])
+                audit_record(
+                    action=AuditAction.IDENTITY_KEY_ROTATED,
+                    actor_kind=ActorKind.SYSTEM,
+                    actor_id=actor_id,
+                    details={"key": active, "residents": len(stale), "up_to": last_id},
+                )
+            done += len(stale)
+    return done
