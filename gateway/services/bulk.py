@@ -73,12 +73,17 @@ def insert_rows(
 
 
 def _copy_rows(meta, columns, rows, *, returning_pk: bool) -> list[int]:
-    """PostgreSQL: COPY, the fastest way in; keys are drawn from the sequence first."""
+    """PostgreSQL: COPY, the fastest way in; keys are drawn from the sequence first.
+
+    COPY needs psycopg's own cursor. Its errors are translated as Django's cursor
+    does (a unique violation is an IntegrityError, a deadlock an OperationalError,
+    the psycopg error as ``__cause__``), so callers' retries see what they expect.
+    """
     quote = connection.ops.quote_name
     names = [quote(field.column) for field in columns]
     connection.ensure_connection()
     keys: list[int] = []
-    with connection.connection.cursor() as cursor:
+    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
         if returning_pk:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",

@@ -123,7 +123,10 @@ def test_concurrent_departments_keep_ledger_scores_and_log_consistent(kind):
 
             # --- what every client was told
             failures = [r for r in results if r.get("status") is None or r.get("unexpected")]
-            assert not failures, f"{len(failures)} unexpected responses, e.g. {failures[:5]}"
+            assert not failures, (
+                f"{len(failures)} unexpected responses, e.g. {failures[:3]}\n"
+                f"server log:\n{server.log_tail()}"
+            )
             assert all(r["status"] < 500 for r in results)
             ops = defaultdict(int)
             for r in results:
