@@ -6,7 +6,12 @@ a resident) may ask, as with Certificate Transparency logs.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -41,18 +46,62 @@ _checkpoint_schema = inline_serializer(
         "verifier_key": serializers.CharField(),
     },
 )
-_proof_schema = inline_serializer(
-    "Proof",
+_HEX = {"help_text": "SHA-256, hex"}
+_inclusion_schema = inline_serializer(
+    "InclusionProof",
     {
+        "index": serializers.IntegerField(),
         "size": serializers.IntegerField(),
-        "root_hash": serializers.CharField(),
-        "proof": serializers.ListField(child=serializers.CharField()),
+        "leaf_hash": serializers.CharField(**_HEX),
+        "root_hash": serializers.CharField(**_HEX),
+        "proof": serializers.ListField(child=serializers.CharField(**_HEX)),
     },
+)
+_consistency_schema = inline_serializer(
+    "ConsistencyProof",
+    {
+        "from": serializers.IntegerField(),
+        "to": serializers.IntegerField(),
+        "from_root_hash": serializers.CharField(**_HEX),
+        "to_root_hash": serializers.CharField(**_HEX),
+        "proof": serializers.ListField(child=serializers.CharField(**_HEX)),
+    },
+)
+# The API's one error shape (gateway.errors), described here so this app imports no other.
+_error_schema = inline_serializer(
+    "AuditError",
+    {
+        "error": serializers.CharField(),
+        "message": serializers.CharField(),
+        "problems": inline_serializer(
+            "AuditProblem",
+            {"path": serializers.CharField(), "message": serializers.CharField()},
+            many=True,
+            required=False,
+        ),
+    },
+)
+_invalid = OpenApiResponse(
+    _error_schema, description="`invalid`: a parameter missing, not an integer, or out of range"
 )
 
 
+def _size(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, {"type": "integer", "minimum": 0}, required=True, description=description
+    )
+
+
 class CheckpointView(APIView):
-    @extend_schema(responses={200: _checkpoint_schema}, summary="The latest signed checkpoint")
+    @extend_schema(
+        responses={
+            200: _checkpoint_schema,
+            404: OpenApiResponse(
+                _error_schema, description="`not_found`: no checkpoint has been signed yet"
+            ),
+        },
+        summary="The latest signed checkpoint",
+    )
     def get(self, request):
         checkpoint = selectors.latest_checkpoint()
         if checkpoint is None:
@@ -76,8 +125,11 @@ def _check_size(size: int) -> None:
 
 class InclusionProofView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("index", int, required=True), OpenApiParameter("size", int)],
-        responses={200: _proof_schema},
+        parameters=[
+            _size("index", "The entry's index, less than size"),
+            _size("size", "A tree size from 1 to the log's size"),
+        ],
+        responses={200: _inclusion_schema, 400: _invalid},
         summary="Prove that entry INDEX is in the tree of SIZE entries",
     )
     def get(self, request):
@@ -100,8 +152,11 @@ class InclusionProofView(APIView):
 
 class ConsistencyProofView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("from", int, required=True), OpenApiParameter("to", int)],
-        responses={200: _proof_schema},
+        parameters=[
+            _size("from", "The older tree size, from 1 to `to`"),
+            _size("to", "The newer tree size, up to the log's size"),
+        ],
+        responses={200: _consistency_schema, 400: _invalid},
         summary="Prove that the tree of TO entries extends the tree of FROM entries",
     )
     def get(self, request):

@@ -54,6 +54,7 @@ def django_setup(database_url: str, workdir: Path) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ["GATEWAY_VAR_DIR"] = str(workdir)
     os.environ["THROTTLE_SUBMISSION"] = "1000000/min"
+    os.environ["DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(REPO))
     import django

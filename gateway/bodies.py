@@ -1,10 +1,15 @@
 """Bounded JSON parsing for request bodies (see README, "Limits").
 
 Every check here runs in time linear in the body, so no input (10,000 levels of
-nesting, 1 MB keys, huge arrays, invalid UTF-8, lone surrogates) can cost more than
-a bounded pass or reach a 500: the byte cap comes first, the parser's own recursion
-guard stops extreme nesting, and one level-by-level pass checks depth, sizes and
-lengths, naming the paths only when something is out of bounds.
+nesting, 1 MB keys, huge arrays, invalid UTF-8, lone surrogates, NUL characters) can
+cost more than a bounded pass or reach a 500: the byte cap comes first, the parser's own
+recursion guard stops extreme nesting, and one level-by-level pass checks depth, sizes
+and lengths, naming the paths only when something is out of bounds.
+
+Text that no database column can hold is refused here, before anything is stored or
+looked up: lone surrogates (not encodable as UTF-8) and U+0000 (PostgreSQL text and
+jsonb cannot hold it). Neither can reach a body other than as a ``\\u`` escape, so the
+slow walk that finds them runs only when the text has such an escape.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ MAX_KEY_CHARS = 256
 MAX_STRING_CHARS = 10_000
 MAX_CONTAINER_ITEMS = 1_000
 
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# A surrogate or NUL escape: the only ways either character gets into a parsed document.
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
+NUL_CHARACTER = "contains a NUL character (U+0000)"
 
 
 def parse_json_body(raw: bytes, *, max_bytes: int) -> tuple[str, Any]:
@@ -38,7 +45,7 @@ def parse_json_body(raw: bytes, *, max_bytes: int) -> tuple[str, Any]:
     except ValueError as exc:
         message = Msg.NOT_JSON % {"detail": _json_error_text(exc)}
         raise _invalid(message) from None
-    _check_bounds(document, check_surrogates=bool(_SURROGATE_ESCAPE.search(text)))
+    _check_bounds(document, check_characters=bool(_UNSTORABLE_ESCAPE.search(text)))
     return text, document
 
 
@@ -102,8 +109,8 @@ def _container_within_bounds(value: Any, push, records) -> bool:
     return True
 
 
-def _check_bounds(document: Any, *, check_surrogates: bool) -> None:
-    if not check_surrogates and isinstance(document, dict) and _within_bounds(document):
+def _check_bounds(document: Any, *, check_characters: bool) -> None:
+    if not check_characters and isinstance(document, dict) and _within_bounds(document):
         return
     problems: list[dict[str, Any]] = []
     stack: list[tuple[Any, str, int]] = [(document, "", 1)]
@@ -121,13 +128,17 @@ def _check_bounds(document: Any, *, check_surrogates: bool) -> None:
                     problems.append(problem(path, Msg.KEY_TOO_LONG % {"limit": MAX_KEY_CHARS}))
                     continue
                 child = f"{path}/{pointer_token(key)}"
-                if check_surrogates and _has_surrogate(key):
+                # The pointer would carry the character: name the parent instead.
+                if check_characters and _has_surrogate(key):
                     problems.append(problem(path, Msg.LONE_SURROGATE))
+                    continue
+                if check_characters and "\x00" in key:
+                    problems.append(problem(path, NUL_CHARACTER))
                     continue
                 if isinstance(item, dict | list):
                     stack.append((item, child, depth + 1))
                 elif isinstance(item, str):
-                    _check_string(item, child, problems, check_surrogates)
+                    _check_string(item, child, problems, check_characters)
         elif isinstance(value, list):
             if len(value) > MAX_CONTAINER_ITEMS and path != "/records":
                 problems.append(problem(path, f"more than {MAX_CONTAINER_ITEMS} items"))
@@ -136,18 +147,20 @@ def _check_bounds(document: Any, *, check_surrogates: bool) -> None:
                 if isinstance(item, dict | list):
                     stack.append((item, f"{path}/{index}", depth + 1))
                 elif isinstance(item, str):
-                    _check_string(item, f"{path}/{index}", problems, check_surrogates)
+                    _check_string(item, f"{path}/{index}", problems, check_characters)
         elif isinstance(value, str):
-            _check_string(value, path, problems, check_surrogates)
+            _check_string(value, path, problems, check_characters)
     if problems:
         raise InvalidRequest(problems)
 
 
-def _check_string(value: str, path: str, problems: list, check_surrogates: bool) -> None:
+def _check_string(value: str, path: str, problems: list, check_characters: bool) -> None:
     if len(value) > MAX_STRING_CHARS:
         problems.append(problem(path, Msg.STRING_TOO_LONG % {"limit": MAX_STRING_CHARS}))
-    elif check_surrogates and _has_surrogate(value):
+    elif check_characters and _has_surrogate(value):
         problems.append(problem(path, Msg.LONE_SURROGATE))
+    elif check_characters and "\x00" in value:
+        problems.append(problem(path, NUL_CHARACTER))
 
 
 def _has_surrogate(value: str) -> bool:

@@ -11,19 +11,30 @@ from rest_framework.response import Response
 from gateway.api import rights_schemas as schemas
 from gateway.api.account_permissions import IsCitizen, IsRegulator, IsReviewerOrRegulator
 from gateway.api.auth import AccountView, body_of
-from gateway.errors import NotFound
-from gateway.models import Appeal, Role
+from gateway.api.openapi import BODY_ERRORS, PAGE, errors
+from gateway.errors import InvalidRequest, NotFound, problem
+from gateway.models import Appeal, AppealStatus, Role
 from gateway.services import appeals as services
 from gateway.services.accounts import account_of
 from gateway.services.rights import EVIDENCE_FIELDS, page_bounds, shown_status
 
-_ERRORS = {
-    400: schemas.InvalidError,
-    401: schemas.Error,
-    403: schemas.Error,
-    404: schemas.Error,
-    409: schemas.Error,
-}
+APPEAL_ID = OpenApiParameter(
+    "appeal_id",
+    {"type": "integer", "minimum": 1},
+    OpenApiParameter.PATH,
+    description="Anything that is not an appeal the caller may see is 404",
+)
+_ERRORS = errors(
+    *BODY_ERRORS,
+    401,
+    403,
+    404,
+    409,
+    s403="`forbidden` (the caller may see the appeal but not do this; or a session without "
+    "its CSRF token) or `separation_of_duties` (a reviewer of the record's own department)",
+    s404="`not_found`: no such appeal, or one the caller may not see (the same answer)",
+    s409="`appeal_not_open` or `extension_refused`: the appeal is not in a state for this",
+)
 
 
 def appeal_payload(appeal: Appeal, *, for_staff: bool, now=None) -> dict[str, Any]:
@@ -100,11 +111,16 @@ def _is_staff(request) -> bool:
 
 class AppealDetailView(AccountView):
     @extend_schema(
+        parameters=[APPEAL_ID],
         responses={
             200: schemas.AppealOut,
-            401: schemas.Error,
-            403: schemas.Error,
-            404: schemas.Error,
+            **errors(
+                401,
+                403,
+                404,
+                s403="`forbidden`: a login without an account (e.g. an administrator's)",
+                s404="`not_found`: no such appeal, or one the caller may not see",
+            ),
         },
         summary="One appeal: for its appellant, its reviewer or a regulator",
     )
@@ -118,6 +134,7 @@ class AppealDecisionView(AccountView):
 
     @extend_schema(
         request=schemas.DecisionRequest,
+        parameters=[APPEAL_ID],
         responses={200: schemas.AppealOut, **_ERRORS},
         summary="Decide an appeal (its reviewer; a regulator once escalated)",
     )
@@ -138,6 +155,7 @@ class AppealExtensionView(AccountView):
 
     @extend_schema(
         request=schemas.ExtensionRequest,
+        parameters=[APPEAL_ID],
         responses={200: schemas.AppealOut, **_ERRORS},
         summary="Extend the deadline once, to at most 20 working days from filing (ZJ 31)",
     )
@@ -157,6 +175,7 @@ class AppealReviewRequestView(AccountView):
 
     @extend_schema(
         request=schemas.ReviewRequest,
+        parameters=[APPEAL_ID],
         responses={200: schemas.AppealOut, **_ERRORS},
         summary="Ask the regulator to review the decision (ZJ 30)",
     )
@@ -174,6 +193,7 @@ class AppealReviewView(AccountView):
 
     @extend_schema(
         request=schemas.DecisionRequest,
+        parameters=[APPEAL_ID],
         responses={200: schemas.AppealOut, **_ERRORS},
         summary="The regulator's review of a decision",
     )
@@ -194,15 +214,23 @@ class ReviewerAppealListView(AccountView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", str, required=False),
-            OpenApiParameter("limit", int, required=False),
-            OpenApiParameter("offset", int, required=False),
+            OpenApiParameter(
+                "status",
+                {"type": "string", "enum": AppealStatus.values},
+                required=False,
+                description="Only appeals in this state",
+            ),
+            *PAGE,
         ],
         responses={
             200: schemas.AppealPage,
-            400: schemas.InvalidError,
-            401: schemas.Error,
-            403: schemas.Error,
+            **errors(
+                400,
+                401,
+                403,
+                s400="`invalid` paging or status",
+                s403="`forbidden`: not a reviewer's or a regulator's login",
+            ),
         },
         summary="A reviewer's assigned appeals (a regulator's queue), oldest deadline first",
     )
@@ -213,6 +241,11 @@ class ReviewerAppealListView(AccountView):
         queryset = services.appeals_queue(request.user)
         status = request.query_params.get("status")
         if status:
+            if status not in AppealStatus.values:
+                # Not an empty page: a typo would read as "nothing to do".
+                raise InvalidRequest(
+                    [problem("/status", "must be one of: " + ", ".join(AppealStatus.values))]
+                )
             queryset = queryset.filter(status=status)
         page = list(queryset[offset : offset + limit])
         services.appeals_read_by_staff(user=request.user, appeals=page)

@@ -7,9 +7,11 @@ every device. Logins are rate-limited per client address and per username
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth import authenticate, logout
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
@@ -17,6 +19,7 @@ from rest_framework.views import APIView
 
 from gateway.api import rights_schemas as schemas
 from gateway.api.account_permissions import HasAccount
+from gateway.api.openapi import BODY_ERRORS, RETRY_AFTER, errors
 from gateway.api.throttles import LoginThrottle
 from gateway.errors import GatewayError, InvalidRequest, problem
 from gateway.services.accounts import account_of
@@ -30,7 +33,10 @@ class LoginUsernameThrottle(LoginThrottle):
         username = data.get("username")
         if not isinstance(username, str) or not username:
             return None
-        ident = "user:" + username.strip().lower()[:150]
+        # Hashed: a username is any text, and cache backends other than the local-memory
+        # one refuse keys with spaces or control characters, or over 250 bytes.
+        normalized = username.strip().lower()[:150]
+        ident = "user:" + hashlib.sha256(normalized.encode("utf-8", "replace")).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
@@ -44,7 +50,8 @@ REQUIRED = _("this field is required")
 
 
 class AccountView(APIView):
-    """Base for every view a person (not a department system) calls."""
+    # Base for every view a person (not a department system) calls. (A comment, not a
+    # docstring: the schema would show it as every operation's description.)
 
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [HasAccount]
@@ -67,7 +74,21 @@ class TokenView(APIView):
 
     @extend_schema(
         request=schemas.TokenRequest,
-        responses={200: schemas.TokenOut, 400: schemas.InvalidError, 429: schemas.Error},
+        auth=[],
+        parameters=[RETRY_AFTER],
+        responses={
+            200: schemas.TokenOut,
+            **errors(
+                *BODY_ERRORS,
+                403,
+                429,
+                s400="`invalid_credentials` (a wrong username or password, or a login "
+                "without an account) or `invalid` (a field missing)",
+                s403="`forbidden`: a browser session posting without its CSRF token",
+                s429="`throttled`: more than the limit a minute from this address or for "
+                "this username; see `Retry-After`",
+            ),
+        },
         summary="Log in: exchange a username and password for a token",
     )
     def post(self, request):
@@ -86,7 +107,19 @@ class TokenView(APIView):
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "role": user.account.role})
 
-    @extend_schema(responses={204: None, 401: schemas.Error}, summary="Log out")
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(
+                None, description="Logged out: the token is deleted (every device), a session ends"
+            ),
+            **errors(
+                401,
+                403,
+                s403="`forbidden`: a login without an account, or a session without its CSRF token",
+            ),
+        },
+        summary="Log out",
+    )
     def delete(self, request):
         Token.objects.filter(user=request.user).delete()
         if isinstance(request.successful_authenticator, SessionAuthentication):

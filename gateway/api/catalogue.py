@@ -25,7 +25,7 @@ def _legal_basis(obj) -> dict[str, str]:
 
 class RuleVersionOut(serializers.Serializer):
     version = serializers.IntegerField()
-    status = serializers.CharField(help_text="published or withdrawn")
+    status = serializers.ChoiceField([RuleStatus.PUBLISHED, RuleStatus.WITHDRAWN])
     title = schemas.Bilingual()
     points = serializers.IntegerField()
     severity = serializers.CharField()

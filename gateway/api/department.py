@@ -4,17 +4,64 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gateway.api import schemas
 from gateway.api.authentication import DepartmentKeyAuthentication
+from gateway.api.openapi import BODY_ERRORS, RETRY_AFTER, errors
 from gateway.api.permissions import IsDepartment
 from gateway.api.throttles import SubmissionThrottle
 from gateway.errors import Msg, PayloadTooLarge
 from gateway.services.reads import score_read_by_department
 from gateway.services.submissions import submission_accept
+
+SUBMISSION_EXAMPLE = OpenApiExample(
+    "One deduction",
+    value={
+        "idempotency_key": "try-1",
+        "records": [
+            {
+                "citizen_id": "320505199003074510",
+                "rule": "traffic.failure_to_yield",
+                "occurred_at": "2026-11-20T08:30:00+08:00",
+                "evidence": {
+                    "document": "苏公交决字〔2026〕第123号",
+                    "issued_by": "苏州市公安局交通警察支队",
+                    "issued_on": "2026-11-21",
+                    "procedure": "general",
+                },
+                "data": {"location": "干将路"},
+            }
+        ],
+    },
+    request_only=True,
+)
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    str,
+    OpenApiParameter.HEADER,
+    response=[201],
+    enum=["true"],
+    description="Present on a replay: the first response, and no second effect.",
+)
+SCORE_READ_RESPONSES = {
+    200: OpenApiResponse(
+        schemas.ScoreDisclosure,
+        description="What the purpose discloses; a resident never seen reads as the start score",
+    ),
+    **errors(
+        400,
+        401,
+        s400="`invalid` identity number, or `purpose_required` (without `problems`)",
+    ),
+    403: OpenApiResponse(
+        schemas.PurposeError,
+        description="`purpose_not_granted`: the purpose is not granted to the department "
+        "(the refusal is recorded)",
+    ),
+}
 
 
 class DepartmentView(APIView):
@@ -27,16 +74,24 @@ class SubmissionView(DepartmentView):
 
     @extend_schema(
         request=schemas.SubmissionRequest,
+        examples=[SUBMISSION_EXAMPLE],
+        parameters=[IDEMPOTENT_REPLAYED, RETRY_AFTER],
         responses={
-            201: schemas.SubmissionAccepted,
-            400: schemas.InvalidError,
-            401: schemas.Error,
-            403: schemas.InvalidError,
-            409: schemas.Error,
-            413: schemas.Error,
-            415: schemas.Error,
-            422: schemas.ProhibitedError,
-            429: schemas.Error,
+            201: OpenApiResponse(
+                schemas.SubmissionAccepted,
+                description="Accepted; a replay of the same key and body answers the first "
+                "response again, with `Idempotent-Replayed: true`",
+            ),
+            **errors(400, 401, 409, 413, 415, 422, 429, 503),
+            403: OpenApiResponse(
+                schemas.InvalidError,
+                description="`rule_not_authorized`: a rule outside the department's authority "
+                "(`problems` names each record)",
+            ),
+            409: OpenApiResponse(
+                schemas.Error,
+                description="`idempotency_conflict`: the key was used for a different body",
+            ),
         },
         summary="Submit a batch of 1 to 1,000 records (all or nothing, idempotent)",
     )
@@ -63,13 +118,24 @@ class SubmissionView(DepartmentView):
 
 class CitizenScoreView(DepartmentView):
     @extend_schema(
-        parameters=[OpenApiParameter("purpose", str, required=True)],
-        responses={
-            200: schemas.ScoreDisclosure,
-            400: schemas.InvalidError,
-            401: schemas.Error,
-            403: schemas.Error,
-        },
+        parameters=[
+            OpenApiParameter(
+                "citizen_id",
+                {"type": "string", "pattern": schemas.IDENTITY_NUMBER},
+                OpenApiParameter.PATH,
+                description="The identity number (POST /api/v1/score-queries keeps it out "
+                "of URLs and access logs)",
+                examples=[OpenApiExample("A resident", value="320505199003074510")],
+            ),
+            OpenApiParameter(
+                "purpose",
+                str,
+                required=True,
+                description="A purpose granted to the department",
+                examples=[OpenApiExample("A loan check", value="loan_eligibility")],
+            ),
+        ],
+        responses=SCORE_READ_RESPONSES,
         summary="Read a resident's score for a granted purpose",
     )
     def get(self, request, citizen_id: str):
@@ -86,12 +152,14 @@ class ScoreQueryView(DepartmentView):
 
     @extend_schema(
         request=schemas.ScoreQuery,
-        responses={
-            200: schemas.ScoreDisclosure,
-            400: schemas.InvalidError,
-            401: schemas.Error,
-            403: schemas.Error,
-        },
+        examples=[
+            OpenApiExample(
+                "A loan check",
+                value={"citizen_id": "320505199003074510", "purpose": "loan_eligibility"},
+                request_only=True,
+            )
+        ],
+        responses={**SCORE_READ_RESPONSES, **errors(*BODY_ERRORS)},
         summary="Read a resident's score for a granted purpose (identity number in the body)",
     )
     def post(self, request):

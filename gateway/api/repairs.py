@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gateway.api import schemas
 from gateway.api.authentication import DepartmentKeyAuthentication
+from gateway.api.openapi import BODY_ERRORS, errors
 from gateway.api.permissions import IsDepartment
 from gateway.errors import InvalidRequest, NotFound, problem
-from gateway.models import RepairApplication, Role
+from gateway.models import EventStatus, RepairApplication, RepairStatus, Role
 from gateway.services.repairs import Why as RepairWhy
 from gateway.services.repairs import (
     repair_apply,
@@ -81,13 +81,13 @@ class RepairEventOut(serializers.Serializer):
     rule_version = serializers.IntegerField()
     points = serializers.IntegerField()
     occurred_at = serializers.DateTimeField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(EventStatus.values)
     document = serializers.CharField()
 
 
 class RepairOut(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.CharField(help_text="pending, confirmed or refused")
+    status = serializers.ChoiceField(RepairStatus.values)
     event = RepairEventOut()
     statement = serializers.CharField()
     reference = serializers.CharField()
@@ -119,8 +119,19 @@ class RepairIn(serializers.Serializer):
 
 
 class DecisionIn(serializers.Serializer):
-    decision = serializers.ChoiceField(["confirmed", "refused"])
-    reason = serializers.CharField(max_length=2000, help_text="Required for a refusal")
+    decision = serializers.ChoiceField([RepairStatus.CONFIRMED, RepairStatus.REFUSED])
+    reason = serializers.CharField(
+        max_length=2000, required=False, help_text="Required for a refusal (GB22)"
+    )
+
+
+REPAIR_ID = OpenApiParameter(
+    "repair_id",
+    {"type": "integer", "minimum": 1},
+    OpenApiParameter.PATH,
+    description="An application awaiting the caller's department; anything else is 404",
+)
+_RESIDENT = {"s403": "`forbidden`: not a resident's login (or a session without its CSRF token)"}
 
 
 class DepartmentRepairListView(APIView):
@@ -128,7 +139,7 @@ class DepartmentRepairListView(APIView):
     permission_classes = [IsDepartment]
 
     @extend_schema(
-        responses={200: PendingRepairsOut, 401: schemas.Error, 403: schemas.Error},
+        responses={200: PendingRepairsOut, **errors(401)},
         summary="Repair applications awaiting the department (oldest first, at most 200)",
     )
     def get(self, request):
@@ -152,13 +163,17 @@ class DepartmentRepairDecisionView(APIView):
 
     @extend_schema(
         request=DecisionIn,
+        parameters=[REPAIR_ID],
         responses={
             200: RepairOut,
-            400: schemas.InvalidError,
-            401: schemas.Error,
-            403: schemas.Error,
-            404: schemas.Error,
-            409: schemas.Error,
+            **errors(
+                *BODY_ERRORS,
+                401,
+                404,
+                409,
+                s404="`not_found`: no application with this id awaits the department",
+                s409="`conflict`: already decided, or the record no longer counts",
+            ),
         },
         summary="Confirm (the deduction leaves the score at once) or refuse, with reasons",
     )
@@ -181,7 +196,7 @@ class CitizenRepairView(APIView):
     permission_classes = [IsResident]
 
     @extend_schema(
-        responses={200: RepairOut(many=True), 401: schemas.Error, 403: schemas.Error},
+        responses={200: RepairOut(many=True), **errors(401, 403, **_RESIDENT)},
         summary="My credit repair applications, newest first",
     )
     def get(self, request):
@@ -191,11 +206,16 @@ class CitizenRepairView(APIView):
         request=RepairIn,
         responses={
             201: RepairOut,
-            400: schemas.InvalidError,
-            401: schemas.Error,
-            403: schemas.Error,
-            404: schemas.Error,
-            409: schemas.Error,
+            **errors(
+                *BODY_ERRORS,
+                401,
+                403,
+                404,
+                409,
+                s404="`not_found`: no record of mine has this id",
+                s409="`conflict`: the record no longer counts, or an application is pending",
+                **_RESIDENT,
+            ),
         },
         summary="Apply to repair one of my deductions once the act is rectified",
     )

@@ -9,15 +9,16 @@ from gateway.api import rights_schemas as schemas
 from gateway.api.account_permissions import IsCitizen
 from gateway.api.appeals import appeal_payload
 from gateway.api.auth import AccountView, body_of
+from gateway.api.openapi import BODY_ERRORS, PAGE, errors
 from gateway.services import appeals as appeal_services
 from gateway.services import rights
 from gateway.services.rights import page_bounds
 
-_PAGE = [
-    OpenApiParameter("limit", int, required=False, description="1 to 200, default 50"),
-    OpenApiParameter("offset", int, required=False),
-]
-_READ_ERRORS = {400: schemas.InvalidError, 401: schemas.Error, 403: schemas.Error}
+_PAGE = PAGE
+# 401 without credentials; 403 for a login that is not a resident's (or a session
+# writing without its CSRF token).
+_RESIDENT = {"s403": "`forbidden`: not a resident's login (or a session without its CSRF token)"}
+_READ_ERRORS = errors(400, 401, 403, s400="`invalid` paging", **_RESIDENT)
 
 
 class CitizenView(AccountView):
@@ -30,7 +31,7 @@ class CitizenView(AccountView):
 
 class MyScoreView(CitizenView):
     @extend_schema(
-        responses={200: schemas.MyScore, 401: schemas.Error, 403: schemas.Error},
+        responses={200: schemas.MyScore, **errors(401, 403, **_RESIDENT)},
         summary="My score and eligibility, with and without disputed deductions",
     )
     def get(self, request):
@@ -58,7 +59,10 @@ class MyAccessesView(CitizenView):
         parameters=[
             *_PAGE,
             OpenApiParameter(
-                "include_own", bool, required=False, description="Add my own reads too"
+                "include_own",
+                bool,
+                required=False,
+                description="Add my own reads too (`true`, `1` or `yes`; anything else is false)",
             ),
         ],
         responses={200: schemas.MyAccesses, **_READ_ERRORS},
@@ -103,11 +107,17 @@ class MyAppealsView(CitizenView):
         request=schemas.AppealRequest,
         responses={
             201: schemas.AppealCreated,
-            400: schemas.InvalidError,
-            401: schemas.Error,
-            403: schemas.Error,
-            404: schemas.Error,
-            409: schemas.Error,
+            **errors(
+                *BODY_ERRORS,
+                401,
+                403,
+                404,
+                409,
+                s404="`not_found`: no record of mine has this id",
+                s409="`appeal_exists` (one objection per record) or `not_appealable` (not a "
+                "deduction, reversed or expired)",
+                **_RESIDENT,
+            ),
         },
         summary="Object to one of my records (SH 36, ZJ 30)",
     )

@@ -6,7 +6,9 @@ classes describe the contract.
 
 from rest_framework import serializers
 
+from audit.actions import ActorKind
 from gateway.api.schemas import Bilingual, Error, InvalidError, LegalBasis
+from gateway.models import AppealOutcome, AppealStatus, EventKind, EventStatus, Role
 
 __all__ = ["Error", "InvalidError"]
 
@@ -18,7 +20,7 @@ class TokenRequest(serializers.Serializer):
 
 class TokenOut(serializers.Serializer):
     token = serializers.CharField()
-    role = serializers.CharField(help_text="citizen, reviewer, regulator")
+    role = serializers.ChoiceField(Role.values)
 
 
 class MyScore(serializers.Serializer):
@@ -57,20 +59,22 @@ class EvidenceOut(serializers.Serializer):
 
 class Compensation(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = serializers.CharField(help_text="reversal, correction, repair")
+    kind = serializers.ChoiceField(EventKind.values, help_text="reversal, correction, repair")
     points = serializers.IntegerField()
 
 
 class AppealRef(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(AppealStatus.values)
 
 
 class MyEvent(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = serializers.CharField(help_text="record, reversal, correction, repair")
+    kind = serializers.ChoiceField(EventKind.values)
     points = serializers.IntegerField()
-    status = serializers.CharField(help_text="active, disputed, reversed, expired")
+    status = serializers.ChoiceField(
+        EventStatus.values, help_text="As of now: expired once `expires_at` has passed"
+    )
     rule = RuleRef()
     department = DepartmentRef()
     evidence = EvidenceOut()
@@ -108,7 +112,7 @@ class Access(serializers.Serializer):
     time = serializers.DateTimeField()
     what = ActionRef()
     refused = serializers.BooleanField()
-    role = serializers.CharField(help_text="department, reviewer, regulator, admin, citizen")
+    role = serializers.ChoiceField(ActorKind.values, help_text="Who read: by role, not by name")
     department = DepartmentRef(allow_null=True)
     purpose = PurposeRef(allow_null=True)
     legal_basis = serializers.CharField()
@@ -125,14 +129,18 @@ class AppealRequest(serializers.Serializer):
 
 class AppealCreated(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(AppealStatus.values)
     decision_due = serializers.DateField()
 
 
 class DecisionRequest(serializers.Serializer):
-    outcome = serializers.CharField(help_text="upheld, corrected, overturned")
-    reason = serializers.CharField(max_length=5000)
-    points = serializers.IntegerField(required=False, help_text="Only with corrected")
+    outcome = serializers.ChoiceField(AppealOutcome.values)
+    reason = serializers.CharField(max_length=5000, help_text="Told to the resident (ZJ 30)")
+    points = serializers.IntegerField(
+        required=False,
+        max_value=-1,
+        help_text="Only with `corrected`: the new, smaller deduction (original + 1 to -1)",
+    )
 
 
 class ExtensionRequest(serializers.Serializer):
@@ -147,16 +155,28 @@ class ReviewRequest(serializers.Serializer):
 
 
 class Decision(serializers.Serializer):
-    outcome = serializers.CharField()
+    outcome = serializers.ChoiceField(AppealOutcome.values)
     reason = serializers.CharField()
     points = serializers.IntegerField(allow_null=True)
     at = serializers.DateTimeField()
 
 
+class AppealEvent(serializers.Serializer):
+    id = serializers.IntegerField()
+    rule = serializers.CharField()
+    rule_version = serializers.IntegerField()
+    title = Bilingual()
+    points = serializers.IntegerField()
+    department = serializers.CharField()
+    status = serializers.ChoiceField(EventStatus.values)
+    occurred_at = serializers.DateTimeField()
+    evidence = EvidenceOut()
+
+
 class AppealOut(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.CharField()
-    event = serializers.DictField()
+    status = serializers.ChoiceField(AppealStatus.values)
+    event = AppealEvent()
     statement = serializers.CharField()
     filed_at = serializers.DateTimeField()
     decision_due = serializers.DateField()
@@ -168,6 +188,9 @@ class AppealOut(serializers.Serializer):
     review_requested_at = serializers.DateTimeField(allow_null=True)
     review_statement = serializers.CharField()
     review = Decision(allow_null=True)
+    reviewer = serializers.CharField(
+        required=False, allow_null=True, help_text="Staff only: the assigned reviewer"
+    )
 
 
 class AppealPage(Page):

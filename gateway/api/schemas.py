@@ -6,10 +6,16 @@ classes describe the same contract for integrators.
 
 from rest_framework import serializers
 
+from gateway.validation import IDEMPOTENCY_KEY, RULE_CODE
+
+IDENTITY_NUMBER = r"^[0-9]{17}[0-9Xx]$"
+
 
 class Error(serializers.Serializer):
-    error = serializers.CharField()
-    message = serializers.CharField()
+    """The one error shape; some errors add details beside the two fields."""
+
+    error = serializers.CharField(help_text="A stable machine-readable code, e.g. `not_found`")
+    message = serializers.CharField(help_text="Human text in the request's language")
 
 
 class Problem(serializers.Serializer):
@@ -19,7 +25,7 @@ class Problem(serializers.Serializer):
 
 
 class InvalidError(Error):
-    problems = Problem(many=True, required=False)
+    problems = Problem(many=True, required=False, help_text="Each problem with the request")
 
 
 class Violation(serializers.Serializer):
@@ -36,21 +42,31 @@ class ProhibitedError(Error):
 class Evidence(serializers.Serializer):
     document = serializers.CharField(required=False, help_text="Decision number (deductions)")
     issued_by = serializers.CharField(required=False)
-    issued_on = serializers.DateField(required=False)
-    procedure = serializers.ChoiceField(["general", "judicial", "summary"], required=False)
+    issued_on = serializers.DateField(
+        required=False, help_text="Not before the act, not in the future (deductions)"
+    )
+    procedure = serializers.ChoiceField(
+        ["general", "judicial"],
+        required=False,
+        help_text="Deductions; `summary` (an on-the-spot ticket) is refused with 400 (ZJ 11)",
+    )
     reference = serializers.CharField(required=False, help_text="Source record (rewards)")
 
 
 class RecordIn(serializers.Serializer):
-    citizen_id = serializers.CharField(min_length=18, max_length=18)
-    rule = serializers.CharField()
-    occurred_at = serializers.DateTimeField()
+    citizen_id = serializers.RegexField(
+        IDENTITY_NUMBER, help_text="18-character identity number with its check character"
+    )
+    rule = serializers.RegexField(RULE_CODE.pattern, help_text="A published rule's code")
+    occurred_at = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset")
     evidence = Evidence()
-    data = serializers.DictField(required=False)
+    data = serializers.DictField(
+        required=False, help_text="Details kept with the department's record; never screened out"
+    )
 
 
 class SubmissionRequest(serializers.Serializer):
-    idempotency_key = serializers.CharField(max_length=128)
+    idempotency_key = serializers.RegexField(IDEMPOTENCY_KEY.pattern)
     records = RecordIn(many=True, min_length=1, max_length=1000)
 
 
@@ -78,14 +94,22 @@ class SubmissionAccepted(serializers.Serializer):
 
 
 class ScoreQuery(serializers.Serializer):
-    citizen_id = serializers.CharField()
-    purpose = serializers.CharField()
+    citizen_id = serializers.RegexField(IDENTITY_NUMBER)
+    purpose = serializers.CharField(help_text="A purpose granted to the department")
 
 
 class ScoreDisclosure(serializers.Serializer):
-    score = serializers.IntegerField(required=False)
+    score = serializers.IntegerField(
+        required=False, help_text="Only for a purpose that discloses the score"
+    )
     as_of = serializers.DateTimeField()
-    eligibility = serializers.DictField(child=serializers.BooleanField())
+    eligibility = serializers.DictField(
+        child=serializers.BooleanField(), help_text="Threshold code: eligible"
+    )
+
+
+class PurposeError(Error):
+    purpose = serializers.CharField(required=False, help_text="The purpose asked for")
 
 
 class Bilingual(serializers.Serializer):
@@ -103,7 +127,7 @@ class RuleOut(serializers.Serializer):
     version = serializers.IntegerField()
     title = Bilingual()
     points = serializers.IntegerField()
-    kind = serializers.ChoiceField(["reward", "deduction"])
+    kind = serializers.ChoiceField(["reward", "deduction"], help_text="By the rule's points")
     severity = serializers.CharField()
     legal_basis = LegalBasis()
     effective_from = serializers.DateField()
@@ -125,6 +149,6 @@ class PurposeOut(serializers.Serializer):
     title = Bilingual()
     description = Bilingual()
     legal_basis = LegalBasis()
-    discloses = serializers.CharField()
+    discloses = serializers.ChoiceField(["score", "eligibility"])
     eligibility = ThresholdOut(many=True)
     departments = serializers.ListField(child=serializers.CharField())

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from gateway.models import AppealOutcome
 from gateway.services.accounts import account_of
 from gateway.services.appeals import MAX_TEXT_CHARS, MAX_WORKING_DAYS
+from gateway.services.repairs import REFERENCE_MAX_CHARS, STATEMENT_MAX_CHARS
 
 
 class LoginForm(AuthenticationForm):
@@ -33,6 +34,23 @@ def _text(label) -> forms.CharField:
 
 class StatementForm(forms.Form):
     statement = _text(_("Your statement"))
+
+
+class RepairForm(forms.Form):
+    """An application for credit repair; ``repair_apply`` checks both fields."""
+
+    statement = forms.CharField(
+        label=_("What you did to rectify the act"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": STATEMENT_MAX_CHARS}),
+    )
+    reference = forms.CharField(
+        label=_("Proof of rectification (a receipt, certificate or case number)"),
+        required=False,
+        strip=False,
+        widget=forms.TextInput(attrs={"maxlength": REFERENCE_MAX_CHARS}),
+    )
 
 
 class DecisionForm(forms.Form):

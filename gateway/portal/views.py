@@ -9,14 +9,14 @@ appear in a URL: pages are found by the logged-in account, records and appeals b
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, partial, wraps
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -30,20 +30,32 @@ from gateway.api.auth import LoginUsernameThrottle
 from gateway.api.throttles import LoginThrottle
 from gateway.charts import score_history_svg
 from gateway.errors import GatewayError, NotFound
-from gateway.models import MAX_SCORE, MIN_SCORE, Appeal, AppealStatus, Role
+from gateway.models import (
+    MAX_SCORE,
+    MIN_SCORE,
+    Appeal,
+    AppealStatus,
+    EventKind,
+    RepairApplication,
+    RepairStatus,
+    Role,
+)
 from gateway.portal.forms import (
     DecisionForm,
     ExtensionForm,
     LoginForm,
+    RepairForm,
     StatementForm,
     add_problems,
     as_int,
 )
 from gateway.selectors import deduction_notices, notifications_of_citizen, score_history
 from gateway.services import appeals as appeal_services
+from gateway.services import repairs as repair_services
 from gateway.services import rights
 from gateway.services.accounts import account_of
 from gateway.services.notices import notice_text
+from gateway.services.notifications import notification_mark_read, notifications_unread_count
 from gateway.services.reports import report_read_by_citizen
 
 STAFF = (Role.REVIEWER, Role.REGULATOR)
@@ -68,6 +80,11 @@ def _for(*roles: str) -> Callable:
             if account is None or account.role not in roles:
                 return _error_page(request, 403, _("This page is not for your account."))
             request.account = account
+            if account.role == Role.CITIZEN:
+                # For the navigation; counted only when a page shows it.
+                request.unread_notifications = cache(
+                    partial(notifications_unread_count, account.citizen)
+                )
             try:
                 return view(request, *args, **kwargs)
             except GatewayError as error:
@@ -147,13 +164,33 @@ def _eligibility(score: dict) -> list[dict]:
     return rows
 
 
+def _repair_open(event: dict, applications: list[RepairApplication]) -> bool:
+    """Whether ``repair_apply`` takes an application for a record shown by
+    ``events_read_by_citizen``: a deduction that still counts, with none awaiting the department.
+
+    For offering the way to apply; ``repair_apply`` still decides and gives its reasons.
+    """
+    return (
+        event["kind"] == EventKind.RECORD
+        and event["points"] < 0
+        and event["status"] in repair_services.REPAIRABLE
+        and not any(item.status == RepairStatus.PENDING for item in applications)
+    )
+
+
 def _with_notices(citizen, events: list[dict]) -> list[dict]:
-    notices = deduction_notices(citizen, [event["id"] for event in events])
+    ids = [event["id"] for event in events]
+    notices = deduction_notices(citizen, ids)
+    applications: dict[int, list[RepairApplication]] = {}
+    for item in repair_services.repairs_of(citizen).filter(event_id__in=ids):
+        applications.setdefault(item.event_id, []).append(item)
     english = _english()
     for event in events:
         notice = notices.get(event["id"])
         event["notice"] = notice_text(notice, "en" if english else "zh-hans") if notice else None
         event["can_object"] = appeal_services.objection_open(event)
+        event["repairs"] = applications.get(event["id"], [])
+        event["can_repair"] = _repair_open(event, event["repairs"])
     return events
 
 
@@ -272,6 +309,42 @@ def appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
     return render(request, "portal/appeal.html", context, status=status)
 
 
+@require_http_methods(["GET", "POST"])
+@citizen_page
+def repair_apply(request: HttpRequest, event_id: int) -> HttpResponse:
+    citizen = request.account.citizen
+    event = appeal_services.citizen_event(citizen, event_id)
+    form = RepairForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            repair = repair_services.repair_apply(
+                citizen=citizen,
+                event=event,
+                statement=form.cleaned_data["statement"],
+                reference=form.cleaned_data["reference"],
+            )
+        except GatewayError as error:
+            add_problems(form, error)
+            status = error.status_code
+        else:
+            messages.success(
+                request,
+                _("Your application for credit repair was sent to %(department)s.")
+                % {"department": event.department.title},
+            )
+            return redirect(f"{reverse('portal:repairs')}#repair-{repair.pk}")
+    context = {"event": event, "form": form}
+    return render(request, "portal/repair_apply.html", context, status=status)
+
+
+@require_GET
+@citizen_page
+def repairs(request: HttpRequest) -> HttpResponse:
+    mine = repair_services.repairs_of(request.account.citizen)
+    return render(request, "portal/repairs.html", {"repairs": mine})
+
+
 @require_GET
 @citizen_page
 def notifications(request: HttpRequest) -> HttpResponse:
@@ -281,6 +354,13 @@ def notifications(request: HttpRequest) -> HttpResponse:
         for item in notifications_of_citizen(request.account.citizen)[:200]
     ]
     return render(request, "portal/notifications.html", {"notifications": rows})
+
+
+@require_POST
+@citizen_page
+def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    notification_mark_read(citizen=request.account.citizen, notification_id=notification_id)
+    return redirect(f"{reverse('portal:notifications')}#notification-{notification_id}")
 
 
 @require_GET
@@ -294,6 +374,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "eligibility": _eligibility(data["score"]),
         "events": _with_notices(citizen, data["events"]),
         "chart": _chart(data["history"]),
+        "repairs": list(repair_services.repairs_of(citizen)),
     }
     return render(request, "portal/report.html", context)
 

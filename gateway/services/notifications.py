@@ -6,16 +6,21 @@ delivery is then recorded on the notification and in the audit log.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit.actions import ActorKind, AuditAction
 from audit.services import audit_record
+from gateway.errors import NotFound
 from gateway.models import Citizen, Notification
+
+NOTIFICATION_NOT_FOUND = _("You have no notification with this id.")
 
 logger = logging.getLogger(__name__)
 
@@ -74,3 +79,29 @@ def notification_email(notification_id: int) -> bool:
             details={"kind": notification.kind, "channel": "email"},
         )
     return True
+
+
+def notifications_unread_count(citizen: Citizen) -> int:
+    """How many of the resident's notifications they have not marked as read."""
+    return Notification.objects.filter(citizen=citizen, read_at__isnull=True).count()
+
+
+def notification_mark_read(
+    *, citizen: Citizen, notification_id: int, now: dt.datetime | None = None
+) -> Notification:
+    """The resident marks one of their own notifications as read; another's is never revealed.
+
+    Marking it again keeps the time it was first read.
+    """
+    if (
+        isinstance(notification_id, bool)
+        or not isinstance(notification_id, int)
+        or not 0 < notification_id < 2**62
+    ):
+        raise NotFound(NOTIFICATION_NOT_FOUND)
+    mine = Notification.objects.filter(pk=notification_id, citizen=citizen)
+    mine.filter(read_at__isnull=True).update(read_at=now or timezone.now())
+    notification = mine.first()
+    if notification is None:
+        raise NotFound(NOTIFICATION_NOT_FOUND)
+    return notification

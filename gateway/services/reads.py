@@ -11,6 +11,7 @@ from audit.actions import ActorKind, AuditAction
 from audit.services import audit_record
 from compliance import selectors as compliance_selectors
 from compliance.models import Disclosure
+from gateway.bodies import NUL_CHARACTER
 from gateway.errors import InvalidRequest, Msg, PurposeNotGranted, PurposeRequired, problem
 from gateway.identity import InvalidIdentityNumber, normalize_identity_number, vault
 from gateway.principals import DepartmentPrincipal
@@ -25,6 +26,9 @@ def score_read_by_department(
     department = principal.department
     if not purpose_code:
         raise PurposeRequired(Msg.PURPOSE_REQUIRED)
+    if "\x00" in purpose_code:
+        # A query string can carry U+0000, which no database text can hold (nor log).
+        raise InvalidRequest([problem("purpose", NUL_CHARACTER)])
     try:
         identity_number = normalize_identity_number(citizen_id)
     except InvalidIdentityNumber as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit.actions import ActorKind, AuditAction
 from audit.services import AuditRecord, audit_append, audit_record
@@ -49,20 +50,20 @@ PENDING_PAGE = 200
 class Why:
     """Why a repair application or decision is refused."""
 
-    NOT_FOUND = "No such deduction on your record."
-    EVENT_REQUIRED = "Must be the id of one of your records."
-    NOT_A_DEDUCTION = "Only a deduction can be repaired; this record did not deduct points."
-    NOT_COUNTED = (
+    NOT_FOUND = _("No such deduction on your record.")
+    EVENT_REQUIRED = _("Must be the id of one of your records.")
+    NOT_A_DEDUCTION = _("Only a deduction can be repaired; this record did not deduct points.")
+    NOT_COUNTED = _(
         "This deduction no longer counts in your score ({status}); there is nothing to repair."
     )
-    ALREADY_OPEN = "An application to repair this deduction is already awaiting the department."
-    STATEMENT_REQUIRED = "Say what you did to rectify the act."
-    TOO_LONG = "At most {limit} characters."
-    NOT_STRING = "Must be a string."
-    REPAIR_NOT_FOUND = "No such repair application awaits your department."
-    ALREADY_DECIDED = "This application was already decided ({status})."
-    BAD_DECISION = "Must be one of: confirmed, refused."
-    REASON_REQUIRED = "A refusal must give its reasons (GB22)."
+    ALREADY_OPEN = _("An application to repair this deduction is already awaiting the department.")
+    STATEMENT_REQUIRED = _("Say what you did to rectify the act.")
+    TOO_LONG = _("At most {limit} characters.")
+    NOT_STRING = _("Must be a string.")
+    REPAIR_NOT_FOUND = _("No such repair application awaits your department.")
+    ALREADY_DECIDED = _("This application was already decided ({status}).")
+    BAD_DECISION = _("Must be one of: confirmed, refused.")
+    REASON_REQUIRED = _("A refusal must give its reasons (GB22).")
 
 
 def _text(value: Any, path: str, limit: int, problems: list, *, required: bool = False) -> str:

@@ -24,6 +24,7 @@ RESIDENT_PAGES = [
     "portal:accesses",
     "portal:appeals",
     "portal:notifications",
+    "portal:repairs",
     "portal:report",
 ]
 STAFF_PAGES = ["portal:queue"]

@@ -81,9 +81,7 @@ class Cast:
 
 
 def _deduct(world, identity: str, day: int) -> ScoreEvent:
-    record = factories.deduction_record(
-        identity, occurred_at=f"2026-11-{day:02d}T08:30:00+08:00"
-    )
+    record = factories.deduction_record(identity, occurred_at=f"2026-11-{day:02d}T08:30:00+08:00")
     record["evidence"] = {**record["evidence"], "issued_on": f"2026-11-{day + 1:02d}"}
     response = world.submit(world.key_a, [record])
     assert response.status_code == 201, response.content
@@ -104,9 +102,7 @@ def cast_create(world) -> Cast:
     rev_tax = make_account("reviewer", "rev_tax", department_code="tax")
     rev_traffic = make_account("reviewer", "rev_traffic", department_code="traffic_police")
     reg = make_account("regulator", "reg", email="reg@example.org")
-    admin = get_user_model().objects.create_superuser(
-        "admin", "admin@example.org", ADMIN_PASSWORD
-    )
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.org", ADMIN_PASSWORD)
 
     pending = _file(alice, _deduct(world, ALICE_ID, 1))
     assert pending.reviewer_id == rev_tax.user_id
