@@ -30,8 +30,15 @@ _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
 NUL_CHARACTER = "contains a NUL character (U+0000)"
 
 
-def parse_json_body(raw: bytes, *, max_bytes: int) -> tuple[str, Any]:
-    """Return (text, document) or raise a 400/413 GatewayError naming the problem."""
+def parse_json_body(
+    raw: bytes, *, max_bytes: int, check_characters: bool = True
+) -> tuple[str, Any]:
+    """Return (text, document) or raise a 400/413 GatewayError naming the problem.
+
+    With ``check_characters=False`` the caller promises to call ``check_storable``
+    itself (the submission path screens first, so that prohibited data hidden behind
+    a NUL is still recorded as a prohibited-data refusal).
+    """
     if len(raw) > max_bytes:
         raise PayloadTooLarge(Msg.BODY_TOO_LARGE % {"limit": max_bytes}, limit=max_bytes)
     try:
@@ -45,8 +52,16 @@ def parse_json_body(raw: bytes, *, max_bytes: int) -> tuple[str, Any]:
     except ValueError as exc:
         message = Msg.NOT_JSON % {"detail": _json_error_text(exc)}
         raise _invalid(message) from None
-    _check_bounds(document, check_characters=bool(_UNSTORABLE_ESCAPE.search(text)))
+    _check_bounds(
+        document, check_characters=check_characters and bool(_UNSTORABLE_ESCAPE.search(text))
+    )
     return text, document
+
+
+def check_storable(text: str, document: Any) -> None:
+    """400 for text no database column can hold: lone surrogates and U+0000."""
+    if _UNSTORABLE_ESCAPE.search(text):
+        _check_bounds(document, check_characters=True)
 
 
 def _invalid(message) -> InvalidRequest:

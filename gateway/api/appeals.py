@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from gateway.api import rights_schemas as schemas
@@ -23,6 +23,16 @@ APPEAL_ID = OpenApiParameter(
     {"type": "integer", "minimum": 1},
     OpenApiParameter.PATH,
     description="Anything that is not an appeal the caller may see is 404",
+)
+UPHELD = OpenApiExample(
+    "Upheld",
+    value={"outcome": "upheld", "reason": "The decision of 21 November stands."},
+    request_only=True,
+)
+CORRECTED = OpenApiExample(
+    "Corrected",
+    value={"outcome": "corrected", "reason": "A first offence.", "points": -1},
+    request_only=True,
 )
 _ERRORS = errors(
     *BODY_ERRORS,
@@ -135,6 +145,7 @@ class AppealDecisionView(AccountView):
     @extend_schema(
         request=schemas.DecisionRequest,
         parameters=[APPEAL_ID],
+        examples=[UPHELD, CORRECTED],
         responses={200: schemas.AppealOut, **_ERRORS},
         summary="Decide an appeal (its reviewer; a regulator once escalated)",
     )
@@ -156,6 +167,13 @@ class AppealExtensionView(AccountView):
     @extend_schema(
         request=schemas.ExtensionRequest,
         parameters=[APPEAL_ID],
+        examples=[
+            OpenApiExample(
+                "Ten working days",
+                value={"reason": "The department's file is on its way.", "working_days": 10},
+                request_only=True,
+            )
+        ],
         responses={200: schemas.AppealOut, **_ERRORS},
         summary="Extend the deadline once, to at most 20 working days from filing (ZJ 31)",
     )
@@ -176,6 +194,13 @@ class AppealReviewRequestView(AccountView):
     @extend_schema(
         request=schemas.ReviewRequest,
         parameters=[APPEAL_ID],
+        examples=[
+            OpenApiExample(
+                "A review",
+                value={"statement": "The reviewer did not read my receipt."},
+                request_only=True,
+            )
+        ],
         responses={200: schemas.AppealOut, **_ERRORS},
         summary="Ask the regulator to review the decision (ZJ 30)",
     )
@@ -194,6 +219,7 @@ class AppealReviewView(AccountView):
     @extend_schema(
         request=schemas.DecisionRequest,
         parameters=[APPEAL_ID],
+        examples=[UPHELD],
         responses={200: schemas.AppealOut, **_ERRORS},
         summary="The regulator's review of a decision",
     )

@@ -11,7 +11,7 @@ import hashlib
 
 from django.contrib.auth import authenticate, logout
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
@@ -75,6 +75,13 @@ class TokenView(APIView):
     @extend_schema(
         request=schemas.TokenRequest,
         auth=[],
+        examples=[
+            OpenApiExample(
+                "A resident",
+                value={"username": "resident1", "password": "the account's passphrase"},
+                request_only=True,
+            )
+        ],
         parameters=[RETRY_AFTER],
         responses={
             200: schemas.TokenOut,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import BasePermission
@@ -163,6 +163,14 @@ class DepartmentRepairDecisionView(APIView):
 
     @extend_schema(
         request=DecisionIn,
+        examples=[
+            OpenApiExample("Confirmed", value={"decision": "confirmed"}, request_only=True),
+            OpenApiExample(
+                "Refused",
+                value={"decision": "refused", "reason": "The fine is still unpaid."},
+                request_only=True,
+            ),
+        ],
         parameters=[REPAIR_ID],
         responses={
             200: RepairOut,
@@ -204,6 +212,17 @@ class CitizenRepairView(APIView):
 
     @extend_schema(
         request=RepairIn,
+        examples=[
+            OpenApiExample(
+                "Paid",
+                value={
+                    "event": 1234,
+                    "statement": "The fine was paid on 25 November.",
+                    "reference": "PAY-2026-1125-001",
+                },
+                request_only=True,
+            )
+        ],
         responses={
             201: RepairOut,
             **errors(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from gateway.api import rights_schemas as schemas
@@ -105,6 +105,13 @@ class MyAppealsView(CitizenView):
 
     @extend_schema(
         request=schemas.AppealRequest,
+        examples=[
+            OpenApiExample(
+                "An objection",
+                value={"event": 1234, "statement": "The car was sold a month before."},
+                request_only=True,
+            )
+        ],
         responses={
             201: schemas.AppealCreated,
             **errors(

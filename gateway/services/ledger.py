@@ -96,24 +96,27 @@ def scores_apply(deltas: Mapping[int, int], *, now: dt.datetime, reason: str) ->
     if not items:
         return
     table = Score._meta.db_table
-    values = ", ".join(["(%s, %s)"] * len(items))
-    params: list[object] = [now]
-    for citizen_id, delta in items:
-        params.extend((citizen_id, delta))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            ids = [citizen_id for citizen_id, _ in items]
             cursor.execute(
                 f"SELECT citizen_id FROM {table} WHERE citizen_id = ANY(%s) "  # noqa: S608
                 "ORDER BY citizen_id FOR UPDATE",
-                [[citizen_id for citizen_id, _ in items]],
+                [ids],
             )
+            # Two array parameters, whatever the batch size.
             sql = (
                 f"UPDATE {table} AS s SET points_sum = s.points_sum + v.delta, "  # noqa: S608
                 "score = GREATEST(0, LEAST(200, 100 + s.points_sum + v.delta)), updated_at = %s "
-                f"FROM (VALUES {values}) AS v(citizen_id, delta) "
+                "FROM unnest(%s::bigint[], %s::integer[]) AS v(citizen_id, delta) "
                 "WHERE s.citizen_id = v.citizen_id RETURNING s.citizen_id, s.points_sum, s.score"
             )
+            params: list[object] = [now, ids, [delta for _, delta in items]]
         else:
+            values = ", ".join(["(%s, %s)"] * len(items))
+            params = [now]
+            for citizen_id, delta in items:
+                params.extend((citizen_id, delta))
             sql = (
                 f"UPDATE {table} SET points_sum = {table}.points_sum + v.delta, "  # noqa: S608
                 f"score = max(0, min(200, 100 + {table}.points_sum + v.delta)), updated_at = %s "

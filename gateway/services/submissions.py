@@ -17,7 +17,7 @@ from audit.actions import ActorKind, AuditAction
 from audit.services import AuditRecord, audit_append, audit_record
 from compliance import selectors as compliance_selectors
 from compliance.models import Department, Rule, ScreeningRefusal
-from gateway.bodies import parse_json_body
+from gateway.bodies import check_storable, parse_json_body
 from gateway.errors import (
     GatewayError,
     IdempotencyConflict,
@@ -53,18 +53,23 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
     department = principal.department
     body_sha256 = hashlib.sha256(body).hexdigest()
     try:
-        text, document = parse_json_body(body, max_bytes=settings.GATEWAY_MAX_BODY_BYTES)
-        idempotency_key, records = validate_body_shape(
-            document, max_records=settings.GATEWAY_MAX_BATCH_RECORDS
+        text, document = parse_json_body(
+            body, max_bytes=settings.GATEWAY_MAX_BODY_BYTES, check_characters=False
         )
     except GatewayError as error:
         _refusal_record(principal, error, body_sha256)
         raise
 
-    previous = _submission_lookup(department.pk, idempotency_key)
+    # A replay of an accepted body gets its first response, whatever changed since.
+    claimed_key = document.get("idempotency_key") if isinstance(document, dict) else None
+    previous = (
+        _submission_lookup(department.pk, claimed_key) if isinstance(claimed_key, str) else None
+    )
     if previous is not None and previous.body_sha256 == body_sha256:
         return SubmissionOutcome(201, previous.response, replayed=True)
 
+    # Screening comes before every other refusal, so that prohibited data is always
+    # recorded as such, however malformed the rest of the body is.
     policy_version, screener = compliance_selectors.current_screener()
     violations = screener.screen_text(text, document)
     if violations:
@@ -77,6 +82,10 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
         raise error
 
     try:
+        check_storable(text, document)
+        idempotency_key, records = validate_body_shape(
+            document, max_records=settings.GATEWAY_MAX_BATCH_RECORDS
+        )
         if previous is not None:
             raise IdempotencyConflict(Msg.IDEMPOTENCY_CONFLICT, idempotency_key=idempotency_key)
         now = timezone.now()
@@ -252,9 +261,15 @@ def _iso(moment: dt.datetime) -> str:
     return moment.isoformat()
 
 
+def storable_text(value: str) -> str:
+    """VALUE with characters no database column can hold (NUL, lone surrogates) escaped."""
+    return value.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _violation_payload(violation) -> dict[str, Any]:
     parts = violation.path.split("/")
-    payload: dict[str, Any] = {"path": violation.path, "category": violation.category}
+    path = storable_text(violation.path)
+    payload: dict[str, Any] = {"path": path, "category": violation.category}
     if len(parts) > 2 and parts[1] == "records" and parts[2].isdigit():
         payload = {"record": int(parts[2]), **payload}
     return payload
@@ -264,7 +279,7 @@ def _violation_payload(violation) -> dict[str, Any]:
 def _prohibited_refusal_record(principal, violations, body_sha256: str, policy_version: int):
     now = timezone.now()
     categories = sorted({v.category for v in violations})
-    paths = [v.path for v in violations]
+    paths = [storable_text(v.path) for v in violations]
     ScreeningRefusal.objects.create(
         department=principal.department,
         refused_at=now,

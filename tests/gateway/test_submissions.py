@@ -392,3 +392,14 @@ def test_messages_are_constants_in_both_languages():
         assert "SH 14" in str(Msg.PROHIBITED)
     with translation.override("zh-hans"):
         assert "第十四条" in str(Msg.PROHIBITED)
+
+
+def test_prohibited_data_behind_a_nul_is_still_a_prohibited_refusal(world):
+    record = factories.deduction_record(CITIZEN, data={"religion\u0000": "x", "note": "a\u0000b"})
+    response = world.submit(world.key_a, [record])
+    assert response.status_code == 422
+    violation = body_json(response)["violations"][0]
+    assert violation["category"] == "religious_belief"
+    assert violation["path"] == "/records/0/data/religion\\u0000"
+    assert ScreeningRefusal.objects.get().paths == ["/records/0/data/religion\\u0000"]
+    assert ScoreEvent.objects.count() == 0

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 
 
 def setup(_payload: dict) -> dict:
@@ -29,7 +30,7 @@ def setup(_payload: dict) -> dict:
     actor = {"actor_kind": ActorKind.SYSTEM, "actor_id": "reliability"}
     police = department_create(code="traffic_police", title_zh="交警", title_en="Traffic", **actor)
     tax = department_create(code="tax", title_zh="税务", title_en="Tax", **actor)
-    effective_from = dt.date.today() - dt.timedelta(days=400)
+    effective_from = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=400)
     rules = {
         "traffic.failure_to_yield": (-3, [police]),
         "traffic.red_light": (-6, [police]),
@@ -124,10 +125,9 @@ def main() -> None:
     import django
 
     django.setup()
-    payload = json.loads(open(source, encoding="utf-8").read())  # noqa: PTH123, SIM115
+    payload = json.loads(Path(source).read_text(encoding="utf-8"))
     answer = {"setup": setup, "inspect": inspect}[command](payload)
-    with open(target, "w", encoding="utf-8") as out:  # noqa: PTH123
-        json.dump(answer, out, ensure_ascii=False, default=str)
+    Path(target).write_text(json.dumps(answer, ensure_ascii=False, default=str), "utf-8")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import random
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from gateway.identity import check_character
@@ -237,19 +238,17 @@ class Client:
         # The replay check also compares bodies: a replay is the first response, verbatim.
         first = {idem: response for idem, _, response in self.accepted}
         for result in self.results:
-            if result.get("replayed") and result["key"] in first:
-                if result["response"] != first[result["key"]]:
-                    result["unexpected"] = "a replay differs from the first response"
+            key = result["key"]
+            if result.get("replayed") and key in first and result["response"] != first[key]:
+                result["unexpected"] = "a replay differs from the first response"
 
 
 def main(argv: list[str]) -> None:
     port, number, batches = int(argv[0]), int(argv[1]), int(argv[2])
-    with open(argv[3], encoding="utf-8") as source:  # noqa: PTH123
-        keys = json.load(source)
+    keys = json.loads(Path(argv[3]).read_text(encoding="utf-8"))
     client = Client(port, number, keys)
     client.run(batches)
-    with open(argv[4], "w", encoding="utf-8") as out:  # noqa: PTH123
-        json.dump(client.results, out, ensure_ascii=False)
+    Path(argv[4]).write_text(json.dumps(client.results, ensure_ascii=False), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,187 @@
+"""Input that once reached a 500 (found by tests/reliability/test_fuzz.py), now a 400.
+
+- U+0000 anywhere PostgreSQL would have to store or compare it: its text and jsonb
+  types refuse the character, so a refusal's own audit entry, a record's data, a
+  statement or a login failed with DataError. Refused on SQLite too, so the two
+  databases answer alike.
+- Every JSON body of the residents', reviewers' and login API went through DRF's own
+  parser: nesting 100,000 levels deep raised RecursionError, and a lone surrogate
+  escape could not be encoded. They now go through the submission path's bounded parser.
+- An unknown ``status`` filter on the reviewer's queue (and U+0000 in it) reached the
+  database; it is now checked against the appeal states.
+- The per-username login limit put the raw username in the cache key: a cache other than
+  the local-memory one refuses spaces, control characters and keys over 250 bytes.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.cache import cache
+from django.core.cache.backends.base import memcache_key_warnings
+from rest_framework.test import APIClient, APIRequestFactory
+
+from audit.actions import AuditAction
+from audit.models import AuditEntry
+from gateway.api.auth import LoginUsernameThrottle, TokenView
+from tests import factories
+from tests.gateway.people import ALICE_ID
+from tests.reliability.cast import Cast, cast_create
+
+pytestmark = pytest.mark.django_db
+
+NUL = "\x00"
+
+
+@pytest.fixture
+def cast(world, settings) -> Cast:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    return cast_create(world)
+
+
+def refused(response, path: str | None = None) -> dict:
+    assert response.status_code == 400, response.content
+    body = json.loads(response.content)
+    assert body["error"] == "invalid"
+    if path is not None:
+        assert path in [problem["path"] for problem in body["problems"]], body
+    return body
+
+
+def raw(client, path: str, text: str):
+    return client.generic("POST", path, text.encode(), content_type="application/json")
+
+
+# --- U+0000 ------------------------------------------------------------------------------
+
+
+def test_a_nul_in_a_member_name_of_a_refused_submission_is_refused_and_audited(world):
+    body = json.dumps({"idempotency_key": "nul-1", "records": [], "a\u0000b": 1})
+    response = raw(world.client(world.key_a), "/api/v1/submissions", body)
+    body = refused(response)
+    # The pointer would carry the character: the problem names the parent instead.
+    assert [p["path"] for p in body["problems"]] == [""]
+    entry = AuditEntry.objects.filter(action=AuditAction.SUBMISSION_REFUSED_INVALID).last()
+    assert entry is not None and NUL not in json.dumps(entry.details)
+
+
+def test_a_nul_in_a_record_is_refused_before_anything_is_stored(world):
+    record = factories.deduction_record(ALICE_ID, data={"location": f"Gan{NUL}jiang Road"})
+    refused(world.submit(world.key_a, [record]), "/records/0/data/location")
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "body", "pointer"),
+    [
+        (None, "/api/v1/auth/token", {"username": f"alice{NUL}", "password": "x"}, "/username"),
+        ("key_a", "/api/v1/score-queries", {"citizen_id": ALICE_ID, "purpose": NUL}, "/purpose"),
+        ("alice", "/api/v1/me/appeals", {"event": 1, "statement": f"not{NUL}mine"}, "/statement"),
+        ("alice", "/api/v1/me/repairs", {"event": 1, "statement": "x", "reference": NUL}, None),
+        ("alice", "/api/v1/appeals/{decided}/review-request", {"statement": NUL}, "/statement"),
+        ("rev_tax", "/api/v1/appeals/{pending}/extension", {"reason": f"a{NUL}"}, "/reason"),
+        ("rev_tax", "/api/v1/appeals/{pending}/decision", {"outcome": NUL, "reason": "x"}, None),
+        ("reg", "/api/v1/appeals/{under_review}/review", {"outcome": "x", "reason": NUL}, None),
+        ("key_a", "/api/v1/repairs/{repair}/decision", {"decision": NUL}, "/decision"),
+    ],
+)
+def test_a_nul_in_any_json_body_is_refused(cast, who, path, body, pointer):
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    if who in ("key_a", "key_b"):
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {getattr(cast, who)}")
+    elif who is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {cast.token(getattr(cast, who))}")
+    path = path.format(
+        decided=cast.decided.pk,
+        pending=cast.pending.pk,
+        under_review=cast.under_review.pk,
+        repair=cast.repair.pk,
+    )
+    refused(raw(client, path, json.dumps(body)), pointer)
+
+
+def test_a_nul_in_the_purpose_of_a_score_read_by_path_is_refused(world):
+    response = world.client(world.key_a).get(
+        f"/api/v1/citizens/{ALICE_ID}/score", {"purpose": f"loan{NUL}"}
+    )
+    refused(response, "purpose")
+
+
+# --- bodies DRF's own parser could not take -----------------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (DEEP, "nested more than"),
+        ('{"username": "\\ud800", "password": "x"}', "surrogate"),
+        ('{"username": "alice", "password": "x",}', "not valid JSON"),
+        ("\xff", "not valid UTF-8"),
+    ],
+    ids=["deep", "lone-surrogate", "trailing-comma", "not-utf8"],
+)
+def test_a_hostile_login_body_is_a_400(text, message):
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    payload = text.encode("latin-1") if text == "\xff" else text.encode()
+    response = client.generic(
+        "POST", "/api/v1/auth/token", payload, content_type="application/json"
+    )
+    body = refused(response)
+    assert message in json.dumps(body), body
+
+
+def test_an_oversized_body_to_the_account_api_is_a_413(settings, cast):
+    settings.GATEWAY_MAX_BODY_BYTES = 2048
+    client = cast.token_client(cast.alice)
+    text = json.dumps({"event": cast.open_deduction.pk, "statement": "x" * 4000})
+    response = raw(client, "/api/v1/me/appeals", text)
+    assert response.status_code == 413, response.content
+    assert json.loads(response.content)["error"] == "too_large"
+
+
+# --- the reviewer's queue ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["pendng", f"pending{NUL}"])
+def test_an_unknown_status_filter_is_refused_not_an_empty_queue(cast, status):
+    response = cast.token_client(cast.rev_tax).get("/api/v1/reviewer/appeals", {"status": status})
+    refused(response, "/status")
+
+
+def test_a_known_status_filter_still_filters(cast):
+    response = cast.token_client(cast.rev_tax).get(
+        "/api/v1/reviewer/appeals", {"status": "pending"}
+    )
+    assert response.status_code == 200
+    ids = [item["id"] for item in json.loads(response.content)["results"]]
+    assert cast.pending.pk in ids and cast.decided.pk not in ids
+
+
+# --- the login limit's cache key -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["alice", "a lice\t\n", "\U0001d4d0" * 150, "x" * 5000])
+def test_the_per_username_cache_key_suits_any_cache(username):
+    request = TokenView().initialize_request(
+        APIRequestFactory().post(
+            "/api/v1/auth/token", {"username": username, "password": "x"}, format="json"
+        )
+    )
+    key = LoginUsernameThrottle().get_cache_key(request, None)
+    assert list(memcache_key_warnings(f":1:{key}")) == []
+    assert username.strip().lower() not in key
+
+
+def test_the_per_username_key_still_folds_case_and_spaces():
+    def key(username):
+        request = TokenView().initialize_request(
+            APIRequestFactory().post(
+                "/api/v1/auth/token", {"username": username, "password": "x"}, format="json"
+            )
+        )
+        return LoginUsernameThrottle().get_cache_key(request, None)
+
+    assert key(" Alice ") == key("alice") != key("bob")

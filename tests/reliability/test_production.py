@@ -1,0 +1,325 @@
+"""Production settings: the deployment check, secrets, security headers and rate limits.
+
+The settings module reads the environment once, at start-up, so each production case runs
+``manage.py`` in a process of its own with a clean environment: only what an operator
+would set (GATEWAY_ENV=production, the secrets, ALLOWED_HOSTS), and a private var dir.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from gateway.api.throttles import SubmissionThrottle
+from tests import factories
+
+BASE_DIR = Path(settings.BASE_DIR)
+HOST = "credit.example.gov.cn"
+SECRETS = ("SECRET_KEY", "IDENTITY_ENCRYPTION_KEYS", "IDENTITY_INDEX_KEY", "AUDIT_SIGNING_KEY")
+
+
+def _key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def production_secrets() -> dict[str, str]:
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "IDENTITY_ENCRYPTION_KEYS": f"k1:{_key()}",
+        "IDENTITY_INDEX_KEY": _key(),
+        "AUDIT_SIGNING_KEY": _key(),
+    }
+
+
+@pytest.fixture
+def production_env(tmp_path) -> dict[str, str]:
+    """What an operator sets, and nothing from the developer's shell (no DEBUG)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "GATEWAY_ENV": "production",
+        "GATEWAY_VAR_DIR": str(tmp_path / "var"),
+        "ALLOWED_HOSTS": HOST,
+        "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
+        **production_secrets(),
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def python_in(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
+    """Run code under the production settings (``manage.py shell -c``)."""
+    return manage(env, "shell", "--no-imports", "-c", code)
+
+
+# --- the deployment check ----------------------------------------------------------------
+
+
+def test_check_deploy_reports_no_issues_at_all(production_env):
+    result = manage(production_env, "check", "--deploy", "--fail-level", "WARNING")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output, output
+    assert "WARNINGS" not in output and "ERRORS" not in output, output
+
+
+def test_the_deployment_check_includes_the_schema_without_warnings(production_env):
+    # drf-spectacular's own deploy check generates the schema; any W001/W002 would show.
+    code = (
+        "from django.core.checks import run_checks\n"
+        "issues = run_checks(include_deployment_checks=True)\n"
+        "print([issue.id for issue in issues])\n"
+    )
+    result = python_in(production_env, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_production_settings_are_what_the_check_approves_of(production_env):
+    code = (
+        "import json\n"
+        "from django.conf import settings as s\n"
+        "print(json.dumps({'debug': s.DEBUG, 'hsts': s.SECURE_HSTS_SECONDS,\n"
+        "  'ssl_redirect': s.SECURE_SSL_REDIRECT, 'session_secure': s.SESSION_COOKIE_SECURE,\n"
+        "  'csrf_secure': s.CSRF_COOKIE_SECURE, 'hosts': s.ALLOWED_HOSTS,\n"
+        "  'email': s.EMAIL_BACKEND}))\n"
+    )
+    result = python_in(production_env, code)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "debug": False,
+        "hsts": 31536000,
+        "ssl_redirect": True,
+        "session_secure": True,
+        "csrf_secure": True,
+        "hosts": [HOST],
+        "email": "django.core.mail.backends.smtp.EmailBackend",
+    }
+
+
+# --- secrets -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [*SECRETS, "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_each_secret(production_env, name):
+    del production_env[name]
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr, result.stderr
+    assert name in result.stderr.splitlines()[-1], result.stderr
+
+
+@pytest.mark.parametrize("name", SECRETS)
+def test_an_empty_secret_counts_as_missing(production_env, name):
+    production_env[name] = ""
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert name in result.stderr.splitlines()[-1], result.stderr
+
+
+def test_production_never_falls_back_to_generated_development_secrets(production_env, tmp_path):
+    # A development run left generated secrets in the var dir; production must not use them.
+    development = {**production_env, "GATEWAY_ENV": "development"}
+    for name in SECRETS:
+        del development[name]
+    assert manage(development, "check").returncode == 0
+    assert (tmp_path / "var" / "dev-secrets" / "SECRET_KEY").exists()
+    del production_env["SECRET_KEY"]
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr.splitlines()[-1]
+
+
+def test_secrets_can_come_from_files(production_env, tmp_path):
+    values = {name: production_env.pop(name) for name in SECRETS}
+    folder = tmp_path / "secrets"
+    folder.mkdir()
+    for name, value in values.items():
+        path = folder / name.lower()
+        path.write_text(value + "\n", encoding="utf-8")  # a trailing newline, as editors leave
+        path.chmod(0o600)
+        production_env[f"{name}_FILE"] = str(path)
+    assert manage(production_env, "check", "--deploy").returncode == 0
+    code = (
+        "import json\n"
+        "from django.conf import settings as s\n"
+        f"print(json.dumps({{n: getattr(s, n) for n in {list(SECRETS)!r}}}))\n"
+    )
+    result = python_in(production_env, code)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == values
+
+
+def test_a_secret_given_both_ways_is_refused(production_env, tmp_path):
+    path = tmp_path / "secret_key"
+    path.write_text(production_env["SECRET_KEY"], encoding="utf-8")
+    production_env["SECRET_KEY_FILE"] = str(path)
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert "either SECRET_KEY or SECRET_KEY_FILE" in result.stderr
+
+
+@pytest.mark.parametrize("content", [None, ""])
+def test_a_missing_or_empty_secret_file_is_refused(production_env, tmp_path, content):
+    path = tmp_path / "identity_index_key"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    del production_env["IDENTITY_INDEX_KEY"]
+    production_env["IDENTITY_INDEX_KEY_FILE"] = str(path)
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert "IDENTITY_INDEX_KEY_FILE" in result.stderr.splitlines()[-1], result.stderr
+
+
+# --- security headers --------------------------------------------------------------------
+
+PAGES = ["/api/v1/rules", "/api/v1/me/score", "/portal/login/", "/admin/login/", "/nowhere"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", PAGES)
+def test_every_response_carries_the_security_headers(client, path):
+    response = client.get(path)
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+HEADERS_IN_PRODUCTION = """
+import json
+from django.test import Client
+secure = Client(HTTP_HOST="{host}").get("/api/schema/", secure=True)
+plain = Client(HTTP_HOST="{host}").get("/api/schema/")
+login = Client(HTTP_HOST="{host}").get("/portal/login/", secure=True)
+print(json.dumps({{
+    "status": secure.status_code,
+    "hsts": secure.get("Strict-Transport-Security"),
+    "nosniff": secure.get("X-Content-Type-Options"),
+    "referrer": secure.get("Referrer-Policy"),
+    "frame": secure.get("X-Frame-Options"),
+    "plain": [plain.status_code, plain.get("Location")],
+    "csrf_cookie_secure": bool(login.cookies["csrftoken"]["secure"]),
+    "csrf_cookie_samesite": login.cookies["csrftoken"]["samesite"],
+}}))
+"""
+
+
+def test_production_answers_https_with_hsts_and_sends_http_to_https(production_env):
+    result = python_in(production_env, HEADERS_IN_PRODUCTION.format(host=HOST))
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "status": 200,
+        "hsts": "max-age=31536000; includeSubDomains; preload",
+        "nosniff": "nosniff",
+        "referrer": "same-origin",
+        "frame": "DENY",
+        "plain": [301, f"https://{HOST}/api/schema/"],
+        "csrf_cookie_secure": True,
+        "csrf_cookie_samesite": "Lax",
+    }
+
+
+# --- rate limits -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_limits(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def assert_throttled(response) -> None:
+    assert response.status_code == 429, response.content
+    wait = int(response["Retry-After"])
+    assert wait >= 1
+    body = json.loads(response.content)
+    assert body["error"] == "throttled"
+    assert str(wait) in body["message"]
+    assert set(body) == {"error", "message"}
+
+
+@pytest.mark.django_db
+def test_logins_are_limited_per_address(fresh_limits):
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    for attempt in range(10):
+        response = client.post(
+            "/api/v1/auth/token",
+            {"username": f"guess{attempt}", "password": "wrong"},
+            format="json",
+        )
+        assert response.status_code == 400
+    assert_throttled(
+        client.post("/api/v1/auth/token", {"username": "x", "password": "y"}, format="json")
+    )
+
+
+@pytest.mark.django_db
+def test_logins_are_limited_per_username_across_addresses(fresh_limits):
+    for attempt in range(10):
+        response = APIClient(REMOTE_ADDR=f"198.51.100.{attempt + 1}").post(
+            "/api/v1/auth/token", {"username": "alice", "password": "wrong"}, format="json"
+        )
+        assert response.status_code == 400
+    elsewhere = APIClient(REMOTE_ADDR="203.0.113.9", HTTP_ACCEPT_LANGUAGE="en")
+    assert_throttled(
+        elsewhere.post(
+            "/api/v1/auth/token", {"username": " ALICE ", "password": "wrong"}, format="json"
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_portal_logins_share_the_limit(fresh_limits, client):
+    for _ in range(10):
+        client.post("/portal/login/", {"username": "alice", "password": "wrong"})
+    response = client.post("/portal/login/", {"username": "alice", "password": "wrong"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+
+
+@pytest.mark.django_db
+def test_submissions_are_limited_per_key(fresh_limits, world, monkeypatch):
+    # The production rate (THROTTLE_SUBMISSION, 6000/min) would take too long to reach.
+    monkeypatch.setattr(SubmissionThrottle, "rate", "3/min", raising=False)
+    record = factories.deduction_record(factories.identity_number())
+    for _ in range(3):
+        assert world.submit(world.key_a, [record]).status_code == 201
+    assert_throttled(world.submit(world.key_a, [record]))
+    # Per key: another department's key is not held back.
+    other = world.submit(world.key_b, [{**record, "rule": "volunteer.service_hours"}])
+    assert other.status_code != 429
+
+
+def test_the_rates_come_from_the_environment(production_env):
+    production_env |= {"THROTTLE_LOGIN": "5/min", "THROTTLE_SUBMISSION": "100/s"}
+    code = (
+        "from django.conf import settings\n"
+        "print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])\n"
+    )
+    result = python_in(production_env, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "{'login': '5/min', 'submission': '100/s'}"
