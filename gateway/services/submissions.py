@@ -32,7 +32,13 @@ from gateway.principals import DepartmentPrincipal
 from gateway.services.bulk import db_datetime, db_json, db_uuid, insert_rows
 from gateway.services.ledger import residents_resolve, scores_apply
 from gateway.services.notices import notices_create_for_events
-from gateway.validation import ValidRecord, add_years, validate_body_shape, validate_records
+from gateway.validation import (
+    IDEMPOTENCY_KEY,
+    ValidRecord,
+    add_years,
+    validate_body_shape,
+    validate_records,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +68,10 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
 
     # A replay of an accepted body gets its first response, whatever changed since.
     claimed_key = document.get("idempotency_key") if isinstance(document, dict) else None
-    previous = (
-        _submission_lookup(department.pk, claimed_key) if isinstance(claimed_key, str) else None
-    )
+    # Only a well-formed key can have been accepted before (and any other, U+0000 for one,
+    # must not reach the database before the body is refused).
+    well_formed = isinstance(claimed_key, str) and IDEMPOTENCY_KEY.match(claimed_key)
+    previous = _submission_lookup(department.pk, claimed_key) if well_formed else None
     if previous is not None and previous.body_sha256 == body_sha256:
         return SubmissionOutcome(201, previous.response, replayed=True)
 
@@ -328,9 +335,13 @@ def _refusal_record(principal, error: GatewayError, body_sha256: str) -> None:
             "status": error.status_code,
             "error": error.code,
             "body_sha256": body_sha256,
-            # Paths and reasons only; values were never copied into a problem.
+            # Paths and reasons only; values were never copied into a problem. A path
+            # names the client's own member names, which may hold what no column can.
             "problems": [
-                {"path": p.get("path", ""), "message": p.get("message", "")[:200]}
+                {
+                    "path": storable_text(p.get("path", "")),
+                    "message": storable_text(p.get("message", "")[:200]),
+                }
                 for p in problems[:50]
             ]
             if isinstance(error, InvalidRequest | RuleNotAuthorized)

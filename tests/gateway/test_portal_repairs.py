@@ -194,7 +194,7 @@ class TestApplying:
         page = text(response)
         assert response.status_code == 400
         assert re.search(
-            r'class="errorlist[^"]*"[^>]*>\s*<li>' + re.escape(Why.STATEMENT_REQUIRED), page
+            r'class="errorlist[^"]*"[^>]*>\s*<li>' + re.escape(str(Why.STATEMENT_REQUIRED)), page
         )
         assert not RepairApplication.objects.exists()
 
@@ -202,7 +202,7 @@ class TestApplying:
         reward = people.reward()
         response = apply_through_the_form(english(people.alice), reward)
         assert response.status_code == 400
-        assert escape(Why.NOT_A_DEDUCTION) in text(response)
+        assert escape(str(Why.NOT_A_DEDUCTION)) in text(response)
         assert not RepairApplication.objects.exists()
 
     def test_a_deduction_that_no_longer_counts_is_refused(self, people):
@@ -213,7 +213,7 @@ class TestApplying:
         )
         response = apply_through_the_form(english(people.alice), event)
         assert response.status_code == 409
-        assert escape(Why.NOT_COUNTED.format(status="reversed")) in text(response)
+        assert escape(str(Why.NOT_COUNTED).format(status="reversed")) in text(response)
 
 
 # --- the list of applications ------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Input that once reached a 500 (found by tests/reliability/test_fuzz.py), now a 400.
 
 - U+0000 anywhere PostgreSQL would have to store or compare it: its text and jsonb
-  types refuse the character, so a refusal's own audit entry, a record's data, a
-  statement or a login failed with DataError. Refused on SQLite too, so the two
-  databases answer alike.
+  types refuse the character, so a refusal's own audit entry (a member name in a
+  problem's path), the idempotency-key lookup, a record's data, a statement or a login
+  failed with DataError. Refused on SQLite too, so the two databases answer alike; a
+  submission is screened first, so prohibited data behind a NUL is still a 422.
 - Every JSON body of the residents', reviewers' and login API went through DRF's own
   parser: nesting 100,000 levels deep raised RecursionError, and a lone surrogate
   escape could not be encoded. They now go through the submission path's bounded parser.
@@ -50,6 +51,14 @@ def refused(response, path: str | None = None) -> dict:
     return body
 
 
+def holds_nul(value) -> bool:
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return isinstance(value, str) and NUL in value
+
+
 def raw(client, path: str, text: str):
     return client.generic("POST", path, text.encode(), content_type="application/json")
 
@@ -64,7 +73,26 @@ def test_a_nul_in_a_member_name_of_a_refused_submission_is_refused_and_audited(w
     # The pointer would carry the character: the problem names the parent instead.
     assert [p["path"] for p in body["problems"]] == [""]
     entry = AuditEntry.objects.filter(action=AuditAction.SUBMISSION_REFUSED_INVALID).last()
-    assert entry is not None and NUL not in json.dumps(entry.details)
+    assert entry is not None and not holds_nul(entry.details)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # Refused by the byte-level bounds, under a member name the log must still hold.
+        {"idempotency_key": "nul-2", "records": [], "a\u0000b": "x" * 10_001},
+        {"idempotency_key": "nul-3", "records": [], "a\u0000b": {"c": "x" * 10_001}},
+        # A key no accepted submission can have: never looked up.
+        {"idempotency_key": "nul\u00004", "records": [1]},
+    ],
+    ids=["long-string", "nested", "idempotency-key"],
+)
+def test_every_refusal_of_a_body_with_nul_is_a_400_and_recorded(world, document):
+    before = AuditEntry.objects.filter(action=AuditAction.SUBMISSION_REFUSED_INVALID).count()
+    refused(raw(world.client(world.key_a), "/api/v1/submissions", json.dumps(document)))
+    entries = AuditEntry.objects.filter(action=AuditAction.SUBMISSION_REFUSED_INVALID)
+    assert entries.count() == before + 1
+    assert not holds_nul(entries.last().details)
 
 
 def test_a_nul_in_a_record_is_refused_before_anything_is_stored(world):
