@@ -12,7 +12,7 @@ demo: install
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install
-	@bash scripts/run-tests
+	@bash scripts/run-tests -n 2
 
 install: $(STAMP)
 
