@@ -1,8 +1,12 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from gateway import health
+from gateway import health, public_views
+from gateway.api import appeals as appeal_api
+from gateway.api import auth as auth_api
 from gateway.api import catalogue, department
+from gateway.api import repairs as repair_api
+from gateway.api import rights as rights_api
 
 api_v1 = [
     path("api/v1/submissions", department.SubmissionView.as_view(), name="submissions"),
@@ -25,9 +29,6 @@ urlpatterns = [
 ]
 
 # Residents, reviewers and regulators (token or session login).
-from gateway.api import appeals as appeal_api  # noqa: E402
-from gateway.api import auth as auth_api  # noqa: E402
-from gateway.api import rights as rights_api  # noqa: E402
 
 urlpatterns += [
     path("api/v1/auth/token", auth_api.TokenView.as_view(), name="auth-token"),
@@ -68,8 +69,6 @@ urlpatterns += [
 ]
 
 # Credit repair (residents apply, the submitting department decides) and the public catalogue.
-from gateway import public_views  # noqa: E402
-from gateway.api import repairs as repair_api  # noqa: E402
 
 urlpatterns += [
     path("api/v1/me/repairs", repair_api.CitizenRepairView.as_view(), name="my-repairs"),
