@@ -56,7 +56,7 @@ class Residents:
     rev: object
 
     def client(self, account) -> APIClient:
-        client = APIClient()
+        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
         token, _ = Token.objects.get_or_create(user=account.user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
         return client
