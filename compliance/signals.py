@@ -5,21 +5,16 @@ from __future__ import annotations
 from django.utils import timezone
 
 
-def ensure_default_policy(sender, using="default", **kwargs):
-    """Load the shipped screening policy once: only while no policy revision exists, so a
-    regulator's later deletions are never undone."""
-    from compliance.models import (
-        ScreeningCategory,
-        ScreeningPattern,
-        ScreeningPolicyRevision,
-        ScreeningTerm,
-    )
+def load_default_policy(category_model, term_model, pattern_model, revision_model, using):
+    """Load the shipped screening policy into the given models (the live ones, or a
+    migration's historical ones) unless a policy revision already exists: a regulator's
+    later deletions are never undone."""
     from compliance.policy_defaults import DEFAULT_CATEGORIES, DEFAULT_POLICY_VERSION
 
-    if ScreeningPolicyRevision.objects.using(using).exists():
+    if revision_model.objects.using(using).exists():
         return
     for default in DEFAULT_CATEGORIES:
-        category, _ = ScreeningCategory.objects.using(using).get_or_create(
+        category, _ = category_model.objects.using(using).get_or_create(
             code=default.code,
             defaults={
                 "title_zh": default.name_zh,
@@ -28,15 +23,29 @@ def ensure_default_policy(sender, using="default", **kwargs):
             },
         )
         for term in default.key_terms:
-            ScreeningTerm.objects.using(using).get_or_create(category=category, term=term)
+            term_model.objects.using(using).get_or_create(category=category, term=term)
         for pattern in default.value_patterns:
-            ScreeningPattern.objects.using(using).get_or_create(
+            pattern_model.objects.using(using).get_or_create(
                 category=category,
                 name=pattern.name,
                 defaults={"pattern": pattern.pattern, "description": pattern.description[:300]},
             )
-    ScreeningPolicyRevision.objects.using(using).get_or_create(
+    revision_model.objects.using(using).get_or_create(
         pk=1, defaults={"number": DEFAULT_POLICY_VERSION, "changed_at": timezone.now()}
+    )
+
+
+def ensure_default_policy(sender, using="default", **kwargs):
+    """After every migrate, and after a test flush emptied the tables."""
+    from compliance.models import (
+        ScreeningCategory,
+        ScreeningPattern,
+        ScreeningPolicyRevision,
+        ScreeningTerm,
+    )
+
+    load_default_policy(
+        ScreeningCategory, ScreeningTerm, ScreeningPattern, ScreeningPolicyRevision, using
     )
 
 
