@@ -806,15 +806,17 @@ def load_verifier(
     return parse_verifier_key(verifier_key(name, public))
 
 
-def _progress_printer() -> Callable[[int, int], None] | None:
+def terminal_progress(verb: str = "verifying") -> Callable[[int, int], None] | None:
+    """A progress callback that redraws one line on a terminal (stderr), or None off one."""
     if not sys.stderr.isatty():
         return None
 
     def show(done: int, total: int) -> None:
         percent = 100 * done // total if total else 100
-        print(f"\rverifying: {done:,} of {total:,} entries ({percent}%)", end="", file=sys.stderr)
+        sys.stderr.write(f"\r{verb}: {done:,} of {total:,} entries ({percent}%)")
         if done >= total:
-            print(file=sys.stderr)
+            sys.stderr.write("\n")
+        sys.stderr.flush()
 
     return show
 
@@ -911,7 +913,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             verifier,
             require_checkpoint=not args.allow_no_checkpoint,
             promised_leaves=promised,
-            progress=_progress_printer(),
+            progress=terminal_progress(),
         )
     except ExportFormatError as exc:
         print(f"ERROR: {args.file} is not an audit export: {exc}", file=sys.stderr)
