@@ -144,6 +144,25 @@ def signing_keys_of(department: Department) -> list[DepartmentSigningKey]:
     return list(DepartmentSigningKey.objects.filter(department=department).order_by("added_at"))
 
 
+def signing_keys_export(department_code: str | None = None) -> dict[str, list[dict]]:
+    """Every registered key by department: what the offline verifier is given."""
+    keys = DepartmentSigningKey.objects.select_related("department").order_by("added_at")
+    if department_code:
+        keys = keys.filter(department__code=department_code)
+    exported: dict[str, list[dict]] = {}
+    for key in keys:
+        exported.setdefault(key.department.code, []).append(
+            {
+                "key_id": key.key_id,
+                "public_key": key.public_key,
+                "valid_from": key.valid_from.isoformat(),
+                "valid_until": key.valid_until.isoformat() if key.valid_until else None,
+                "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+            }
+        )
+    return exported
+
+
 def submission_signature_check(
     *, department: Department, path: str, headers: Mapping[str, str], body: bytes
 ) -> VerifiedSignature:

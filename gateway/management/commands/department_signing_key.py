@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -9,6 +10,7 @@ from gateway.services.signing import (
     signature_policy_set,
     signing_key_add,
     signing_key_revoke,
+    signing_keys_export,
     signing_keys_of,
 )
 
@@ -43,11 +45,18 @@ class Command(BaseCommand):
         revoke.add_argument("--reason", default="")
         listing = actions.add_parser("list", help="list a department's keys")
         listing.add_argument("department_code")
+        export = actions.add_parser(
+            "export", help="every department's keys as JSON, for the offline verifier"
+        )
+        export.add_argument("department_code", nargs="?", help="one department only")
         policy = actions.add_parser("policy", help="set when signatures are required")
         policy.add_argument("department_code")
         policy.add_argument("policy", choices=SignaturePolicy.values)
 
     def handle(self, *args, action, department_code, **options):
+        if action == "export":
+            self.stdout.write(json.dumps(signing_keys_export(department_code), indent=2))
+            return
         department = department_by_code(department_code)
         if department is None:
             raise CommandError(f"unknown department {department_code!r}")

@@ -1,0 +1,105 @@
+"""The client's own RFC 6962 inclusion check, against the shared RFC 6962 vectors."""
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from credit_gateway_client.proofs import (
+    LogKey,
+    ProofError,
+    leaf_hash,
+    node_hash,
+    open_checkpoint,
+    verify_inclusion,
+)
+
+VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "rfc6962"
+
+
+def inclusion_vectors():
+    folder = VECTORS / "inclusion"
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("*/*.json"))
+
+
+@pytest.mark.skipif(not inclusion_vectors(), reason=f"RFC 6962 vectors not found at {VECTORS}")
+@pytest.mark.parametrize("path", inclusion_vectors(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_rfc6962_inclusion_vectors(path):
+    vector = json.loads(path.read_text())
+
+    def raw(value):
+        return base64.b64decode(value) if value else b""
+
+    def check():
+        verify_inclusion(
+            vector["leafIdx"],
+            vector["treeSize"],
+            raw(vector["leafHash"]),
+            [raw(node) for node in vector["proof"] or []],
+            raw(vector["root"]),
+        )
+
+    if vector["wantErr"]:
+        with pytest.raises(ProofError):
+            check()
+    else:
+        check()
+
+
+def test_the_hasher_matches_the_known_answers():
+    assert leaf_hash(b"").hex().startswith("6e340b9cffb37a98")
+    assert node_hash(b"N123", b"N456").hex().startswith("aa217fe888e47007")
+
+
+def test_a_three_leaf_tree_proves_each_leaf():
+    leaves = [leaf_hash(bytes([i])) for i in range(3)]
+    root = node_hash(node_hash(leaves[0], leaves[1]), leaves[2])
+    verify_inclusion(0, 3, leaves[0], [leaves[1], leaves[2]], root)
+    verify_inclusion(2, 3, leaves[2], [node_hash(leaves[0], leaves[1])], root)
+    with pytest.raises(ProofError):
+        verify_inclusion(1, 3, leaves[1], [leaves[0]], root)
+
+
+def log_key(name="credit-gateway-audit"):
+    private = Ed25519PrivateKey.generate()
+    raw = b"\x01" + private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key_id = hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4]
+    text = f"{name}+{key_id.hex()}+{base64.b64encode(raw).decode()}"
+    return private, key_id, text
+
+
+def sign_checkpoint(private, key_id, name, size, root, cosigner=None):
+    body = f"example.gov.cn/log\n{size}\n{base64.b64encode(root).decode()}\n"
+    lines = [f"— {name} {base64.b64encode(key_id + private.sign(body.encode())).decode()}"]
+    if cosigner:
+        lines.append(f"— witness {base64.b64encode(b'abcd' + bytes(64)).decode()}")
+    return body + "\n" + "\n".join(lines) + "\n"
+
+
+def test_a_checkpoint_signed_by_the_log_opens_and_a_witness_line_is_ignored():
+    private, key_id, text = log_key()
+    note = sign_checkpoint(private, key_id, "credit-gateway-audit", 5, bytes(32), cosigner=True)
+    checkpoint = open_checkpoint(note, LogKey.parse(text))
+    assert (checkpoint.size, checkpoint.root) == (5, bytes(32))
+
+
+def test_a_tampered_or_foreign_checkpoint_is_refused():
+    private, key_id, text = log_key()
+    note = sign_checkpoint(private, key_id, "credit-gateway-audit", 5, bytes(32))
+    with pytest.raises(ProofError):
+        open_checkpoint(note.replace("\n5\n", "\n6\n"), LogKey.parse(text))
+    _, _, other = log_key()
+    with pytest.raises(ProofError):
+        open_checkpoint(note, LogKey.parse(other))
+
+
+@pytest.mark.parametrize("bad", ["", "a+b", "name+00000000+AAAA", "x+zz+!!"])
+def test_a_malformed_log_key_is_refused(bad):
+    with pytest.raises(ProofError):
+        LogKey.parse(bad)
