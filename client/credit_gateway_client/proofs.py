@@ -67,7 +67,7 @@ class LogKey:
     def parse(cls, text: str) -> LogKey:
         """A verifier key ``<name>+<8 hex key id>+<base64(0x01 || public key)>``."""
         try:
-            name, key_id_hex, encoded = text.strip().split("+")
+            name, key_id_hex, encoded = text.strip().split("+", 2)
             raw = base64.b64decode(encoded, validate=True)
             key_id = bytes.fromhex(key_id_hex)
         except (ValueError, binascii.Error):

@@ -1,14 +1,11 @@
 """The client's own RFC 6962 inclusion check, against the shared RFC 6962 vectors."""
 
 import base64
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
+from client_test_support import log_key, sign_checkpoint
 from credit_gateway_client.proofs import (
     LogKey,
     ProofError,
@@ -64,22 +61,6 @@ def test_a_three_leaf_tree_proves_each_leaf():
     verify_inclusion(2, 3, leaves[2], [node_hash(leaves[0], leaves[1])], root)
     with pytest.raises(ProofError):
         verify_inclusion(1, 3, leaves[1], [leaves[0]], root)
-
-
-def log_key(name="credit-gateway-audit"):
-    private = Ed25519PrivateKey.generate()
-    raw = b"\x01" + private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    key_id = hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4]
-    text = f"{name}+{key_id.hex()}+{base64.b64encode(raw).decode()}"
-    return private, key_id, text
-
-
-def sign_checkpoint(private, key_id, name, size, root, cosigner=None):
-    body = f"example.gov.cn/log\n{size}\n{base64.b64encode(root).decode()}\n"
-    lines = [f"— {name} {base64.b64encode(key_id + private.sign(body.encode())).decode()}"]
-    if cosigner:
-        lines.append(f"— witness {base64.b64encode(b'abcd' + bytes(64)).decode()}")
-    return body + "\n" + "\n".join(lines) + "\n"
 
 
 def test_a_checkpoint_signed_by_the_log_opens_and_a_witness_line_is_ignored():

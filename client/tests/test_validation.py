@@ -1,7 +1,6 @@
 import datetime as dt
 
 import pytest
-
 from credit_gateway_client.validation import identity_number_valid, record_problems
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
