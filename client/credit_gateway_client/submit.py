@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import queue
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -159,14 +161,18 @@ def submit_file(
         valid_rows = summary.rows - summary.invalid_rows
         bar = Progress(valid_rows, progress)
         records = _valid_records(path, mapping, lang=lang, now=now)
-        for batch_number, batch in enumerate(_batches(records, batch_size)):
+        bodies = _prefetched(
+            (number, batch, None if number in done else _body(digest, number, batch))
+            for number, batch in enumerate(_batches(records, batch_size))
+        )
+        for batch_number, batch, body in bodies:
             summary.batches += 1
-            if batch_number in done:
+            if body is None:
                 summary.skipped_batches += 1
                 summary.accepted += len(batch)
                 bar.advance(len(batch))
                 continue
-            entry = _send(gateway, digest, batch_number, batch)
+            entry = _send(gateway, digest, batch_number, batch, body)
             summary.sent_batches += 1
             if entry["status"] == 201:
                 summary.accepted += entry["accepted"]
@@ -178,13 +184,56 @@ def submit_file(
     return summary
 
 
-def _send(gateway: Gateway, digest: str, batch_number: int, batch: list) -> dict[str, Any]:
-    key = idempotency_key(digest, batch_number)
-    body = json.dumps(
-        {"idempotency_key": key, "records": [record for _number, record in batch]},
+def _body(digest: str, batch_number: int, batch: list) -> bytes:
+    return json.dumps(
+        {
+            "idempotency_key": idempotency_key(digest, batch_number),
+            "records": [record for _number, record in batch],
+        },
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode("utf-8")
+
+
+_END = object()
+
+
+def _prefetched(items: Iterator, depth: int = 2) -> Iterator:
+    """ITEMS made ahead in a thread, so the next batch is read, checked and encoded while
+    the gateway works on the current one; at most DEPTH wait, so memory stays bounded."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        ready.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(_END)
+        except BaseException as error:  # handed to the consumer, raised there
+            ready.put(error)
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _send(
+    gateway: Gateway, digest: str, batch_number: int, batch: list, body: bytes
+) -> dict[str, Any]:
+    key = idempotency_key(digest, batch_number)
     answer = gateway.submit(body)
     payload = answer.payload if isinstance(answer.payload, dict) else {}
     first_row, last_row = batch[0][0], batch[-1][0]

@@ -172,7 +172,7 @@ def submission_signature_check(
     def public_key_for(key_id: str) -> bytes:
         key = DepartmentSigningKey.objects.filter(department=department, key_id=key_id).first()
         if key is None:
-            raise SignatureRefused(Reason.UNKNOWN_KEY, key_id)
+            raise SignatureRefused(Reason.UNKNOWN_KEY)
         if key.revoked_at is not None:
             raise SignatureRefused(Reason.KEY_REVOKED, key_id)
         if key.valid_from > now or (key.valid_until is not None and key.valid_until <= now):

@@ -188,8 +188,8 @@ def _signature_check(
                     "max_skew": settings.GATEWAY_SIGNATURE_MAX_SKEW_SECONDS,
                 }
             details = {"reason": refused.reason}
-            if refused.key_id and refused.reason != Reason.MALFORMED:
-                details["key_id"] = refused.key_id[:32]
+            if refused.key_id:
+                details["key_id"] = refused.key_id
             error = SignatureInvalid(message, **details)
     elif department.signature_policy == SignaturePolicy.REQUIRED:
         error = SignatureRequired(Msg.SIGNATURE_REQUIRED, reason=Reason.MISSING)

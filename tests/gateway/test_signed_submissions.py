@@ -162,6 +162,24 @@ class TestRefused:
         stranger = Signer(Ed25519PrivateKey.generate())
         assert_refused(signed_post(world, stranger, body), "signature_invalid", "unknown_key")
 
+    def test_a_claimed_key_id_is_neither_echoed_nor_recorded_unless_registered(self, world):
+        body = factories.body([factories.deduction_record(CITIZEN)])
+        headers = Signer(Ed25519PrivateKey.generate()).headers(body, path=PATH)
+        headers["Signature-Input"] = headers["Signature-Input"].replace(
+            headers["Signature-Input"].split('keyid="')[1].split('"')[0], CITIZEN
+        )
+        response = post(world, body, headers)
+        assert response.status_code == 401
+        assert CITIZEN not in response.content.decode()
+        assert CITIZEN not in json.dumps(refusal_entries().get().details)
+
+    def test_a_revoked_keys_id_is_named(self, world, signer):
+        signing_key_revoke(department=world.dept_a, key_id=signer.key_id)
+        body = factories.body([factories.deduction_record(CITIZEN)])
+        response = signed_post(world, signer, body)
+        assert body_json(response)["key_id"] == signer.key_id
+        assert refusal_entries().get().details["key_id"] == signer.key_id
+
     def test_another_departments_key_is_unknown_to_this_one(self, world, signer):
         body = factories.body([reward_record()])
         response = post(world, body, signer.headers(body, path=PATH), key=world.key_b)
