@@ -32,3 +32,4 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/screening.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/client.py
