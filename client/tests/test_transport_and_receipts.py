@@ -147,3 +147,22 @@ def test_keygen_prints_the_public_key_and_refuses_to_overwrite(tmp_path, capsys)
     assert oct(out.stat().st_mode)[-3:] == "600"
     with pytest.raises(FileExistsError):
         main(["keygen", "--out", str(out)])
+
+
+def test_read_score_sends_the_number_in_the_body_never_the_url(stub, capsys):
+    stub.answers = [(200, {"score": 97, "as_of": "2026-12-01T00:00:00+08:00"}, {})]
+    code = main(["--url", stub.url, "--api-key", "k.s", "read-score", "--purpose", "loan",
+                 "--citizen-id", "320505199003074510"])  # fmt: skip
+    assert code == 0
+    request = stub.requests[0]
+    assert request["path"] == "/api/v1/score-queries"
+    assert "320505199003074510" not in request["path"]
+    assert json.loads(request["body"]) == {"citizen_id": "320505199003074510", "purpose": "loan"}
+    assert '"score": 97' in capsys.readouterr().out
+
+
+def test_read_score_shows_the_gateways_refusal_and_fails(stub, capsys):
+    stub.answers = [(403, {"error": "purpose_not_granted", "message": "未授予该目的"}, {})]
+    code = main(["--url", stub.url, "read-score", "--purpose", "x", "--citizen-id", "1"])
+    assert code == 1
+    assert "purpose_not_granted" in capsys.readouterr().out

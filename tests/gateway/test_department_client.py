@@ -96,6 +96,21 @@ def test_a_signed_csv_is_interrupted_resumed_and_every_signature_verifies_offlin
     assert (report.submissions, report.signed, report.failures) == (3, 3, [])
 
 
+def test_read_score_through_the_client_reads_in_the_users_language(live_server, world, capsys):
+    from credit_gateway_client.cli import main
+
+    code = main(["--url", live_server.url, "--api-key", world.key_a, "--lang", "en",
+                 "read-score", "--purpose", "loan_eligibility",
+                 "--citizen-id", "320505199003074510"])  # fmt: skip
+    assert code == 0
+    assert '"civilization_loan"' in capsys.readouterr().out
+    code = main(["--url", live_server.url, "--api-key", world.key_a, "--lang", "zh",
+                 "read-score", "--purpose", "no_such_purpose",
+                 "--citizen-id", "320505199003074510"])  # fmt: skip
+    assert code == 1
+    assert "未" in capsys.readouterr().out
+
+
 def test_the_offline_check_catches_a_wrong_key_and_an_unsigned_submission(
     live_server, world, tmp_path
 ):

@@ -119,6 +119,11 @@ class TestAccepted:
         response = post(world, factories.body([reward_record()]))
         assert response.status_code == 201, response.content
 
+    def test_a_signed_deduction_passes_where_deductions_need_signing(self, world, signer):
+        signature_policy_set(department=world.dept_a, policy=SignaturePolicy.DEDUCTIONS)
+        body = factories.body([factories.deduction_record(CITIZEN)])
+        assert signed_post(world, signer, body).status_code == 201
+
 
 class TestRefused:
     def test_a_missing_signature_is_refused_where_required(self, world, signer):
@@ -331,6 +336,15 @@ class TestCommand:
         run("policy", "traffic_police", "required")
         world.dept_a.refresh_from_db()
         assert world.dept_a.signature_policy == "required"
+
+    def test_export_writes_every_key_for_the_offline_verifier(self, world, signer):
+        signing_key_revoke(department=world.dept_a, key_id=signer.key_id, reason="lost")
+        exported = json.loads(run("export")[0])
+        (key,) = exported["traffic_police"]
+        assert key["key_id"] == signer.key_id
+        assert base64.b64decode(key["public_key"]) == public_key_raw(signer.private_key)
+        assert key["revoked_at"] and key["valid_until"] is None
+        assert json.loads(run("export", "tax")[0]) == {}
 
     @pytest.mark.parametrize(
         "args",
