@@ -17,7 +17,7 @@ from pathlib import Path
 
 from credit_gateway_client import verify_export
 from credit_gateway_client.messages import language
-from credit_gateway_client.proofs import LogKey, ProofError
+from credit_gateway_client.proofs import LogKey, ProofError, WitnessKey
 from credit_gateway_client.receipts import verify_receipts
 from credit_gateway_client.signing import Signer, keygen, load_private_key
 from credit_gateway_client.sources import SourceError
@@ -97,12 +97,13 @@ def cmd_submit(args) -> int:
 def cmd_verify_receipts(args) -> int:
     try:
         log_key = LogKey.parse(args.log_key or "")
+        witnesses = tuple(WitnessKey.parse(text) for text in args.witness_key)
     except ProofError as error:
-        print(f"verify-receipts: --log-key: {error}", file=sys.stderr)
+        print(f"verify-receipts: --log-key/--witness-key: {error}", file=sys.stderr)
         return 2
     gateway = _gateway(args)
     try:
-        report = verify_receipts(args.file, gateway, log_key)
+        report = verify_receipts(args.file, gateway, log_key, witnesses)
     except GatewayUnavailable as error:
         print(f"verify-receipts: {error}", file=sys.stderr)
         return 3
@@ -160,6 +161,12 @@ def parser() -> argparse.ArgumentParser:
     receipts = commands.add_parser("verify-receipts", help="prove every receipt is in the log")
     receipts.add_argument("file", type=Path, help="a results file of submit")
     receipts.add_argument("--log-key", default=os.environ.get("CREDIT_GATEWAY_LOG_KEY"))
+    receipts.add_argument(
+        "--witness-key",
+        action="append",
+        default=[],
+        help="a witness's verifier key (type 0x04) whose cosignature is required; repeatable",
+    )
     receipts.set_defaults(run=cmd_verify_receipts)
 
     score = commands.add_parser("read-score", help="read a score for a granted purpose")

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 SIGNATURE_PREFIX = "\u2014 "  # an em dash and a space open each signature line
 ED25519 = 0x01
+COSIGNATURE_V1 = 0x04  # C2SP tlog-cosignature: a timestamped Ed25519 cosignature
 
 
 class ProofError(ValueError):
@@ -62,22 +63,29 @@ class LogKey:
     name: str
     key_id: bytes
     public_key: Ed25519PublicKey
+    algorithm = ED25519
 
     @classmethod
     def parse(cls, text: str) -> LogKey:
-        """A verifier key ``<name>+<8 hex key id>+<base64(0x01 || public key)>``."""
+        """A verifier key ``<name>+<8 hex key id>+<base64(type || public key)>``."""
         try:
             name, key_id_hex, encoded = text.strip().split("+", 2)
             raw = base64.b64decode(encoded, validate=True)
             key_id = bytes.fromhex(key_id_hex)
         except (ValueError, binascii.Error):
             raise ProofError("not a verifier key <name>+<key id>+<key>") from None
-        if len(raw) != 33 or raw[0] != ED25519 or len(key_id) != 4:
-            raise ProofError("not an Ed25519 verifier key")
+        if len(raw) != 33 or raw[0] != cls.algorithm or len(key_id) != 4:
+            raise ProofError(f"not a verifier key of type 0x{cls.algorithm:02x}")
         expected = hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4]
         if expected != key_id:
             raise ProofError("the verifier key's id does not match its name and key")
         return cls(name, key_id, Ed25519PublicKey.from_public_bytes(raw[1:]))
+
+
+class WitnessKey(LogKey):
+    """A witness's cosigning key (vkey type 0x04)."""
+
+    algorithm = COSIGNATURE_V1
 
 
 @dataclass(frozen=True)
@@ -87,13 +95,27 @@ class Checkpoint:
     root: bytes
 
 
-def open_checkpoint(note: str, key: LogKey) -> Checkpoint:
-    """The checkpoint of a signed note whose signature by KEY verifies, or ProofError."""
+def _cosignature_verifies(witness: WitnessKey, raw: bytes, body: str) -> bool:
+    if len(raw) != 4 + 8 + 64:
+        return False
+    timestamp = int.from_bytes(raw[4:12], "big")
+    message = f"cosignature/v1\ntime {timestamp}\n{body}".encode()
+    try:
+        witness.public_key.verify(raw[12:], message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def open_checkpoint(note: str, key: LogKey, witnesses: tuple[WitnessKey, ...] = ()) -> Checkpoint:
+    """The checkpoint of a signed note whose signature by KEY verifies, and that each of
+    WITNESSES cosigned (C2SP tlog-cosignature v1), or ProofError."""
     split = note.rfind("\n\n")
     if split < 0:
         raise ProofError("the checkpoint has no signature")
     body, signatures = note[: split + 1], note[split + 2 :]
     verified = False
+    cosigned: set[str] = set()
     for line in signatures.splitlines():
         if not line.startswith(SIGNATURE_PREFIX):
             raise ProofError("malformed signature line")
@@ -102,6 +124,11 @@ def open_checkpoint(note: str, key: LogKey) -> Checkpoint:
             raw = base64.b64decode(encoded, validate=True)
         except (ValueError, binascii.Error):
             raise ProofError("malformed signature line") from None
+        for witness in witnesses:
+            if name == witness.name and raw[:4] == witness.key_id:
+                if not _cosignature_verifies(witness, raw, body):
+                    raise ProofError(f"the cosignature of {name} does not verify")
+                cosigned.add(witness.name)
         if name != key.name or raw[:4] != key.key_id:
             continue  # a witness's cosignature, or another key
         try:
@@ -111,6 +138,8 @@ def open_checkpoint(note: str, key: LogKey) -> Checkpoint:
         verified = True
     if not verified:
         raise ProofError(f"the checkpoint is not signed by {key.name}")
+    if missing := sorted({w.name for w in witnesses} - cosigned):
+        raise ProofError(f"the checkpoint is not cosigned by {', '.join(missing)}")
     lines = body[:-1].split("\n")
     if len(lines) < 3 or not lines[1].isdigit():
         raise ProofError("malformed checkpoint")

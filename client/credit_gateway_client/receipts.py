@@ -3,7 +3,8 @@
 For each receipt the gateway answers ``GET /api/v1/audit/receipts/{leaf_hash}`` with
 ``{"leaf_hash", "index", "tree_size", "inclusion_proof": [hex...], "checkpoint"}``: 404
 while unknown, ``"index": null`` while still pending. The proof must lead from the leaf
-hash to the root of the checkpoint, and the checkpoint must be signed by the log's key.
+hash to the root of the checkpoint, the checkpoint must be signed by the log's key, and
+cosigned by every witness key given (C2SP tlog-cosignature v1).
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from credit_gateway_client.proofs import LogKey, ProofError, open_checkpoint, verify_inclusion
+from credit_gateway_client.proofs import (
+    LogKey,
+    ProofError,
+    WitnessKey,
+    open_checkpoint,
+    verify_inclusion,
+)
 from credit_gateway_client.transport import Gateway
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -32,7 +39,9 @@ class ReceiptReport:
         return 4 if self.counts["pending"] else 0
 
 
-def receipt_check(gateway: Gateway, log_key: LogKey, leaf_hash_hex: str) -> str:
+def receipt_check(
+    gateway: Gateway, log_key: LogKey, leaf_hash_hex: str, witnesses: tuple[WitnessKey, ...] = ()
+) -> str:
     """'verified', 'pending' or 'unknown'; ProofError when the proof does not hold."""
     if not _HEX64.match(leaf_hash_hex):
         raise ProofError("the receipt's leaf hash is not 64 hex digits")
@@ -44,7 +53,7 @@ def receipt_check(gateway: Gateway, log_key: LogKey, leaf_hash_hex: str) -> str:
     proof = answer.payload
     if proof.get("index") is None:
         return "pending"
-    checkpoint = open_checkpoint(proof.get("checkpoint") or "", log_key)
+    checkpoint = open_checkpoint(proof.get("checkpoint") or "", log_key, witnesses)
     if proof.get("leaf_hash") != leaf_hash_hex or checkpoint.size != proof.get("tree_size"):
         raise ProofError("the proof is for another leaf or another tree size")
     try:
@@ -57,7 +66,9 @@ def receipt_check(gateway: Gateway, log_key: LogKey, leaf_hash_hex: str) -> str:
     return "verified"
 
 
-def verify_receipts(results: Path, gateway: Gateway, log_key: LogKey) -> ReceiptReport:
+def verify_receipts(
+    results: Path, gateway: Gateway, log_key: LogKey, witnesses: tuple[WitnessKey, ...] = ()
+) -> ReceiptReport:
     report = ReceiptReport()
     seen = set()
     with Path(results).open(encoding="utf-8") as stream:
@@ -72,7 +83,7 @@ def verify_receipts(results: Path, gateway: Gateway, log_key: LogKey) -> Receipt
             leaf = str(receipt.get("leaf_hash", ""))
             seen.add(leaf)
             try:
-                outcome = receipt_check(gateway, log_key, leaf)
+                outcome = receipt_check(gateway, log_key, leaf, witnesses)
             except ProofError as error:
                 outcome = "failed"
                 report.failures.append(f"batch {entry.get('batch')}: {error}")

@@ -84,3 +84,26 @@ def test_a_tampered_or_foreign_checkpoint_is_refused():
 def test_a_malformed_log_key_is_refused(bad):
     with pytest.raises(ProofError):
         LogKey.parse(bad)
+
+
+def test_a_required_witness_cosignature_is_checked():
+    from client_test_support import cosign, witness_key
+    from credit_gateway_client.proofs import WitnessKey
+
+    private, key_id, text = log_key()
+    note = sign_checkpoint(private, key_id, "credit-gateway-audit", 5, bytes(32))
+    w_private, w_id, w_text = witness_key()
+    witness = WitnessKey.parse(w_text)
+    with pytest.raises(ProofError, match="not cosigned"):
+        open_checkpoint(note, LogKey.parse(text), (witness,))
+    cosigned = cosign(note, w_private, w_id)
+    assert open_checkpoint(cosigned, LogKey.parse(text), (witness,)).size == 5
+    # A cosignature whose timestamp was changed after signing does not verify.
+    line = cosigned.splitlines()[-1]
+    raw = base64.b64decode(line.split()[-1])
+    tampered = raw[:4] + (7).to_bytes(8, "big") + raw[12:]
+    forged = cosigned.replace(line.split()[-1], base64.b64encode(tampered).decode())
+    with pytest.raises(ProofError, match="cosignature"):
+        open_checkpoint(forged, LogKey.parse(text), (witness,))
+    with pytest.raises(ProofError):
+        WitnessKey.parse(text)  # a log key (type 0x01) is not a witness key
