@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
@@ -55,6 +56,8 @@ class Mapping:
 
 
 def _cell(value: Any, timezone: str) -> Any:
+    if type(value) is str:
+        return value.strip()
     if isinstance(value, dt.datetime):
         return value.isoformat() if value.tzinfo else value.isoformat() + timezone
     if isinstance(value, dt.date):
@@ -66,8 +69,8 @@ def _cell(value: Any, timezone: str) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def _place(record: dict[str, Any], path: str, value: Any) -> None:
-    *parents, leaf = path.split(".")
+def _place(record: dict[str, Any], path: str | tuple[str, ...], value: Any) -> None:
+    *parents, leaf = path.split(".") if isinstance(path, str) else path
     target = record
     for name in parents:
         target = target.setdefault(name, {})
@@ -76,7 +79,7 @@ def _place(record: dict[str, Any], path: str, value: Any) -> None:
 
 def _with_zone(value: Any, timezone: str) -> Any:
     # A spreadsheet's "2026-11-20 08:30" is local time.
-    if isinstance(value, str) and len(value) >= 16 and value[10] in " T":
+    if isinstance(value, str) and len(value) >= 16 and value[10] in " T" and value[-6] not in "+-":
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
@@ -91,19 +94,29 @@ def record_from_row(row: dict[str, Any], mapping: Mapping) -> tuple[dict[str, An
     record: dict[str, Any] = {}
     missing = []
     columns = mapping.columns or {name: name for name in row}
+    timezone = mapping.timezone
     for path, column in columns.items():
         if column not in row:
             missing.append(path)
             continue
-        value = _cell(row[column], mapping.timezone)
-        if value in ("", None):
+        value = _cell(row[column], timezone)
+        if value == "" or value is None:
             continue
-        _place(record, path, value)
+        parts = _split_path(path)
+        if len(parts) == 1:
+            record[path] = value
+        else:
+            _place(record, parts, value)
     for path, value in mapping.constants.items():
         _place(record, path, value)
     if "occurred_at" in record:
         record["occurred_at"] = _with_zone(record["occurred_at"], mapping.timezone)
     return record, missing
+
+
+@functools.cache
+def _split_path(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
 
 
 def rows(path: Path) -> Iterator[tuple[int, Any]]:

@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from credit_gateway_client.messages import text
-from credit_gateway_client.sources import Mapping, file_digest, record_from_row, rows
+from credit_gateway_client.sources import (
+    Mapping,
+    SourceError,
+    file_digest,
+    record_from_row,
+    rows,
+)
 from credit_gateway_client.transport import Gateway
 from credit_gateway_client.validation import record_problems
 
@@ -74,9 +80,22 @@ class Progress:
 
 
 def _valid_records(
-    path: Path, mapping: Mapping, *, lang: str, now: dt.datetime
+    path: Path,
+    mapping: Mapping,
+    *,
+    lang: str,
+    now: dt.datetime,
+    invalid_rows: set[int] | None = None,
 ) -> Iterator[tuple[int, dict[str, Any] | None, list[dict]]]:
+    """Each row's record, or None and its problems. Given the INVALID_ROWS a first pass
+    found, the rows are not checked again (the file's digest is checked instead)."""
     for number, row in rows(path):
+        if invalid_rows is not None:
+            if number in invalid_rows or not isinstance(row, dict):
+                yield number, None, []
+            else:
+                yield number, record_from_row(row, mapping)[0], []
+            continue
         if not isinstance(row, dict):
             yield number, None, [{"path": "", "message": text("row_shape", lang)}]
             continue
@@ -147,10 +166,12 @@ def submit_file(
     with results_path.open("a", encoding="utf-8") as results:
         _write(results, {"file": path.name, "file_sha256": digest, "started": _now()})
         # First pass: every row checked; nothing is sent if any row is bad, unless asked.
+        invalid_rows: set[int] = set()
         for number, record, problems in _valid_records(path, mapping, lang=lang, now=now):
             summary.rows += 1
             if record is None:
                 summary.invalid_rows += 1
+                invalid_rows.add(number)
                 for problem in problems:
                     _write(results, {"file_sha256": digest, "status": "invalid_row",
                                      "row": number, **problem})  # fmt: skip
@@ -160,7 +181,9 @@ def submit_file(
             return summary
         valid_rows = summary.rows - summary.invalid_rows
         bar = Progress(valid_rows, progress)
-        records = _valid_records(path, mapping, lang=lang, now=now)
+        if file_digest(path, mapping_path) != digest:
+            raise SourceError(f"{path} changed while it was being sent; run again")
+        records = _valid_records(path, mapping, lang=lang, now=now, invalid_rows=invalid_rows)
         bodies = _prefetched(
             (number, batch, None if number in done else _body(digest, number, batch))
             for number, batch in enumerate(_batches(records, batch_size))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from typing import Any
 
@@ -24,7 +25,7 @@ def identity_number_valid(value: str) -> bool:
         dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return False
-    total = sum(int(digit) * weight for digit, weight in zip(value, _WEIGHTS, strict=False))
+    total = sum(map(operator.mul, map(int, value[:17]), _WEIGHTS))
     return _CHECK_CHARACTERS[total % 11] == value[17]
 
 
