@@ -74,3 +74,19 @@ def test_problems_never_copy_the_identity_number():
     problems = record_problems(deduction(citizen_id="320505199003074511"), now=NOW, lang="zh")
     assert "320505199003074511" not in str(problems)
     assert problems[0]["message"].startswith("不是")
+
+
+def test_the_client_imports_neither_django_nor_the_gateway():
+    import subprocess
+    import sys
+
+    modules = ["cli", "proofs", "receipts", "signing", "sources", "submit", "transport",
+               "validation", "verify_export"]  # fmt: skip
+    imports = "; ".join(f"import credit_gateway_client.{name}" for name in modules)
+    check = (
+        f"import sys; {imports}; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('django', 'gateway', 'audit')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

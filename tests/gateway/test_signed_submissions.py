@@ -368,3 +368,16 @@ def test_the_window_follows_the_settings(world, signer):
     body = factories.body([factories.deduction_record(CITIZEN)])
     created = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)
     assert signed_post(world, signer, body, created=created).status_code == 401
+
+
+def test_the_signature_check_is_django_free():
+    import subprocess
+    import sys
+
+    check = (
+        "import sys; import gateway.signatures; "
+        "bad = [m for m in sys.modules if m.split('.')[0] == 'django']; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
