@@ -141,7 +141,7 @@ def verify_submission_signature(
     ):
         raise SignatureRefused(Reason.COVERAGE)
     created = dt.datetime.fromtimestamp(params["created"], tz=dt.UTC)
-    if created > now + max_skew or created < now - max_age - max_skew:
+    if created > now + max_skew or created < now - max_age:
         raise SignatureRefused(Reason.CLOCK_SKEW)
     public_key = Ed25519PublicKey.from_public_bytes(public_key_for(key_id))
     digest = headers.get("Content-Digest", "")
