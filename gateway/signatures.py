@@ -140,7 +140,10 @@ def verify_submission_signature(
         set(REQUIRED_COMPONENTS) <= set(components) <= ALLOWED_COMPONENTS
     ):
         raise SignatureRefused(Reason.COVERAGE)
-    created = dt.datetime.fromtimestamp(params["created"], tz=dt.UTC)
+    try:
+        created = dt.datetime.fromtimestamp(params["created"], tz=dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise SignatureRefused(Reason.CLOCK_SKEW) from None
     if created > now + max_skew or created < now - max_age:
         raise SignatureRefused(Reason.CLOCK_SKEW)
     public_key = Ed25519PublicKey.from_public_bytes(public_key_for(key_id))

@@ -216,6 +216,14 @@ class TestRefused:
         assert_refused(response, "signature_invalid", "clock_skew")
         assert "300" in body_json(response)["message"]
 
+    @pytest.mark.parametrize("created", ["-99999999999", "99999999999999999"])
+    def test_a_created_time_out_of_any_range_is_clock_skew(self, world, signer, created):
+        body = factories.body([factories.deduction_record(CITIZEN)])
+        headers = signer.headers(body, path=PATH)
+        stamp = headers["Signature-Input"].split("created=")[1].split(";")[0]
+        headers["Signature-Input"] = headers["Signature-Input"].replace(stamp, created)
+        assert_refused(post(world, body, headers), "signature_invalid", "clock_skew")
+
     def test_a_signature_that_does_not_cover_the_digest_is_refused(self, world, signer):
         body = factories.body([factories.deduction_record(CITIZEN)])
         headers = signer.headers(body, path=PATH)
