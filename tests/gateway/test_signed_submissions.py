@@ -216,7 +216,7 @@ class TestRefused:
         assert_refused(response, "signature_invalid", "clock_skew")
         assert "300" in body_json(response)["message"]
 
-    @pytest.mark.parametrize("created", ["-99999999999", "99999999999999999"])
+    @pytest.mark.parametrize("created", ["-99999999999", "999999999999999"])
     def test_a_created_time_out_of_any_range_is_clock_skew(self, world, signer, created):
         body = factories.body([factories.deduction_record(CITIZEN)])
         headers = signer.headers(body, path=PATH)
