@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0004_department_signature_policy_signing'),
-        ('gateway', '0003_appeal_review_fields'),
+        ('compliance', '0005_department_signature_policy_signing'),
+        ('gateway', '0004_ledger_bound_to_log'),
     ]
 
     operations = [

@@ -3,13 +3,31 @@
 from django.db import migrations, models
 
 
+HISTORY = ["compliance_historicaldepartment"]
+
+
+def protect_history(apps, schema_editor):
+    from audit import triggers
+
+    triggers.protect(schema_editor.connection, HISTORY)
+
+
+def unprotect_history(apps, schema_editor):
+    from audit import triggers
+
+    triggers.unprotect(schema_editor.connection, HISTORY)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0003_default_screening_policy'),
+        ('compliance', '0004_refusals_and_history_append_only'),
     ]
 
     operations = [
+        # SQLite adds a column by rebuilding the table, which would lose the append-only
+        # triggers of the history table: lift them for the change and put them back.
+        migrations.RunPython(unprotect_history, protect_history),
         migrations.AddField(
             model_name='department',
             name='signature_policy',
@@ -20,4 +38,5 @@ class Migration(migrations.Migration):
             name='signature_policy',
             field=models.CharField(choices=[('optional', 'signatures optional'), ('required', 'signatures required'), ('deductions', 'signatures required for deductions')], default='optional', max_length=16, verbose_name='signature policy'),
         ),
+        migrations.RunPython(protect_history, unprotect_history),
     ]
