@@ -1,10 +1,11 @@
 """verify-receipts FILE: every accepted batch's receipt, proved included in the log.
 
 For each receipt the gateway answers ``GET /api/v1/audit/receipts/{leaf_hash}`` with
-``{"leaf_hash", "index", "tree_size", "inclusion_proof": [hex...], "checkpoint"}``: 404
-while unknown, ``"index": null`` while still pending. The proof must lead from the leaf
-hash to the root of the checkpoint, the checkpoint must be signed by the log's key, and
-cosigned by every witness key given (C2SP tlog-cosignature v1).
+``{"leaf_hash", "status", "index", "tree_size", "inclusion_proof": [hex...],
+"checkpoint"}``: 404 while unknown, no index or no checkpoint yet while pending. The
+proof must lead from the leaf hash to the root of the checkpoint, the checkpoint must be
+signed by the log's key, and cosigned by every witness key given (C2SP tlog-cosignature
+v1).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def receipt_check(
     if answer.status != 200 or not isinstance(answer.payload, dict):
         raise ProofError(f"the gateway answered {answer.status}")
     proof = answer.payload
-    if proof.get("index") is None:
+    # Queued, or sequenced but not yet under a signed checkpoint.
+    if proof.get("index") is None or not proof.get("checkpoint"):
         return "pending"
     checkpoint = open_checkpoint(proof.get("checkpoint") or "", log_key, witnesses)
     if proof.get("leaf_hash") != leaf_hash_hex or checkpoint.size != proof.get("tree_size"):

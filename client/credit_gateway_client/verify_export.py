@@ -59,27 +59,32 @@ def entry_fields(data: bytes) -> dict[str, Any]:
 
 
 def export_entries(path: Path) -> Iterator[dict[str, Any]]:
-    """Each entry's fields: a magic line, a JSON header line, then length-prefixed entries."""
+    """Each entry's fields, from an export of version 1 (length-prefixed entries) or
+    version 2 (tagged records: b"E" an entry, b"C" a checkpoint), streamed."""
     with Path(path).open("rb") as stream:
         magic = stream.readline()
-        if not magic.startswith(b"audit-export"):
-            raise ExportError("not an audit export")
+        if magic not in (b"audit-export v1\n", b"audit-export v2\n"):
+            raise ExportError("not an audit export of version 1 or 2")
+        tagged = magic == b"audit-export v2\n"
         try:
             header = json.loads(stream.readline())
-        except ValueError:
-            raise ExportError("the export's header is not JSON") from None
-        size = header.get("size") if isinstance(header, dict) else None
+            size = int(header["size"])
+        except (ValueError, KeyError, TypeError):
+            raise ExportError("the export's header is not readable") from None
         count = 0
-        while size is None or count < size:
+        while count < size:
+            tag = stream.read(1) if tagged else b"E"
             prefix = stream.read(4)
-            if not prefix and size is None:
-                return
-            if len(prefix) != 4:
-                raise ExportError(f"the export ends after {count} entries")
+            if not tag or len(prefix) != 4:
+                raise ExportError(f"the export ends after {count} of {size} entries")
             (length,) = struct.unpack(">I", prefix)
             data = stream.read(length)
             if len(data) != length:
                 raise ExportError(f"entry {count} is cut short")
+            if tag == b"C":
+                continue
+            if tag != b"E":
+                raise ExportError(f"unknown record after entry {count}")
             yield entry_fields(data)
             count += 1
 

@@ -10,12 +10,14 @@ import json
 
 import pytest
 from credit_gateway_client import verify_export
+from credit_gateway_client.cli import main
 from credit_gateway_client.signing import Signer, public_key_raw
 from credit_gateway_client.submit import submit_file
 from credit_gateway_client.transport import Gateway
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 
+from audit.services import verifier_key_string
 from compliance.models import SignaturePolicy
 from gateway.models import ScoreEvent, Submission
 from gateway.services.signing import signature_policy_set, signing_key_add, signing_keys_export
@@ -52,7 +54,7 @@ def signed_world(world):
 
 
 def test_a_signed_csv_is_interrupted_resumed_and_every_signature_verifies_offline(
-    live_server, signed_world, tmp_path
+    live_server, signed_world, tmp_path, capsys
 ):
     world, signer = signed_world
     source = write_csv(tmp_path / "records.csv", ROWS)
@@ -87,6 +89,16 @@ def test_a_signed_csv_is_interrupted_resumed_and_every_signature_verifies_offlin
     results = (tmp_path / "records.csv.results.jsonl").read_text()
     assert all(json.loads(line)["replayed"] for line in results.splitlines()[1:])
 
+    # Before the integrator runs, every receipt is pending; after it, each is proved.
+    log_key = ["--log-key", verifier_key_string()]
+    results_file = str(tmp_path / "records.csv.results.jsonl")
+    url = ["--url", live_server.url]
+    assert main([*url, "verify-receipts", results_file, *log_key]) == 4
+    call_command("audit_checkpoint", stdout=io.StringIO())
+    capsys.readouterr()
+    assert main([*url, "verify-receipts", results_file, *log_key]) == 0
+    assert "3 receipts verified" in capsys.readouterr().out
+
     export = tmp_path / "audit.export"
     call_command("audit_export", str(export), stdout=io.StringIO(), stderr=io.StringIO())
     keys = tmp_path / "departments.json"
@@ -97,8 +109,6 @@ def test_a_signed_csv_is_interrupted_resumed_and_every_signature_verifies_offlin
 
 
 def test_read_score_through_the_client_reads_in_the_users_language(live_server, world, capsys):
-    from credit_gateway_client.cli import main
-
     code = main(["--url", live_server.url, "--api-key", world.key_a, "--lang", "en",
                  "read-score", "--purpose", "loan_eligibility",
                  "--citizen-id", "320505199003074510"])  # fmt: skip
@@ -127,6 +137,7 @@ def test_the_offline_check_catches_a_wrong_key_and_an_unsigned_submission(
         == 201
     )
 
+    call_command("audit_checkpoint", stdout=io.StringIO())
     export = tmp_path / "audit.export"
     call_command("audit_export", str(export), stdout=io.StringIO(), stderr=io.StringIO())
     keys = tmp_path / "departments.json"
