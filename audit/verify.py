@@ -133,17 +133,11 @@ class VerifyResult:
         return f"FAIL at index {self.first_bad_index}: {self.message}"
 
 
-def _scan_fast(entries: Sequence[bytes], start: int, previous: bytes | None) -> bool:
-    """True when a chunk is well formed, checked with whole-list operations only.
-
-    ``previous`` is the leaf hash before the chunk while the log is still in version 1
-    (None once version 2 entries began).
-    """
+def _all_version_2(entries: Sequence[bytes]) -> bool:
+    """True when every entry of a chunk is a version 2 entry (whole-list operations only)."""
     n = len(entries)
-    firsts = b"".join([e[:1] for e in entries])
-    if previous is None or firsts == bytes((FORMAT_VERSION_2,)) * n:
-        return firsts == bytes((FORMAT_VERSION_2,)) * n and min(map(len, entries)) >= 3
-    return False
+    first_bytes = b"".join([e[:1] for e in entries])
+    return first_bytes == bytes((FORMAT_VERSION_2,)) * n and min(map(len, entries)) >= 3
 
 
 def _scan_v1_fast(entries: Sequence[bytes], leaves: Sequence[bytes], start: int,
@@ -178,7 +172,7 @@ class _EntryScanner:
         if not entries:
             return None
         previous = self.previous
-        if _scan_fast(entries, start, previous):
+        if _all_version_2(entries):
             if self.version_2_from is None:
                 self.version_2_from = start
             self.previous = None
@@ -430,7 +424,8 @@ class StreamVerifier:
         return VerifyResult(True, n, self.checked, None, message, latest_root, self.last_good)
 
 
-def _chunks(entries: Iterable[bytes], size: int = CHUNK) -> Iterator[list[bytes]]:
+def _chunks(entries: Iterable[bytes], size: int | None = None) -> Iterator[list[bytes]]:
+    size = size or CHUNK
     chunk: list[bytes] = []
     for entry in entries:
         chunk.append(entry)
