@@ -35,6 +35,12 @@ class BilingualTitleMixin:
         return self.localized("title")
 
 
+class SignaturePolicy(models.TextChoices):
+    OPTIONAL = "optional", _("signatures optional")
+    REQUIRED = "required", _("signatures required")
+    DEDUCTIONS = "deductions", _("signatures required for deductions")
+
+
 class Department(BilingualTitleMixin, models.Model):
     """A municipal body that submits records or reads scores."""
 
@@ -46,6 +52,12 @@ class Department(BilingualTitleMixin, models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    signature_policy = models.CharField(
+        _("signature policy"),
+        max_length=16,
+        choices=SignaturePolicy.choices,
+        default=SignaturePolicy.OPTIONAL,
+    )
     history = history()
 
     class Meta:

@@ -226,6 +226,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 8 * 1024 * 1024, minimum=1024)
 GATEWAY_MAX_BATCH_RECORDS = env_int("GATEWAY_MAX_BATCH_RECORDS", 1000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_MAX_BODY_BYTES
+# A signed submission's `created` may be this old, or this far ahead of the gateway's
+# clock: long enough for a retry with backoff, short enough to bound a replay.
+GATEWAY_SIGNATURE_MAX_AGE_SECONDS = env_int("GATEWAY_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=1)
+GATEWAY_SIGNATURE_MAX_SKEW_SECONDS = env_int("GATEWAY_SIGNATURE_MAX_SKEW_SECONDS", 60, minimum=0)
 
 # In development, e-mails to residents are written as files under var/mail/.
 EMAIL_BACKEND = env_str(
