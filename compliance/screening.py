@@ -79,6 +79,8 @@ from gc import is_tracked
 from itertools import compress, product
 from typing import Any
 
+from compliance import decoders as _decoders
+
 try:  # The regex syntax tree gives value patterns their triggers; without it they still work.
     import re._constants as _sre
     import re._parser as _sre_parse
@@ -86,6 +88,7 @@ except ImportError:  # pragma: no cover
     _sre = _sre_parse = None
 
 __all__ = [
+    "CONCEALMENT",
     "CategorySpec",
     "PolicyError",
     "PolicySpec",
@@ -111,6 +114,8 @@ class CategorySpec:
 class PolicySpec:
     version: int
     categories: tuple[CategorySpec, ...]
+    # The decoders (compliance.decoders.DECODERS) the screen applies; None means all.
+    decoders: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,17 @@ class Violation:
     path: str
     category: str
     term: str
+    # For data found inside a string: the formats unwrapped and the pointer inside the
+    # carried document, e.g. "base64 › json › /blood_type"; empty otherwise.
+    via: str = ""
+
+
+# Reported when a key or value holds invisible or direction-changing characters, or
+# when what a string carries is nested deeper or decodes larger than the screen reads.
+CONCEALMENT = "concealment"
+MAX_DECODE_DEPTH = 4
+# Characters of carried text the screen decodes per body, beyond the body's own size.
+DECODE_ALLOWANCE = 2_000_000
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -808,8 +824,14 @@ class _Category:
 class Screener:
     """A compiled policy.  Safe to share between threads; caches only what it has computed."""
 
-    def __init__(self, version: int, categories: tuple[_Category, ...]) -> None:
+    def __init__(
+        self,
+        version: int,
+        categories: tuple[_Category, ...],
+        decoders: Iterable[str] = tuple(_decoders.DECODERS),
+    ) -> None:
         self.version = version
+        self.decoders = frozenset(decoders)
         self.categories = tuple(category.code for category in categories)
         self._categories = categories
         self._values = _ValueTriggers(p for c in categories for p in c.patterns)
@@ -825,12 +847,15 @@ class Screener:
         """(category, term) for each category whose key terms name ``key``."""
         hits = self._key_cache.get(key)
         if hits is None:
-            skeleton = _skeleton(key if isinstance(key, str) else str(key))
+            text = key if isinstance(key, str) else str(key)
+            skeleton = _skeleton(text)
             hits = tuple(
                 (category.code, term)
                 for category in self._categories
                 if (term := category.key_term(skeleton)) is not None
             )
+            if _decoders.CONCEALING.search(text):
+                hits = (*hits, *self._concealed_key(text))
             if len(self._key_cache) >= _CACHE_LIMIT:
                 self._key_cache.clear()
             self._key_cache[key] = hits
@@ -861,6 +886,22 @@ class Screener:
 
     # -- documents
 
+    def _concealed_key(self, text: str) -> Hits:
+        """Invisible or direction-changing characters in a key, and what tags spell."""
+        hits: list[tuple[str, ...]] = [(CONCEALMENT, kind) for kind in _decoders.concealment(text)]
+        hidden = _decoders.hidden_tag_text(text)
+        if hidden and "unicode_tags" in self.decoders:
+            hits += [(*hit[:2], "unicode_tags") for hit in self.key_categories(hidden)]
+            hits += [(*hit[:2], "unicode_tags") for hit in self.value_categories(hidden)]
+        return tuple(hits)
+
+    def screen_value(self, text: str) -> list[Violation]:
+        """Every violation in one text value (an appeal statement, a note), with what it
+        carries decoded; paths are "" (the text itself), ``via`` names any format."""
+        if not isinstance(text, str):
+            raise TypeError("screen_value() takes a string")
+        return self._screen(text, exhaustive=False)
+
     def screen_text(self, raw_json_text: str, document: Any) -> list[Violation]:
         """Screen a body the gateway has parsed; the text is not needed (see module notes)."""
         del raw_json_text
@@ -876,7 +917,9 @@ class Screener:
 
     # -- internals
 
-    def _screen(self, document: Any, *, exhaustive: bool) -> list[Violation]:
+    def _screen(
+        self, document: Any, *, exhaustive: bool, depth: int = 0, budget: list[int] | None = None
+    ) -> list[Violation]:
         keys, strings = _gather(document)
         if exhaustive:
             bad_keys = {key: hits for key in keys if (hits := self.key_categories(key))}
@@ -889,10 +932,54 @@ class Screener:
             hits = self.value_categories(strings[index])
             if hits:
                 bad_strings[strings[index]] = hits
+        carried = self._carried(strings, exhaustive=exhaustive, depth=depth, budget=budget)
+        for string, hits in carried.items():
+            bad_strings[string] = (*bad_strings.get(string, ()), *hits)
         bad_names = self._bad_names(document, keys)
         if not (bad_keys or bad_strings or bad_names):
             return []
         return _locate(document, bad_keys, bad_strings, bad_names)
+
+    def _carried(
+        self, strings: list[str], *, exhaustive: bool, depth: int, budget: list[int] | None
+    ) -> dict[str, Hits]:
+        """What the strings that carry another format disclose, by carrying string."""
+        if not strings:
+            return {}
+        if exhaustive:
+            candidates: Iterable[int] = range(len(strings))
+        else:
+            candidates = _hinted(strings)
+            if not candidates:
+                return {}
+        if budget is None:
+            budget = [DECODE_ALLOWANCE + sum(map(len, strings))]
+        found = {}
+        for index in candidates:
+            hits = self._carries(strings[index], exhaustive=exhaustive, depth=depth, budget=budget)
+            if hits:
+                found[strings[index]] = hits
+        return found
+
+    def _carries(self, text: str, *, exhaustive: bool, depth: int, budget: list[int]) -> Hits:
+        hits: list[tuple[str, ...]] = []
+        if _decoders.CONCEALING.search(text):
+            hits += [(CONCEALMENT, kind) for kind in _decoders.concealment(text)]
+        if not self.decoders:
+            return tuple(hits)
+        for name, carried in _decoders.decode_all(text, self.decoders):
+            if depth >= MAX_DECODE_DEPTH:
+                hits.append((CONCEALMENT, "encoding nested too deeply", name))
+                break
+            budget[0] -= len(carried) if isinstance(carried, str) else len(text)
+            if budget[0] < 0:
+                hits.append((CONCEALMENT, "decoded size over the limit", name))
+                break
+            inner = self._screen(carried, exhaustive=exhaustive, depth=depth + 1, budget=budget)
+            for violation in inner:
+                via = " › ".join(part for part in (name, violation.path, violation.via) if part)
+                hits.append((violation.category, violation.term, via))
+        return tuple(hits)
 
     def _bad_keys(self, keys: set) -> dict[Any, Hits]:
         unseen = [key for key in keys if key not in self._key_cache]
@@ -941,10 +1028,10 @@ def _locate(
         kind = type(node)
         if not evaluated and (kind is str or (kind not in _ATOMIC and isinstance(node, str))):
             hits = (*hits, *bad_strings.get(node, ()))
-        for category, term in hits:
+        for category, term, *via in hits:
             if (path, category) not in seen:
                 seen.add((path, category))
-                found.append(Violation(path, category, term))
+                found.append(Violation(path, category, term, *via))
         if kind is dict or (kind not in _ATOMIC and isinstance(node, Mapping)):
             pair = _pair_hits(node, names) if names is not None else ()
             children = []
@@ -958,7 +1045,7 @@ def _locate(
                     elif role == _NAME and type(item) is str:
                         # A pair's name is a field label: what it discloses is reported once,
                         # at the value member, so it keeps only its other findings.
-                        reported = {category for category, _ in pair}
+                        reported = {hit[0] for hit in pair}
                         own = bad_strings.get(item, ())
                         member = (*member, *(hit for hit in own if hit[0] not in reported))
                         evaluated = True
@@ -980,6 +1067,17 @@ def _locate(
             children.reverse()
             stack.extend(children)
     return found
+
+
+def _hinted(strings: list[str]) -> list[int]:
+    """Indexes of the strings showing a sign of carrying another format, in one scan."""
+    found: set[int] = set()
+    joined_sep = _join(strings)
+    if joined_sep is None:
+        return [i for i, s in enumerate(strings) if _decoders.CARRIER_HINT.search(s)]
+    joined, sep = joined_sep
+    _scan(joined, _decoders.CARRIER_HINT.search, sep, found)
+    return sorted(found)
 
 
 def _may_hold(item: Any, key_set, flagged) -> bool:
@@ -1099,4 +1197,8 @@ def compile_policy(spec: PolicySpec) -> Screener:
             for index, entry in enumerate(category.value_patterns)
         )
         categories.append(_Category(code, tuple(terms), tuple(exceptions), patterns))
-    return Screener(spec.version, tuple(categories))
+    enabled = tuple(_decoders.DECODERS) if spec.decoders is None else tuple(spec.decoders)
+    unknown = sorted(set(enabled) - set(_decoders.DECODERS))
+    if unknown:
+        raise PolicyError(f"unknown decoders {unknown}; known: {sorted(_decoders.DECODERS)}")
+    return Screener(spec.version, tuple(categories), enabled)
