@@ -107,7 +107,7 @@ def decode_base64(text: str) -> Any:
     if len(candidate) < _MIN_BASE64 or not _BASE64.fullmatch(candidate):
         return None
     # A word, a number or a hex digest is not worth decoding (and decodes to noise).
-    if candidate.isalpha() or candidate.isdigit() or re.fullmatch(r"[0-9a-fA-F]+", candidate):
+    if not mixed_case(candidate) or candidate.isalpha():
         return None
     padded = candidate.rstrip("=")
     padded += "=" * (-len(padded) % 4)
@@ -169,7 +169,9 @@ def decode_url(text: str) -> Any:
     return decoded if decoded != text else None
 
 
-_FORM = re.compile(r"\s*[^=&\s]{1,256}=[^&]*(?:&[^=&\s]{1,256}=[^&]*)*\s*")
+# Field names as forms have them (no '+' or '/', so base64 padding is not a form).
+_FORM_NAME = r"[A-Za-z_\u4e00-\u9fff%][\w.%\[\]-]{0,255}"
+_FORM = re.compile(rf"\s*{_FORM_NAME}=[^&=]*(?:&{_FORM_NAME}=[^&=]*)*\s*")
 
 
 def decode_form(text: str) -> Any:
@@ -326,9 +328,24 @@ DECODER_TITLES = {
 }
 
 # Cheap signs that a string may carry a format; a string with none is not decoded at all.
-CARRIER_HINT = re.compile(
-    r"[{\[<%&=|\n\r]|(?i:data:)|[A-Za-z0-9+/_-]{16,}|[\U000e0000-\U000e007f\u202a-\u202e\u2066-\u2069]"
-)
+# Cheap signs that a string may carry a format; a string with none is not decoded at all
+# (a data: URI or JWT carries a base64 run or one of these characters; a plain data: URI
+# carries plain text, which the screen reads anyway).
+HINT_CHARS = re.compile(r"[{\[<%&=|\n\r\U000e0000-\U000e007f\u202a-\u202e\u2066-\u2069]")
+BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}")
+
+
+def may_carry(text: str) -> bool:
+    """Whether ``text`` shows a sign of carrying another format (see HINT_CHARS)."""
+    if HINT_CHARS.search(text):
+        return True
+    return any(mixed_case(run) for run in BASE64_RUN.findall(text))
+
+
+def mixed_case(run: str) -> bool:
+    # Base64 of any text mixes upper and lower case; identity numbers, dates and digests
+    # do not, and are not worth decoding.
+    return run.lower() != run and run.upper() != run
 
 
 def decode_all(text: str, enabled: frozenset[str]) -> list[Decoded]:

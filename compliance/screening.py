@@ -241,15 +241,34 @@ class _Skeleton:
     readings: tuple[str, ...]
     bounds: frozenset[int]
 
+    def marked(self) -> tuple[str, ...]:
+        """The readings with a NUL at every inner token boundary (see _MatchRegex)."""
+        cuts = sorted(b for b in self.bounds if 0 < b)
+        result = []
+        for reading in self.readings:
+            cuts_in = [b for b in cuts if b < len(reading)]
+            if not cuts_in:
+                result.append(reading)
+                continue
+            pieces, previous = [], 0
+            for cut in cuts_in:
+                pieces.append(reading[previous:cut])
+                previous = cut
+            pieces.append(reading[previous:])
+            result.append("\x00".join(pieces))
+        return tuple(result)
+
 
 def _skeleton(text: str) -> _Skeleton:
     parts: list[str] = []
     bounds = [0]
     ambiguous: list[int] = []
     offset = 0
-    for token in _TOKEN.findall(_fold(text)):
+    # NFKC, mark stripping and look-alike folding change nothing in ASCII.
+    for token in _TOKEN.findall(text if text.isascii() else _fold(text)):
         if token.isascii():
-            ambiguous.extend(offset + i for i, char in enumerate(token) if char in "I1")
+            if "I" in token or "1" in token:
+                ambiguous.extend(offset + i for i, char in enumerate(token) if char in "I1")
             token = token.lower().translate(_DIGIT_LETTERS)
         else:
             token = token.casefold()
@@ -763,7 +782,12 @@ _VALUE_KEYS = (
 )  # fmt: skip
 
 
+_ASCII_ROLE_DROP = str.maketrans("", "", "".join(c for c in map(chr, range(128)) if not c.isalnum()))
+
+
 def _role_fold(key: str) -> str:
+    if key.isascii():
+        return key.lower().translate(_ASCII_ROLE_DROP)
     return "".join(char for char in unicodedata.normalize("NFKC", key).casefold() if char.isalnum())
 
 
@@ -775,7 +799,12 @@ _role_cache: dict[Any, int] = {}
 _CACHE_LIMIT = 20_000
 
 
+_ROLE_LENGTH = 2 * max(map(len, (*_NAME_KEYS, *_VALUE_KEYS)))
+
+
 def _role(key: Any) -> int:
+    if type(key) is str and len(key) > _ROLE_LENGTH:
+        return 0
     role = _role_cache.get(key)
     if role is None:
         role = _ROLES.get(_role_fold(key), 0) if isinstance(key, str) else 0
@@ -798,14 +827,101 @@ def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
+# For bulk checks every reading of an ambiguous I or 1 is one character (see _marked_line).
+_AMBIGUOUS = "\x01"
+_LINE_FOLD = str.maketrans(
+    {
+        **{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)},
+        "I": _AMBIGUOUS,
+        "1": _AMBIGUOUS,
+        "0": "o",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+    }
+)
+
+
+def _marked_line(key: str) -> str:
+    """A key as one line for bulk checks: like _Skeleton.marked(), with an ambiguous I or 1
+    kept as one character that the bulk regex reads as either i or l."""
+    tokens = _TOKEN.findall(key if key.isascii() else _fold(key))
+    return "\x00".join(
+        token.translate(_LINE_FOLD) if token.isascii() else token.casefold() for token in tokens
+    )
+
+
+def _term_regex(terms: Iterable[_Term], *, bulk: bool = False) -> re.Pattern[str] | None:
+    """One regex finding any of ``terms`` in marked readings (tokens joined by NUL, keys by
+    newline): a whole-token term must start and end at a boundary, and any term may span
+    boundaries inside it.  A match is exactly a place where _Term.spans() finds the term."""
+    roots: dict[bool, dict] = {True: {}, False: {}}
+    for term in terms:
+        for reading in term.readings:
+            node = roots[term.anywhere]
+            for char in reading:
+                node = node.setdefault(char, {})
+            node[""] = {}
+    end_of_token = "(?![^\\x00\\n])"
+
+    def letter(char: str) -> str:
+        if bulk and char in "il":
+            return f"[{char}\\x01]"
+        return re.escape(char)
+
+    def emit(node: dict, anywhere: bool) -> str:
+        if "" in node and anywhere:  # a shorter term already suffices
+            return ""
+        parts = []
+        children = sorted((char, child) for char, child in node.items() if char)
+        if children:
+            branches = [letter(char) + emit(child, anywhere) for char, child in children]
+            parts.append("\\x00?(?:" + "|".join(branches) + ")")
+        if "" in node:
+            parts.append(end_of_token)
+        return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+
+    alternatives = []
+    for anywhere, root in roots.items():
+        if not root:
+            continue
+        body = "|".join(letter(c) + emit(child, anywhere) for c, child in sorted(root.items()))
+        if anywhere:
+            start = ""
+        elif bulk:  # a character class first lets the engine skip to the next boundary
+            start = "[\\x00\\n]"
+        else:
+            start = "(?<![^\\x00\\n])"
+        alternatives.append(f"{start}(?:{body})")
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
 @dataclass(frozen=True)
 class _Category:
     code: str
     terms: tuple[_Term, ...]
     exceptions: tuple[_Term, ...]
     patterns: tuple[_Pattern, ...]
+    term_regex: re.Pattern[str] | None = None
+    exception_regex: re.Pattern[str] | None = None
+    term_of: Mapping[str, str] | None = None
 
     def key_term(self, skeleton: _Skeleton) -> str | None:
+        if self.term_regex is None:
+            return None
+        marked = skeleton.marked()
+        for reading in marked:
+            match = self.term_regex.search(reading)
+            if match is None:
+                continue
+            if self.exception_regex is None or not any(
+                self.exception_regex.search(r) for r in marked
+            ):
+                return self.term_of[match.group().replace("\x00", "")]
+            return self._key_term_with_exceptions(skeleton)
+        return None
+
+    def _key_term_with_exceptions(self, skeleton: _Skeleton) -> str | None:
         # Readings differ only in I/1, so an exception found in any reading covers them all.
         excepted = [
             span
@@ -836,6 +952,9 @@ class Screener:
         self._categories = categories
         self._values = _ValueTriggers(p for c in categories for p in c.patterns)
         self._keys = _KeyTriggers(t for c in categories for t in c.terms)
+        terms = [t for c in categories for t in c.terms]
+        self._anywhere_keys = _KeyTriggers(t for t in terms if t.anywhere)
+        self._whole_token = _term_regex((t for t in terms if not t.anywhere), bulk=True)
         self._key_cache: dict[Any, Hits] = {}
 
     def __repr__(self) -> str:
@@ -983,18 +1102,46 @@ class Screener:
 
     def _bad_keys(self, keys: set) -> dict[Any, Hits]:
         unseen = [key for key in keys if key not in self._key_cache]
+        clean: set = set()
         if len(unseen) > _MANY_KEYS:
+            # Many new keys (a hostile body has 250,000): rule most out in bulk, and keep
+            # the verdicts for this body only, so the shared cache's limit cannot evict them.
             text_keys = [key for key in unseen if type(key) is str]
             suspects = self._keys.suspects(text_keys)
-            for index, key in enumerate(text_keys):
-                if index not in suspects:
-                    self._key_cache[key] = ()
+            clean.update(key for index, key in enumerate(text_keys) if index not in suspects)
+            clean.update(self._near_misses([text_keys[i] for i in sorted(suspects)]))
         bad = {}
         for key in keys:
+            if key in clean:
+                continue
             hits = self.key_categories(key)
             if hits:
                 bad[key] = hits
         return bad
+
+    def _near_misses(self, keys: list[str]) -> set[str]:
+        """Of keys holding a term's letters, those where no term can be: no term matched
+        anywhere holds, and no whole-token term sits at token boundaries (``about`` holds
+        ``abo``, not the token).  Two scans of all the keys at once."""
+        if len(keys) <= _MANY_KEYS:
+            return set()
+        keys = [key for key in keys if not _decoders.CONCEALING.search(key)]
+        anywhere = self._anywhere_keys.suspects(keys)
+        owners = [key for index, key in enumerate(keys) if index not in anywhere]
+        if self._whole_token is None:
+            return set(owners)
+        # Each line starts with its newline, so every token starts after a \n or a NUL
+        # and the scan jumps from one of those to the next.
+        text = "".join("\n" + line for line in map(_marked_line, owners))
+        matched: set[int] = set()
+        index = -1
+        counted = 0
+        for match in self._whole_token.finditer(text):
+            start = match.start()
+            index += text.count("\n", counted, start + 1)
+            counted = start + 1
+            matched.add(index)
+        return {key for index, key in enumerate(owners) if index not in matched}
 
     def _bad_names(self, document: Any, keys: set) -> dict[str, Hits]:
         roles = {_role(key) for key in keys}
@@ -1070,13 +1217,20 @@ def _locate(
 
 
 def _hinted(strings: list[str]) -> list[int]:
-    """Indexes of the strings showing a sign of carrying another format, in one scan."""
-    found: set[int] = set()
+    """Indexes of the strings showing a sign of carrying another format, in C-speed scans."""
     joined_sep = _join(strings)
     if joined_sep is None:
-        return [i for i, s in enumerate(strings) if _decoders.CARRIER_HINT.search(s)]
+        return [i for i, string in enumerate(strings) if _decoders.may_carry(string)]
     joined, sep = joined_sep
-    _scan(joined, _decoders.CARRIER_HINT.search, sep, found)
+    found: set[int] = set()
+    _scan(joined, _decoders.HINT_CHARS.search, sep, found)
+    index = counted = 0
+    for run in _decoders.BASE64_RUN.finditer(joined):
+        if not _decoders.mixed_case(run.group()):
+            continue
+        index += joined.count(sep, counted, run.start())
+        counted = run.start()
+        found.add(index)
     return sorted(found)
 
 
@@ -1196,7 +1350,21 @@ def compile_policy(spec: PolicySpec) -> Screener:
             _compile_pattern(code, index, entry)
             for index, entry in enumerate(category.value_patterns)
         )
-        categories.append(_Category(code, tuple(terms), tuple(exceptions), patterns))
+        term_of: dict[str, str] = {}
+        for term in terms:
+            for reading in term.readings:
+                term_of.setdefault(reading, term.text)
+        categories.append(
+            _Category(
+                code,
+                tuple(terms),
+                tuple(exceptions),
+                patterns,
+                _term_regex(terms),
+                _term_regex(exceptions),
+                term_of,
+            )
+        )
     enabled = tuple(_decoders.DECODERS) if spec.decoders is None else tuple(spec.decoders)
     unknown = sorted(set(enabled) - set(_decoders.DECODERS))
     if unknown:

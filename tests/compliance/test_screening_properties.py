@@ -17,9 +17,11 @@ from compliance.policy_defaults import DEFAULT_CATEGORIES, default_policy_spec
 from compliance.screening import CategorySpec, PolicySpec, compile_policy
 
 SCREENER = compile_policy(default_policy_spec())
-POLICY_NAMES = {term for c in DEFAULT_CATEGORIES for term in c.key_terms} | {
-    p.name for c in DEFAULT_CATEGORIES for p in c.value_patterns
-}
+# Every name a violation may give: the shipped terms and patterns, and the concealment kinds.
+POLICY_NAMES = {term for c in default_policy_spec().categories for term in c.key_terms} | {
+    name for c in default_policy_spec().categories for name, _pattern in c.value_patterns
+} | {"unicode tag characters", "bidirectional controls", "encoding nested too deeply",
+     "decoded size over the limit"}  # fmt: skip
 PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --------------------------------------------------------------------------- prohibited keys
@@ -280,21 +282,38 @@ def violations(document) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- the reference
 
 
-def reference(screener, document) -> list[tuple[str, str]]:
+def carried_hits(screener, text: str, depth: int) -> list[tuple[str, str]]:
+    """What a string discloses through the formats it carries, by plain recursion."""
+    from compliance.decoders import concealment, decode_all
+    from compliance.screening import CONCEALMENT, MAX_DECODE_DEPTH
+
+    hits = [(CONCEALMENT, kind) for kind in concealment(text)]
+    for _name, carried in decode_all(text, screener.decoders):
+        if depth >= MAX_DECODE_DEPTH:
+            hits.append((CONCEALMENT, "too deep"))
+            break
+        hits += [(category, "") for _path, category in reference(screener, carried, depth + 1)]
+    return hits
+
+
+def reference(screener, document, depth: int = 0) -> list[tuple[str, str]]:
     """What screen() must return, by plain recursion over the document (see the module
     docstring of compliance.screening for the rules it restates)."""
     from compliance.screening import _NAME, _VALUE, _role
 
     out: list[tuple[str, str]] = []
 
+    def string_hits(text):
+        return [*screener.value_categories(text), *carried_hits(screener, text, depth)]
+
     def emit(path, hits):
-        for category, _term in hits:
+        for category, *_term in hits:
             if (path, category) not in out:
                 out.append((path, category))
 
     def visit(node, path):
         if isinstance(node, str):
-            emit(path, screener.value_categories(node))
+            emit(path, string_hits(node))
         elif isinstance(node, dict):
             roles = {key: _role(key) for key in node}
             pair = []
@@ -302,7 +321,7 @@ def reference(screener, document) -> list[tuple[str, str]]:
                 for key, item in node.items():
                     if roles[key] == _NAME and isinstance(item, str):
                         pair += [h for h in screener.key_categories(item) if h not in pair]
-            reported = {category for category, _ in pair}
+            reported = {hit[0] for hit in pair}
             for key, item in node.items():
                 path_here = f"{path}/{pointer_token(str(key))}"
                 emit(path_here, screener.key_categories(key))
@@ -311,7 +330,7 @@ def reference(screener, document) -> list[tuple[str, str]]:
                 if isinstance(item, str) and roles[key] == _NAME and pair:
                     emit(
                         path_here,
-                        [h for h in screener.value_categories(item) if h[0] not in reported],
+                        [h for h in string_hits(item) if h[0] not in reported],
                     )
                 else:
                     visit(item, path_here)
