@@ -171,7 +171,7 @@ def decode_url(text: str) -> Any:
 
 # Field names as forms have them (no '+' or '/', so base64 padding is not a form).
 _FORM_NAME = r"[A-Za-z_\u4e00-\u9fff%][\w.%\[\]-]{0,255}"
-_FORM = re.compile(rf"\s*{_FORM_NAME}=[^&=]*(?:&{_FORM_NAME}=[^&=]*)*\s*")
+_FORM = re.compile(rf"\s*{_FORM_NAME}=[^&=]+(?:&{_FORM_NAME}=[^&=]*)*\s*")
 
 
 def decode_form(text: str) -> Any:

@@ -442,7 +442,7 @@ VOCABULARY: tuple[Lexicon, ...] = (
         "Clinical abbreviations in common use (Dx, Hx, PMH, Rx); ICD-10 chapter titles; "
         "HL7 v2 segment names",
         key_terms=(
-            "=dx", "=ddx", "=hx", "=pmh", "=med hx", "=medhx", "=meds", "prescription",
+            "=pmh", "=med hx", "=medhx", "=meds", "prescription",
             "=icd10cm", "ailment", "comorbidity", "morbidity", "sick leave reason",
             "sick leave diagnosis", "discharge summary", "discharge diagnosis",
             "admission diagnosis", "lab result", "lab results", "blood test",
@@ -494,12 +494,6 @@ VOCABULARY: tuple[Lexicon, ...] = (
                 "'takes insulin', 'discharged from hospital', 'tested positive for'.",
             ),
             PatternDefault(
-                "diagnosis_code_list",
-                r"(?:(?<![A-Za-z0-9])(?-i:[A-TV-Z])\d{2}\.\d{1,2}(?![0-9])\s*[,;/、，]\s*){1,}"
-                r"(?-i:[A-TV-Z])\d{2}\.\d{1,2}(?![0-9])",
-                "A list of two or more ICD-10 codes with a decimal part (E11.9, I10.0).",
-            ),
-            PatternDefault(
                 "fhir_clinical_resource",
                 r"\b(?:Condition|AllergyIntolerance|MedicationStatement|MedicationRequest"
                 r"|DiagnosticReport|FamilyMemberHistory|ClinicalImpression|MolecularSequence)\b"
@@ -535,7 +529,7 @@ VOCABULARY: tuple[Lexicon, ...] = (
         value_patterns=(
             PatternDefault(
                 "observance_zh",
-                r"(?:每周|每逢|定期|常年|坚持)\S{0,4}?(?:做礼拜|礼拜|望弥撒|诵经|念佛|祷告|朝拜|守斋|封斋)"
+                r"(?:每周|每逢|定期|常年)\S{0,4}?(?:做礼拜|礼拜|望弥撒|诵经|念佛|祷告|朝拜|守斋|封斋)"
                 r"|(?:守|过)(?:斋月|安息日|开斋节|古尔邦节|圣诞节弥撒)|(?:受洗|皈依)(?:于|成为|为)"
                 r"|(?:是|为)\S{0,4}?(?:基督徒|天主教徒|佛教徒|道教徒|穆斯林|伊斯兰教徒|清真教徒)"
                 r"|(?:基督|天主|佛|道|伊斯兰)教(?:徒|信徒)",

@@ -774,11 +774,16 @@ _NAME_KEYS = (
     "attr", "attr name", "attribute", "attribute name", "property", "property name", "label",
     "code", "字段", "字段名", "字段名称", "名称", "项目", "项目名称", "属性", "属性名",
     "属性名称", "指标", "指标名称", "数据项", "信息项",
+    "k", "n", "title", "caption", "tag", "param", "parameter", "param name", "column",
+    "column name", "custom field", "custom field name", "question", "prompt", "heading",
+    "键", "键名", "标签", "名", "参数", "参数名", "自定义字段", "问题", "标题", "列名",
 )  # fmt: skip
 _VALUE_KEYS = (
     "value", "val", "values", "content", "text", "result", "field value", "item value",
     "attr value", "attribute value", "值", "字段值", "内容", "数值", "结果", "取值", "属性值",
     "指标值",
+    "v", "data", "answer", "response", "detail", "details", "param value", "custom value",
+    "custom field value", "键值", "参数值", "答案", "回答", "详情",
 )  # fmt: skip
 
 
@@ -791,9 +796,15 @@ def _role_fold(key: str) -> str:
     return "".join(char for char in unicodedata.normalize("NFKC", key).casefold() if char.isalnum())
 
 
+# A member holding a table's column names; its sibling arrays hold the rows.
+_COLUMNS, _COLUMN_KEYS = 3, (
+    "columns", "cols", "fields", "field names", "header", "headers", "column names",
+    "列", "列名", "表头", "字段列表", "字段名列表",
+)  # fmt: skip
 _ROLES = {
     **{_role_fold(key): _NAME for key in _NAME_KEYS},
     **{_role_fold(key): _VALUE for key in _VALUE_KEYS},
+    **{_role_fold(key): _COLUMNS for key in _COLUMN_KEYS},
 }
 _role_cache: dict[Any, int] = {}
 _CACHE_LIMIT = 20_000
@@ -896,6 +907,53 @@ def _term_regex(terms: Iterable[_Term], *, bulk: bool = False) -> re.Pattern[str
     return re.compile("|".join(alternatives)) if alternatives else None
 
 
+def _heads_regex(terms: Iterable[_Term]) -> re.Pattern[str] | None:
+    """Finds, in newline-separated marked keys, a key ending with the start of a term that
+    begins at a token boundary: a parent that its child's name may complete."""
+    heads = set()
+    for term in terms:
+        words = [w for w in re.split(r"[\W_]+", term.text.lstrip("!=*")) if w]
+        for reading in term.readings:
+            if not reading.isascii():  # a Chinese term may be cut after any character
+                heads.update(reading[:cut] for cut in range(1, len(reading)))
+                continue
+            # A Latin term is cut between its words ("blood" of "blood type").
+            cut = 0
+            for word in words[:-1]:
+                cut += len(_skeleton(word).readings[0])
+                heads.add(reading[:cut])
+    if not heads:
+        return None
+    trie = _trie_regex_ambiguous(heads)
+    return re.compile(f"[\\x00\\n](?:{trie})(?=\\n)")
+
+
+def _trie_regex_ambiguous(literals: Iterable[str]) -> str:
+    """A trie alternation of ``literals`` over marked lines (NUL between tokens, and an
+    ambiguous I or 1 read as i or l); every literal must be matched whole."""
+    root: dict = {}
+    for literal in literals:
+        node = root
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def letter(char: str) -> str:
+        return f"[{char}\\x01]" if char in "il" else re.escape(char)
+
+    def emit(node: dict) -> str:
+        branches = [
+            letter(char) + ("\\x00?" if child.keys() - {""} else "") + emit(child)
+            for char, child in sorted(node.items())
+            if char
+        ]
+        if "" in node:
+            branches.append("")
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return emit(root)
+
+
 @dataclass(frozen=True)
 class _Category:
     code: str
@@ -955,6 +1013,7 @@ class Screener:
         terms = [t for c in categories for t in c.terms]
         self._anywhere_keys = _KeyTriggers(t for t in terms if t.anywhere)
         self._whole_token = _term_regex((t for t in terms if not t.anywhere), bulk=True)
+        self._heads = _heads_regex(terms)
         self._key_cache: dict[Any, Hits] = {}
 
     def __repr__(self) -> str:
@@ -1055,9 +1114,76 @@ class Screener:
         for string, hits in carried.items():
             bad_strings[string] = (*bad_strings.get(string, ()), *hits)
         bad_names = self._bad_names(document, keys)
-        if not (bad_keys or bad_strings or bad_names):
+        found = _locate(document, bad_keys, bad_strings, bad_names) if (
+            bad_keys or bad_strings or bad_names
+        ) else []
+        structural = self._structural(document, keys, bad_keys)
+        if structural:
+            seen = {(v.path, v.category) for v in found}
+            found += [v for v in structural if (v.path, v.category) not in seen]
+        return found
+
+    def _structural(self, document: Any, keys: set, bad_keys: dict) -> list[Violation]:
+        """Names that only structure makes: a key split between a parent and its child
+        ({"blood": {"type": ...}}), and a table's column names ({"columns": [...]})."""
+        parents = self._split_heads(keys)
+        columns = any(_role(key) == _COLUMNS for key in keys)
+        if not parents and not columns:
             return []
-        return _locate(document, bad_keys, bad_strings, bad_names)
+        found: list[Violation] = []
+        seen: set[tuple[str, str]] = set()
+
+        def report(path: str, hits: Hits) -> None:
+            for category, term, *via in hits:
+                if (path, category) not in seen:
+                    seen.add((path, category))
+                    found.append(Violation(path, category, term, *via))
+
+        stack: list[tuple[str, Any]] = [("", document)]
+        while stack:
+            path, node = stack.pop()
+            if isinstance(node, Mapping):
+                for key, item in node.items():
+                    here = f"{path}/{_escape(key if isinstance(key, str) else str(key))}"
+                    if isinstance(item, Mapping) and key in parents:
+                        own = {hit[0] for hit in bad_keys.get(key, ())}
+                        for child in item:
+                            child_own = {hit[0] for hit in bad_keys.get(child, ())}
+                            joined = self.key_categories(f"{key} {child}")
+                            hits = tuple(
+                                hit for hit in joined if hit[0] not in own | child_own
+                            )
+                            if hits:
+                                report(f"{here}/{_escape(str(child))}", hits)
+                    if columns and _role(key) == _COLUMNS and isinstance(item, list):
+                        for index, name in enumerate(item):
+                            if isinstance(name, str):
+                                report(f"{here}/{index}", self.key_categories(name))
+                    if type(item) not in _ATOMIC:
+                        stack.append((here, item))
+            elif isinstance(node, list | tuple):
+                stack.extend(
+                    (f"{path}/{i}", item) for i, item in enumerate(node) if type(item) not in _ATOMIC
+                )
+        return found
+
+    def _split_heads(self, keys: set) -> set:
+        """The keys whose last tokens begin some term (``blood`` of ``blood type``)."""
+        if self._heads is None:
+            return set()
+        owners = [key for key in keys if type(key) is str]
+        if not owners:
+            return set()
+        text = "".join("\n" + line for line in map(_marked_line, owners)) + "\n"
+        found = set()
+        index = -1
+        counted = 0
+        for match in self._heads.finditer(text):
+            start = match.start()
+            index += text.count("\n", counted, start + 1)
+            counted = start + 1
+            found.add(owners[index])
+        return found
 
     def _carried(
         self, strings: list[str], *, exhaustive: bool, depth: int, budget: list[int] | None
