@@ -193,7 +193,7 @@ def decode_html_entities(text: str) -> Any:
     return decoded if decoded != text else None
 
 
-_TAG = re.compile(r"<([A-Za-z_][\w:.-]{0,255})((?:\s+[^<>]*?)?)\s*/?>([^<]*)")
+_TAG = re.compile(r"<([^\W\d][\w:.-]{0,255})((?:\s+[^<>]*?)?)\s*/?>([^<]*)")
 _ATTRIBUTE = re.compile(r"([A-Za-z_][\w:.-]{0,255})\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))")
 _ANY_TAG = re.compile(r"<[^<>]*>")
 

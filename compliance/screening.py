@@ -339,7 +339,31 @@ def _parse_term(code: str, text: Any) -> tuple[_Term, bool]:
         anywhere = mode == "*"
     else:
         anywhere = not readings[0].isascii() or len(readings[0]) >= _LATIN_ANYWHERE
+    if not exception and not mode and anywhere:
+        readings = tuple(dict.fromkeys(r for reading in readings for r in _misspellings(reading)))
     return _Term(text, readings, anywhere), exception
+
+
+# Misspellings are read only in long Latin terms, where one slip cannot turn one ordinary
+# word into another; short words (iris, gait) would collide.
+_MISSPELT_LENGTH = 8
+_VOWELS = "aeiou"
+
+
+def _misspellings(reading: str) -> list[str]:
+    """``reading`` and its spellings at one slip: a letter dropped (not the first), two
+    neighbours swapped, a letter doubled, a vowel written as another."""
+    if len(reading) < _MISSPELT_LENGTH or not reading.isascii() or not reading.isalpha():
+        return [reading]
+    variants = [reading]
+    for i in range(1, len(reading)):
+        variants.append(reading[:i] + reading[i + 1 :])
+        variants.append(reading[: i - 1] + reading[i] + reading[i - 1] + reading[i + 1 :])
+    for i in range(len(reading)):
+        variants.append(reading[: i + 1] + reading[i:])
+        if reading[i] in _VOWELS:
+            variants += [reading[:i] + v + reading[i + 1 :] for v in _VOWELS if v != reading[i]]
+    return variants
 
 
 # --------------------------------------------------------------------------- value triggers
