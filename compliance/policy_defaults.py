@@ -417,6 +417,7 @@ BIOMETRIC = CategoryDefault(
 )
 # fmt: on
 
+
 @dataclass(frozen=True)
 class Lexicon:
     """Vocabulary for one category from one source, loaded as policy data (its terms and

@@ -811,7 +811,9 @@ _VALUE_KEYS = (
 )  # fmt: skip
 
 
-_ASCII_ROLE_DROP = str.maketrans("", "", "".join(c for c in map(chr, range(128)) if not c.isalnum()))
+_ASCII_ROLE_DROP = str.maketrans(
+    "", "", "".join(c for c in map(chr, range(128)) if not c.isalnum())
+)
 
 
 def _role_fold(key: str) -> str:
@@ -1138,9 +1140,11 @@ class Screener:
         for string, hits in carried.items():
             bad_strings[string] = (*bad_strings.get(string, ()), *hits)
         bad_names = self._bad_names(document, keys)
-        found = _locate(document, bad_keys, bad_strings, bad_names) if (
-            bad_keys or bad_strings or bad_names
-        ) else []
+        found = (
+            _locate(document, bad_keys, bad_strings, bad_names)
+            if (bad_keys or bad_strings or bad_names)
+            else []
+        )
         structural = self._structural(document, keys, bad_keys)
         if structural:
             seen = {(v.path, v.category) for v in found}
@@ -1174,9 +1178,7 @@ class Screener:
                         for child in item:
                             child_own = {hit[0] for hit in bad_keys.get(child, ())}
                             joined = self.key_categories(f"{key} {child}")
-                            hits = tuple(
-                                hit for hit in joined if hit[0] not in own | child_own
-                            )
+                            hits = tuple(hit for hit in joined if hit[0] not in own | child_own)
                             if hits:
                                 report(f"{here}/{_escape(str(child))}", hits)
                     if columns and _role(key) == _COLUMNS and isinstance(item, list):
@@ -1187,7 +1189,9 @@ class Screener:
                         stack.append((here, item))
             elif isinstance(node, list | tuple):
                 stack.extend(
-                    (f"{path}/{i}", item) for i, item in enumerate(node) if type(item) not in _ATOMIC
+                    (f"{path}/{i}", item)
+                    for i, item in enumerate(node)
+                    if type(item) not in _ATOMIC
                 )
         return found
 

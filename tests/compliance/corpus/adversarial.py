@@ -133,44 +133,113 @@ def structural(rng: random.Random) -> list[tuple[str, dict, list[tuple[str, str]
     cases = [
         ("split key en", {"blood": {"type": "A"}}, [("/data/blood/type", "blood_type")]),
         ("split key zh", {"血": {"型": "B"}}, [("/data/血/型", "blood_type")]),
-        ("split key medical", {"medical": {"history": "无"}},
-         [("/data/medical/history", "medical_history")]),
-        ("split key genetic", {"paternity": {"test": "done"}}, [("/data/paternity/test", "genetic")]),
+        (
+            "split key medical",
+            {"medical": {"history": "无"}},
+            [("/data/medical/history", "medical_history")],
+        ),
+        (
+            "split key genetic",
+            {"paternity": {"test": "done"}},
+            [("/data/paternity/test", "genetic")],
+        ),
         ("split key face", {"face": {"template": "x1"}}, [("/data/face/template", "biometric")]),
         ("split key religious", {"宗": {"教": "佛"}}, [("/data/宗/教", "religious_belief")]),
-        ("table columns", {"table": {"columns": ["name", "blood_type"], "rows": [["x", "A"]]}},
-         [("/data/table/columns/1", "blood_type")]),
-        ("table columns zh", {"表": {"表头": ["姓名", "宗教信仰"], "行": [["王", "佛教"]]}},
-         [("/data/表/表头/1", "religious_belief")]),
-        ("table headers", {"sheet": {"headers": ["id", "diagnosis"], "data": [[1, "x"]]}},
-         [("/data/sheet/headers/1", "medical_history")]),
-        ("pair k/v", {"extra": [{"k": "fingerprint", "v": "present"}]},
-         [("/data/extra/0/v", "fingerprint")]),
-        ("pair question/answer", {"form": [{"question": "基因检测", "answer": "是"}]},
-         [("/data/form/0/answer", "genetic")]),
-        ("pair title/detail", {"custom": [{"title": "iris scan", "detail": "ok"}]},
-         [("/data/custom/0/detail", "biometric")]),
-        ("pair 键/值", {"自定义": [{"键": "病史", "值": "无"}]}, [("/data/自定义/0/值", "medical_history")]),
-        ("tag characters in key", {"note" + _tags("blood type"): "AB"},
-         [("/data/note" + _tags("blood type"), "concealment"),
-          ("/data/note" + _tags("blood type"), "blood_type")]),
-        ("tag characters in value", {"memo": "ok" + _tags("religion: Buddhist")},
-         [("/data/memo", "concealment"), ("/data/memo", "religious_belief")]),
-        ("bidi override in key", {"\u202eepyt_doolb": "A"},
-         [("/data/\u202eepyt_doolb", "concealment")]),
+        (
+            "table columns",
+            {"table": {"columns": ["name", "blood_type"], "rows": [["x", "A"]]}},
+            [("/data/table/columns/1", "blood_type")],
+        ),
+        (
+            "table columns zh",
+            {"表": {"表头": ["姓名", "宗教信仰"], "行": [["王", "佛教"]]}},
+            [("/data/表/表头/1", "religious_belief")],
+        ),
+        (
+            "table headers",
+            {"sheet": {"headers": ["id", "diagnosis"], "data": [[1, "x"]]}},
+            [("/data/sheet/headers/1", "medical_history")],
+        ),
+        (
+            "pair k/v",
+            {"extra": [{"k": "fingerprint", "v": "present"}]},
+            [("/data/extra/0/v", "fingerprint")],
+        ),
+        (
+            "pair question/answer",
+            {"form": [{"question": "基因检测", "answer": "是"}]},
+            [("/data/form/0/answer", "genetic")],
+        ),
+        (
+            "pair title/detail",
+            {"custom": [{"title": "iris scan", "detail": "ok"}]},
+            [("/data/custom/0/detail", "biometric")],
+        ),
+        (
+            "pair 键/值",
+            {"自定义": [{"键": "病史", "值": "无"}]},
+            [("/data/自定义/0/值", "medical_history")],
+        ),
+        (
+            "tag characters in key",
+            {"note" + _tags("blood type"): "AB"},
+            [
+                ("/data/note" + _tags("blood type"), "concealment"),
+                ("/data/note" + _tags("blood type"), "blood_type"),
+            ],
+        ),
+        (
+            "tag characters in value",
+            {"memo": "ok" + _tags("religion: Buddhist")},
+            [("/data/memo", "concealment"), ("/data/memo", "religious_belief")],
+        ),
+        (
+            "bidi override in key",
+            {"\u202eepyt_doolb": "A"},
+            [("/data/\u202eepyt_doolb", "concealment")],
+        ),
         ("bidi isolate in value", {"memo": "\u2067normal\u2069"}, [("/data/memo", "concealment")]),
-        ("hl7 diagnosis", {"message": "MSH|^~\\&|HIS|SZ\rPID|1||X\rDG1|1||I10^Hypertension"},
-         [("/data/message", "medical_history")]),
-        ("hl7 allergy", {"message": "MSH|^~\\&|HIS|SZ\nAL1|1||penicillin"},
-         [("/data/message", "medical_history")]),
-        ("fhir condition", {"resource": json.dumps(
-            {"resourceType": "Condition", "subject": {"reference": "Patient/1"},
-             "code": {"text": "asthma"}})}, [("/data/resource", "medical_history")]),
-        ("fhir observation blood group", {"resource": json.dumps(
-            {"resourceType": "Observation", "code": {"text": "ABO and Rh group"},
-             "valueString": "O Rh+ blood"})}, [("/data/resource", "blood_type")]),
-        ("deep nesting", {"x": _b64(json.dumps({"y": _b64(json.dumps({"religion": "Taoist"}))}))},
-         [("/data/x", "religious_belief")]),
+        (
+            "hl7 diagnosis",
+            {"message": "MSH|^~\\&|HIS|SZ\rPID|1||X\rDG1|1||I10^Hypertension"},
+            [("/data/message", "medical_history")],
+        ),
+        (
+            "hl7 allergy",
+            {"message": "MSH|^~\\&|HIS|SZ\nAL1|1||penicillin"},
+            [("/data/message", "medical_history")],
+        ),
+        (
+            "fhir condition",
+            {
+                "resource": json.dumps(
+                    {
+                        "resourceType": "Condition",
+                        "subject": {"reference": "Patient/1"},
+                        "code": {"text": "asthma"},
+                    }
+                )
+            },
+            [("/data/resource", "medical_history")],
+        ),
+        (
+            "fhir observation blood group",
+            {
+                "resource": json.dumps(
+                    {
+                        "resourceType": "Observation",
+                        "code": {"text": "ABO and Rh group"},
+                        "valueString": "O Rh+ blood",
+                    }
+                )
+            },
+            [("/data/resource", "blood_type")],
+        ),
+        (
+            "deep nesting",
+            {"x": _b64(json.dumps({"y": _b64(json.dumps({"religion": "Taoist"}))}))},
+            [("/data/x", "religious_belief")],
+        ),
         ("abbreviation key", {"Rx": "metformin", "PMH": "DM2"}, [("/data/PMH", "medical_history")]),
         ("pinyin initials", {"zjxy": "佛"}, [("/data/zjxy", "religious_belief")]),
         ("traditional key", {"診斷": "肺炎"}, [("/data/診斷", "medical_history")]),
@@ -204,13 +273,16 @@ ORDINARY_TEXTS = (
 
 def ordinary_payloads() -> list[tuple[str, dict]]:
     receipt = json.dumps({"receipt": "R-2026-0091", "amount": "261.48", "paid_on": "2026-06-22"})
-    items: list[tuple[str, dict]] = [(f"ordinary text {i}", {"note": t})
-                                     for i, t in enumerate(ORDINARY_TEXTS)]
+    items: list[tuple[str, dict]] = [
+        (f"ordinary text {i}", {"note": t}) for i, t in enumerate(ORDINARY_TEXTS)
+    ]
     items += [
         ("ordinary json in a string", {"note": receipt}),
         ("ordinary base64 json", {"attachment": _b64(receipt)}),
-        ("ordinary gzip base64", {"attachment": base64.b64encode(gzip.compress(b"%PDF-1.4 receipt"))
-                                  .decode()}),
+        (
+            "ordinary gzip base64",
+            {"attachment": base64.b64encode(gzip.compress(b"%PDF-1.4 receipt")).decode()},
+        ),
         ("ordinary data uri", {"photo": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB"}),
         ("ordinary url", {"link": "https://example.gov.cn/notice?id=42&lang=zh%2DCN"}),
         ("ordinary form", {"query": "plate=苏E12345&date=2026-11-02"}),
@@ -218,9 +290,15 @@ def ordinary_payloads() -> list[tuple[str, dict]]:
         ("ordinary yaml", {"memo": "地点: 寒山寺景区\n事项: 消防检查\n结果: 合格"}),
         ("ordinary html", {"notice": "<p>请于<b>十五日内</b>缴纳罚款。</p>"}),
         ("ordinary entities", {"notice": "Fines &amp; fees &#8212; paid"}),
-        ("ordinary split keys", {"vehicle": {"type": "小型客车"}, "blood_donation": {"type": "全血"}}),
+        (
+            "ordinary split keys",
+            {"vehicle": {"type": "小型客车"}, "blood_donation": {"type": "全血"}},
+        ),
         ("ordinary columns", {"sheet": {"columns": ["month", "amount"], "rows": [["10", "12"]]}}),
-        ("ordinary pair", {"extra": [{"k": "remarks", "v": "none"}, {"title": "route", "detail": "A"}]}),
+        (
+            "ordinary pair",
+            {"extra": [{"k": "remarks", "v": "none"}, {"title": "route", "detail": "A"}]},
+        ),
         ("ordinary jwt-like id", {"token": "ORDER-2026-11-000123-SZ"}),
         ("ordinary hash", {"document_sha256": "9f2c1e7a" * 8}),
         ("ordinary humidity", {"relative_humidity_pct": 65, "temperature_c": 18}),
@@ -241,12 +319,14 @@ def build() -> tuple[list[dict], list[dict]]:
     def add(note: str, members: dict, expect: list[tuple[str, str]]) -> None:
         record = base()
         record["data"].update(members)
-        prohibited.append({
-            "id": f"adversarial-{len(prohibited) + 1:03d}",
-            "note": note,
-            "record": record,
-            "expect": [{"path": p, "category": c} for p, c in expect],
-        })
+        prohibited.append(
+            {
+                "id": f"adversarial-{len(prohibited) + 1:03d}",
+                "note": note,
+                "record": record,
+                "expect": [{"path": p, "category": c} for p, c in expect],
+            }
+        )
 
     for category, name, value in FIELDS:
         for chain, carried in field_carriers(name, value):
@@ -261,12 +341,14 @@ def build() -> tuple[list[dict], list[dict]]:
         for _ in range(4):
             record = base()
             record["data"].update(members)
-            ordinary.append({
-                "id": f"ordinary-adversarial-{len(ordinary) + 1:03d}",
-                "note": note,
-                "record": record,
-                "expect": [],
-            })
+            ordinary.append(
+                {
+                    "id": f"ordinary-adversarial-{len(ordinary) + 1:03d}",
+                    "note": note,
+                    "record": record,
+                    "expect": [],
+                }
+            )
     return prohibited, ordinary
 
 
