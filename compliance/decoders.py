@@ -22,14 +22,17 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DECODERS", "Decoded", "decode_all", "hidden_tag_text", "CONCEALING"]
+__all__ = ["CONCEALING", "DECODERS", "Decoded", "decode_all", "hidden_tag_text"]
 
 # What a decoder returns: (format name, a document or text).
 Decoded = tuple[str, Any]
 
 # Never produce more than this many characters from one string (zip bombs, huge entities).
 MAX_OUTPUT_CHARS = 200_000
-_MIN_BASE64 = 16
+_MIN_BASE64 = 8
+# A shorter run than this is decoded only when it is the whole string (so "Xiangcheng" in
+# an address is not, while a whole value "T+Wehw==" is).
+LONG_BASE64 = 16
 
 # Unicode tag characters (U+E0000 block) are invisible; U+E0020..U+E007E mirror ASCII, so a
 # value can spell text nobody sees.  Bidirectional embeddings, overrides and isolates make a
@@ -60,7 +63,7 @@ def concealment(text: str) -> tuple[str, ...]:
 def _text_from_bytes(data: bytes) -> str | None:
     """Text if ``data`` is mostly printable UTF-8; for binary, the head as Latin-1 so that
     record headers (ISO/IEC 19794 'FMR\\0', 'FAC\\0') can still be recognised."""
-    if data[:2] == b"\x1f\x8b" or data[:1] == b"\x78" and len(data) > 2:
+    if data[:2] == b"\x1f\x8b" or (data[:1] == b"\x78" and len(data) > 2):
         inflated = _inflate(data)
         if inflated is not None:
             return _text_from_bytes(inflated)
@@ -107,7 +110,7 @@ def decode_base64(text: str) -> Any:
     if len(candidate) < _MIN_BASE64 or not _BASE64.fullmatch(candidate):
         return None
     # A word, a number or a hex digest is not worth decoding (and decodes to noise).
-    if not mixed_case(candidate) or candidate.isalpha():
+    if not mixed_case(candidate):
         return None
     padded = candidate.rstrip("=")
     padded += "=" * (-len(padded) % 4)
@@ -144,7 +147,7 @@ _JWT = re.compile(r"\s*(eyJ[A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\s
 
 def decode_jwt(text: str) -> Any:
     match = _JWT.fullmatch(text)
-    if not match or len(match.group(1)) < _MIN_BASE64:
+    if not match or len(match.group(1)) < LONG_BASE64:
         return None
     parts = {}
     for name, segment in zip(("header", "payload"), match.groups()[:2], strict=True):
@@ -332,14 +335,17 @@ DECODER_TITLES = {
 # (a data: URI or JWT carries a base64 run or one of these characters; a plain data: URI
 # carries plain text, which the screen reads anyway).
 HINT_CHARS = re.compile(r"[{\[<%&=|\n\r\U000e0000-\U000e007f\u202a-\u202e\u2066-\u2069]")
-BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}")
+BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
 
 
 def may_carry(text: str) -> bool:
     """Whether ``text`` shows a sign of carrying another format (see HINT_CHARS)."""
     if HINT_CHARS.search(text):
         return True
-    return any(mixed_case(run) for run in BASE64_RUN.findall(text))
+    return any(
+        mixed_case(run.group()) and (len(run.group()) >= LONG_BASE64 or run.group() == text)
+        for run in BASE64_RUN.finditer(text)
+    )
 
 
 def mixed_case(run: str) -> bool:

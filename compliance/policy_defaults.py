@@ -449,7 +449,8 @@ VOCABULARY: tuple[Lexicon, ...] = (
             "admission diagnosis", "lab result", "lab results", "blood test",
             "treatment plan", "surgery history", "surgical history", "disability type",
             "mental illness", "psych eval", "hiv test",
-            "出院", "入院", "化验", "处方", "治疗方案", "手术史", "病假原因", "病假诊断", "病假事由",
+            "出院", "入院", "化验", "处方", "治疗方案", "手术史", "病假原因", "病假诊断",
+            "病假事由",
             "主诉", "现病史", "检查结果", "化验结果", "服药", "用药", "患病", "病名", "病种",
             "=jbzd", "=jws", "bingjia",
         ),
@@ -466,7 +467,8 @@ VOCABULARY: tuple[Lexicon, ...] = (
                 r"(?:检查|检测|化验|筛查|体检)(?:结果)?\s*(?:显示|为|呈|[:：])?\s*(?:阳性|阴性|异常|偏高|偏低)"
                 r"|(?:HIV|乙肝|丙肝|梅毒|核酸|抗体)\S{0,4}?(?:阳性|阴性)"
                 r"|血糖\s*\d|血压\s*\d{2,3}\s*/\s*\d{2,3}",
-                "A person's test result in Chinese: 检查结果显示阳性, 乙肝表面抗原阳性, 血压150/95.",
+                "A person's test result in Chinese: 检查结果显示阳性, 乙肝表面抗原阳性, "
+                "血压150/95.",
             ),
             PatternDefault(
                 "sick_leave_zh",
@@ -597,7 +599,8 @@ VOCABULARY: tuple[Lexicon, ...] = (
                 "finger_record_standard",
                 r"(?i:\bANSI[\s/-]*(?:INCITS[\s-]*)?(?:378|381)\b|\bISO(?:/IEC)?[\s-]*19794-[24]"
                 r"|\bANSI/NIST-ITL\b|\bWSQ\b)",
-                "The name of a fingerprint record or image standard (ANSI 378, ISO/IEC 19794-2, WSQ).",
+                "The name of a fingerprint record or image standard (ANSI 378, ISO/IEC 19794-2, "
+                "WSQ).",
             ),
         ),
     ),
@@ -614,7 +617,8 @@ VOCABULARY: tuple[Lexicon, ...] = (
                 "biometric_standard",
                 r"(?i:\bISO(?:/IEC)?[\s-]*19794-(?:5|6|9|13)\b|\bFaceNet\b|\bArcFace\b"
                 r"|\bi-?vector\b|\bx-?vector\b|\bspeaker\s+embedding\b|\b(?:68|5)[\s-]point\s+landmarks?\b)",
-                "The name of a face, iris or voice template standard or model (ISO/IEC 19794-5, ArcFace).",
+                "The name of a face, iris or voice template standard or model (ISO/IEC 19794-5, "
+                "ArcFace).",
             ),
         ),
     ),

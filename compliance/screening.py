@@ -243,7 +243,7 @@ class _Skeleton:
 
     def marked(self) -> tuple[str, ...]:
         """The readings with a NUL at every inner token boundary (see _MatchRegex)."""
-        cuts = sorted(b for b in self.bounds if 0 < b)
+        cuts = sorted(b for b in self.bounds if b > 0)
         result = []
         for reading in self.readings:
             cuts_in = [b for b in cuts if b < len(reading)]
@@ -899,7 +899,7 @@ def _term_regex(terms: Iterable[_Term], *, bulk: bool = False) -> re.Pattern[str
             for char in reading:
                 node = node.setdefault(char, {})
             node[""] = {}
-    end_of_token = "(?![^\\x00\\n])"
+    end_of_token = "(?![^\\x00\\n])"  # noqa: S105 - a regex, not a password
 
     def letter(char: str) -> str:
         if bulk and char in "il":
@@ -1380,7 +1380,13 @@ def _hinted(strings: list[str]) -> list[int]:
     _scan(joined, _decoders.HINT_CHARS.search, sep, found)
     index = counted = 0
     for run in _decoders.BASE64_RUN.finditer(joined):
-        if not _decoders.mixed_case(run.group()):
+        start, end = run.span()
+        whole = (start == 0 or joined[start - 1] == sep) and (
+            end == len(joined) or joined[end] == sep
+        )
+        if not _decoders.mixed_case(run.group()) or (
+            end - start < _decoders.LONG_BASE64 and not whole
+        ):
             continue
         index += joined.count(sep, counted, run.start())
         counted = run.start()

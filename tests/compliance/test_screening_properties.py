@@ -13,7 +13,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compliance.policy_defaults import DEFAULT_CATEGORIES, default_policy_spec
+from compliance.policy_defaults import default_policy_spec
 from compliance.screening import CategorySpec, PolicySpec, compile_policy
 
 SCREENER = compile_policy(default_policy_spec())
@@ -479,3 +479,133 @@ def test_a_regulator_added_category_works_with_a_plain_term(entry, data):
     key = data.draw(st.sampled_from(keys))
     document, path = data.draw(planted((key, "x")))
     assert [(v.path, v.category, v.term) for v in screener.screen(document)] == [(path, code, term)]
+
+
+# --------------------------------------------------------------------------- carried formats
+
+VALUE_CATEGORIES = {
+    "O型": "blood_type", "血型为AB型": "blood_type", "他信仰基督教": "religious_belief",
+    "is a practising Muslim": "religious_belief", "确诊为糖尿病": "medical_history",
+    "was diagnosed with asthma": "medical_history", "BRCA1 positive": "genetic",
+    "人脸特征数据已录入": "biometric",
+}  # fmt: skip
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _gzip64(text: str) -> str:
+    import gzip
+
+    return base64.b64encode(gzip.compress(text.encode())).decode()
+
+
+def _url(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text)
+
+
+def _entities(text: str) -> str:
+    return "".join(f"&#{ord(char)};" for char in text)
+
+
+def _data_uri(text: str) -> str:
+    return "data:text/plain;base64," + _b64(text)
+
+
+# Encodings of text, and of a member inside a document (which then becomes text).
+TEXT_ENCODINGS = {"base64": _b64, "gzip": _gzip64, "url": _url, "entities": _entities,
+                  "data_uri": _data_uri}  # fmt: skip
+
+
+def _as_json(key: str, value: str) -> str:
+    return json.dumps({"id": 1, key: value}, ensure_ascii=False)
+
+
+def _as_form(key: str, value: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"id": "1", key: value})
+
+
+def _as_csv(key: str, value: str) -> str:
+    return f"id,{key}\n1,{value}"
+
+
+def _as_yaml(key: str, value: str) -> str:
+    return f"id: 1\n{key}: {value}"
+
+
+def _as_jwt(key: str, value: str) -> str:
+    payload = base64.urlsafe_b64encode(_as_json(key, value).encode()).decode().rstrip("=")
+    return f"eyJhbGciOiJub25lIn0.{payload}."
+
+
+def _as_split(key: str, value: str) -> dict:
+    return {"x": 1, key: value}
+
+
+MEMBER_ENCODINGS = {"json": _as_json, "form": _as_form, "csv": _as_csv, "yaml": _as_yaml,
+                    "jwt": _as_jwt}  # fmt: skip
+# Key disguises that survive a carrying format unchanged (no separators or escapes).
+PLAIN_KEYS = (
+    ("blood_type", "bloodType"), ("religious_belief", "religion"), ("genetic", "genotype"),
+    ("fingerprint", "fingerprint"), ("medical_history", "diagnosis"), ("biometric", "voiceprint"),
+    ("blood_type", "xuexing"), ("medical_history", "bingshi"),
+)  # fmt: skip
+
+
+@PROPERTY
+@given(
+    st.sampled_from(sorted(VALUE_CATEGORIES)),
+    st.lists(st.sampled_from(sorted(TEXT_ENCODINGS)), min_size=1, max_size=3),
+    SAFE_DOCUMENT,
+)
+def test_a_prohibited_value_is_caught_through_any_chain_of_encodings(value, chain, filler):
+    carried = value
+    for name in chain:
+        carried = TEXT_ENCODINGS[name](carried)
+    document = {"filler": filler, "note": carried}
+    found = [(v.path, v.category) for v in SCREENER.screen(document)]
+    assert ("/note", VALUE_CATEGORIES[value]) in found
+    agrees(document)
+
+
+@PROPERTY
+@given(
+    st.sampled_from(PLAIN_KEYS),
+    st.sampled_from(sorted(MEMBER_ENCODINGS)),
+    st.lists(st.sampled_from(["base64", "gzip", "data_uri", "json"]), max_size=2),
+    SAFE_DOCUMENT,
+)
+def test_a_prohibited_member_is_caught_inside_any_format_alone_and_nested(
+    case, encoding, wrappers, filler
+):
+    category, key = case
+    carried = MEMBER_ENCODINGS[encoding](key, "x1")
+    for name in wrappers:
+        carried = _as_json("payload", carried) if name == "json" else TEXT_ENCODINGS[name](carried)
+    document = {"filler": filler, "note": carried}
+    assert [(v.path, v.category) for v in SCREENER.screen(document)] == [("/note", category)]
+
+
+@PROPERTY
+@given(st.sampled_from(PLAIN_KEYS), st.sampled_from(("split", "columns", "pair")), SAFE_DOCUMENT)
+def test_a_prohibited_name_is_caught_in_any_structure(case, shape, filler):
+    category, key = case
+    if shape == "split":  # the name cut between a parent and its child
+        # Latin terms are cut between their words (pinyin syllables are not cut).
+        words = {"bloodType": ("blood", "type")}.get(key)
+        if words is None:
+            return
+        document = {"filler": filler, words[0]: {words[1]: "x"}}
+        path = f"/{words[0]}/{words[1]}"
+    elif shape == "columns":
+        document = {"filler": filler, "t": {"columns": ["id", key], "rows": [[1, "x"]]}}
+        path = "/t/columns/1"
+    else:
+        document = {"filler": filler, "extra": [{"k": key, "v": "x"}]}
+        path = "/extra/0/v"
+    assert (path, category) in [(v.path, v.category) for v in SCREENER.screen(document)]
