@@ -71,8 +71,11 @@ def _text_from_bytes(data: bytes) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return data[:64].decode("latin-1")
-    printable = sum(1 for char in text[:512] if char.isprintable() or char in "\r\n\t")
-    if printable < 0.9 * min(len(text), 512):
+    head = text[:512]
+    if head.isprintable():
+        return text
+    printable = sum(1 for char in head if char.isprintable() or char in "\r\n\t")
+    if printable < 0.9 * len(head):
         return data[:64].decode("latin-1")
     return text
 

@@ -1041,6 +1041,7 @@ class Screener:
         self._whole_token = _term_regex((t for t in terms if not t.anywhere), bulk=True)
         self._heads = _heads_regex(terms)
         self._key_cache: dict[Any, Hits] = {}
+        self._head_cache: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         return f"<Screener version={self.version} categories={len(self.categories)}>"
@@ -1202,6 +1203,14 @@ class Screener:
         owners = [key for key in keys if type(key) is str]
         if not owners:
             return set()
+        if len(owners) <= _MANY_KEYS:  # few keys, seen before: one cached verdict each
+            cache = self._head_cache
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            for key in owners:
+                if key not in cache:
+                    cache[key] = self._heads.search(f"\n{_marked_line(key)}\n") is not None
+            return {key for key in owners if cache[key]}
         text = "".join("\n" + line for line in map(_marked_line, owners)) + "\n"
         found = set()
         index = -1
