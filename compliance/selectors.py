@@ -147,6 +147,14 @@ def current_screener():
     return cached
 
 
+def screen_free_text(text: str):
+    """Every violation in one text value (an appeal statement, a note) under the policy in
+    force: Violation(path="", category, term, via), the term or pattern named, never the
+    text.  An empty list means the text may be stored."""
+    _version, screener = current_screener()
+    return screener.screen_value(text)
+
+
 # --- working days -----------------------------------------------------------------------
 
 

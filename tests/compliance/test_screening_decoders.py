@@ -169,3 +169,11 @@ def test_a_regulator_switching_a_decoder_off_changes_the_screen_through_the_api(
     assert version == before + 1
     assert "base64" not in screener.decoders
     assert _submit(client, [record], key).status_code != 422
+
+
+@pytest.mark.django_db
+def test_free_text_is_screened_under_the_policy_in_force():
+    (violation,) = selectors.screen_free_text("我信仰基督教，每周做礼拜。")
+    assert (violation.path, violation.category) == ("", "religious_belief")
+    assert "基督" not in violation.term
+    assert selectors.screen_free_text("申请复核：罚款金额有误，请更正。") == []
