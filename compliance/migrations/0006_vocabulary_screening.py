@@ -27,6 +27,6 @@ def add_vocabulary(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("compliance", "0004_decoders_and_sources_screening")]
+    dependencies = [("compliance", "0005_decoders_and_sources_screening")]
 
     operations = [migrations.RunPython(add_vocabulary, migrations.RunPython.noop)]
