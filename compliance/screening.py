@@ -339,9 +339,17 @@ def _parse_term(code: str, text: Any) -> tuple[_Term, bool]:
         anywhere = mode == "*"
     else:
         anywhere = not readings[0].isascii() or len(readings[0]) >= _LATIN_ANYWHERE
-    if not exception and not mode and anywhere:
-        readings = tuple(dict.fromkeys(r for reading in readings for r in _misspellings(reading)))
     return _Term(text, readings, anywhere), exception
+
+
+def _misspelt_term(term: _Term) -> _Term | None:
+    """The term's one-slip spellings, matched as whole tokens only (inside a longer word a
+    slip is too often another word: "lab group" holds "abgroup")."""
+    if not term.anywhere or " " in term.text.strip() or term.text.lstrip()[:1] in "!=*":
+        return None
+    variants = {v for reading in term.readings for v in _misspellings(reading)}
+    variants -= set(term.readings)
+    return _Term(term.text, tuple(sorted(variants)), anywhere=False) if variants else None
 
 
 # Misspellings are read only in long Latin terms, where one slip cannot turn one ordinary
@@ -354,7 +362,7 @@ def _misspellings(reading: str) -> list[str]:
     """``reading`` and its spellings at one slip: a letter dropped (not the first), two
     neighbours swapped, a letter doubled, a vowel written as another."""
     if len(reading) < _MISSPELT_LENGTH or not reading.isascii() or not reading.isalpha():
-        return [reading]
+        return []
     variants = [reading]
     for i in range(1, len(reading)):
         variants.append(reading[:i] + reading[i + 1 :])
@@ -1515,6 +1523,9 @@ def compile_policy(spec: PolicySpec) -> Screener:
         for text in category.key_terms:
             term, is_exception = _parse_term(code, text)
             (exceptions if is_exception else terms).append(term)
+            misspelt = None if is_exception else _misspelt_term(term)
+            if misspelt is not None:
+                terms.append(misspelt)
         patterns = tuple(
             _compile_pattern(code, index, entry)
             for index, entry in enumerate(category.value_patterns)
