@@ -363,6 +363,8 @@ def _violation_payload(violation) -> dict[str, Any]:
     parts = violation.path.split("/")
     path = storable_text(violation.path)
     payload: dict[str, Any] = {"path": path, "category": violation.category}
+    if violation.via:  # the formats unwrapped inside the string at ``path``
+        payload["via"] = storable_text(violation.via)
     if len(parts) > 2 and parts[1] == "records" and parts[2].isdigit():
         payload = {"record": int(parts[2]), **payload}
     return payload
@@ -372,7 +374,7 @@ def _violation_payload(violation) -> dict[str, Any]:
 def _prohibited_refusal_record(principal, violations, body_sha256: str, policy_version: int):
     now = timezone.now()
     categories = sorted({v.category for v in violations})
-    paths = [storable_text(v.path) for v in violations]
+    paths = [storable_text(f"{v.path} ({v.via})" if v.via else v.path) for v in violations]
     ScreeningRefusal.objects.create(
         department=principal.department,
         refused_at=now,
