@@ -53,6 +53,9 @@ AUDIT_KEY_NAME = env_str("AUDIT_KEY_NAME", "credit-gateway-audit")
 # After a rotation of the signing key: the old verifier keys (public), comma-separated,
 # so checkpoints signed before the rotation still verify.
 AUDIT_RETIRED_VERIFIER_KEYS = env_list("AUDIT_RETIRED_VERIFIER_KEYS", [])
+# Witnesses whose cosignatures of checkpoints the gateway accepts and stores (public
+# cosignature/v1 verifier keys, comma-separated): `python -m audit.witness keygen` prints one.
+AUDIT_WITNESS_KEYS = env_list("AUDIT_WITNESS_KEYS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
