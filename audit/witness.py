@@ -601,10 +601,12 @@ def run(
     once: bool,
     interval: float,
     sleep: Callable[[float], None] = time.sleep,
-    out=sys.stdout,
-    err=sys.stderr,
+    out=None,
+    err=None,
 ) -> int:
     """Poll until a failure other than an unreachable log; back off while it is unreachable."""
+    out = out or sys.stdout
+    err = err or sys.stderr
     delay = interval
     while True:
         try:
