@@ -300,9 +300,7 @@ def write_state(path: Path, size: int, root: bytes, text: str = "") -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_witness_refuses_a_rollback_and_keeps_its_state(
-    gateway, witness_key, tmp_path, capsys
-):
+def test_the_witness_refuses_a_rollback_and_keeps_its_state(gateway, witness_key, tmp_path, capsys):
     append(4)
     checkpoint_create()
     state = tmp_path / "witness.state"
@@ -457,7 +455,7 @@ def test_the_witness_runs_as_a_module_without_django(tmp_path):
         "from audit.witness import main\n"
         f"sys.exit(main(['keygen', '--name', 'w1', '--out', {str(tmp_path / 'k')!r}]))\n"
     )
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
