@@ -32,18 +32,14 @@ class _Refusal(APIException):
 
 
 _error = inline_serializer(
-    "TileError", {"error": serializers.CharField(), "message": serializers.CharField()}
+    "CosignatureError", {"error": serializers.CharField(), "message": serializers.CharField()}
 )
 
 
+# The tlog-tiles resources are specified by C2SP (c2sp.org/tlog-tiles), not by this
+# API's schema: they are plain text and bytes at fixed paths outside /api.
 class CheckpointTextView(APIView):
-    @extend_schema(
-        responses={
-            (200, "text/plain"): OpenApiResponse(description="the signed note and cosignatures"),
-            404: OpenApiResponse(_error, description="`not_found`: no checkpoint yet"),
-        },
-        summary="The latest checkpoint as a signed note (tlog-tiles)",
-    )
+    @extend_schema(exclude=True)
     def get(self, request):
         text = witnessing.latest_cosigned_note()
         if text is None:
@@ -54,14 +50,7 @@ class CheckpointTextView(APIView):
 
 
 class TileView(APIView):
-    @extend_schema(
-        responses={
-            (200, _OCTETS): OpenApiResponse(description="a hash tile or an entry bundle"),
-            400: OpenApiResponse(_error, description="`invalid`: not a tlog-tiles path"),
-            404: OpenApiResponse(_error, description="`not_found`: beyond the checkpoint"),
-        },
-        summary="A Merkle tree tile or entry bundle (tlog-tiles)",
-    )
+    @extend_schema(exclude=True)
     def get(self, request, tile_path: str):
         try:
             tile = tiles.parse_tile_path(tile_path)
@@ -93,7 +82,7 @@ class CosignatureView(APIView):
     @extend_schema(
         request={"text/plain": {"type": "string"}},
         responses={
-            201: _outcome,
+            201: OpenApiResponse(_outcome, description="new cosignatures stored"),
             200: OpenApiResponse(_outcome, description="every cosignature already held"),
             400: OpenApiResponse(_error, description="`invalid` or `no_cosignature`"),
             403: OpenApiResponse(

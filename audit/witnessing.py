@@ -191,7 +191,12 @@ def _roots_at(sizes: set[int]) -> dict[int, bytes]:
         return roots
     frontier = merkle.CompactRange()
     position = 0
-    entries = AuditEntry.objects.order_by("sequence").iterator(chunk_size=5000)
+    # Only entries given an index belong to the tree.
+    entries = (
+        AuditEntry.objects.filter(sequence__isnull=False)
+        .order_by("sequence")
+        .iterator(chunk_size=5000)
+    )
     for entry in entries:
         frontier.append(merkle.leaf_hash(entry_bytes(entry)))
         if frontier.size == wanted[position]:

@@ -184,6 +184,9 @@ SPECTACULAR_SETTINGS = {
     "resident rights and the audit log's proofs.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Operation ids and tags are named after the path below /api, whatever other routes
+    # (the tlog-tiles resources at /checkpoint and /tile/) the site also serves.
+    "SCHEMA_PATH_PREFIX": "/api",
     # Swagger UI assets are served from the installed package: no external CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
