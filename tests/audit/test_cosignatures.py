@@ -368,3 +368,22 @@ def test_deleting_the_witnessed_checkpoint_is_caught(settings, tmp_path):
     Checkpoint.objects.all().delete()
     status, message = verify(*key_args(witnesses, 0), "--witnessed", str(tmp_path / "w.state"))
     assert status == 1 and "missing_checkpoint" in message
+
+
+@pytest.mark.django_db
+def test_regulators_see_cosignatures_in_the_admin_read_only(witnesses, client):
+    from django.contrib.auth import get_user_model
+
+    checkpoint = log(1)
+    post(witnesses.cosign(checkpoint.note, 0))
+    cosignature = Cosignature.objects.get()
+    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456")
+    client.force_login(user)
+    listing = client.get("/admin/audit/cosignature/")
+    assert listing.status_code == 200
+    assert witnesses.names[0] in listing.content.decode()
+    page = client.get(f"/admin/audit/cosignature/{cosignature.pk}/change/")
+    assert page.status_code == 200
+    assert client.get("/admin/audit/cosignature/add/").status_code == 403
+    client.post(f"/admin/audit/cosignature/{cosignature.pk}/change/", {"witness_name": "x"})
+    assert Cosignature.objects.get().witness_name == witnesses.names[0]
