@@ -512,6 +512,9 @@ class Witness:
                     return json.loads(body)["note"]
                 except (ValueError, KeyError, TypeError) as exc:
                     raise WitnessError(EXIT_BAD_LOG, "malformed checkpoint response") from exc
+            if status == 404:
+                # A new log has signed nothing yet: wait for it as for an unreachable one.
+                raise _Unreachable(f"the log at {self.base} has no checkpoint yet")
         if status != 200:
             raise WitnessError(EXIT_BAD_LOG, f"the log answered {status} for its checkpoint")
         try:

@@ -460,3 +460,12 @@ def test_the_witness_runs_as_a_module_without_django(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("w1+")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_log_without_a_checkpoint_is_waited_for(gateway, witness_key, tmp_path, capsys):
+    append(2)
+    state = tmp_path / "witness.state"
+    assert run_witness(gateway, witness_key, state) == witness.EXIT_UNREACHABLE
+    assert "no checkpoint yet" in capsys.readouterr().err
+    assert not state.exists()
