@@ -10,6 +10,11 @@ urlpatterns = [
         api.ConsistencyProofView.as_view(),
         name="audit-consistency",
     ),
+    path(
+        "api/v1/audit/receipts/<str:leaf_hash>",
+        api.ReceiptView.as_view(),
+        name="audit-receipt",
+    ),
     # The C2SP tlog-tiles read API and the witnesses' cosignatures.
     path("checkpoint", api_tiles.CheckpointTextView.as_view(), name="tlog-checkpoint"),
     path("tile/<path:tile_path>", api_tiles.TileView.as_view(), name="tlog-tile"),

@@ -7,13 +7,13 @@ from django.db import migrations, models
 def install_triggers(apps, schema_editor):
     from audit import triggers
 
-    triggers.install(schema_editor.connection, tables=["audit_cosignature"])
+    triggers.protect(schema_editor.connection, ["audit_cosignature"])
 
 
 def uninstall_triggers(apps, schema_editor):
     from audit import triggers
 
-    triggers.uninstall(schema_editor.connection, tables=["audit_cosignature"])
+    triggers.unprotect(schema_editor.connection, ["audit_cosignature"])
 
 
 class Migration(migrations.Migration):

@@ -47,6 +47,7 @@ from schemathesis.python._constants.orchestrator import make_constants_value_sou
 
 from audit import witness
 from audit.services import checkpoint_create
+from audit.models import AuditEntry
 from tests import factories
 from tests.gateway.people import PASSWORD, make_account
 from tests.reliability.cast import Cast, cast_create
@@ -97,6 +98,7 @@ OPERATIONS = {
     "v1_rules_list": (1, PUBLIC),
     "v1_purposes_list": (1, PUBLIC),
     "v1_audit_checkpoint_retrieve": (1, PUBLIC),
+    "v1_audit_receipts_retrieve": (60, PUBLIC),
     "v1_audit_proof_inclusion_retrieve": (60, PUBLIC),
     "v1_audit_proof_consistency_retrieve": (60, PUBLIC),
     "v1_audit_cosignatures_create": (60, PUBLIC),
@@ -224,6 +226,9 @@ def _aim(case, cast: Cast, log_size: int, *, primary: bool) -> None:
     cosigning = operation_id == "v1_audit_cosignatures_create" and isinstance(case.body, str)
     if cosigning and (primary or len(case.body) % 3 == 0):
         case.body = _cosigned_checkpoint()
+    if "leaf_hash" in path and (primary or len(str(path["leaf_hash"])) % 3 == 0):
+        entry = AuditEntry.objects.order_by("id").first()
+        path["leaf_hash"] = bytes(entry.leaf_hash).hex()
     if operation_id.startswith("v1_audit_proof") and case.query:
         for name, value in list(case.query.items()):
             if isinstance(value, int) and not isinstance(value, bool) and value % 2 == 0:
