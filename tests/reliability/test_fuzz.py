@@ -46,8 +46,8 @@ from schemathesis.pytest._test_builder import build_operation_test
 from schemathesis.python._constants.orchestrator import make_constants_value_source
 
 from audit import witness
-from audit.services import checkpoint_create
 from audit.models import AuditEntry
+from audit.services import checkpoint_create
 from tests import factories
 from tests.gateway.people import PASSWORD, make_account
 from tests.reliability.cast import Cast, cast_create
