@@ -10,6 +10,7 @@ from contextlib import redirect_stdout
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
@@ -19,7 +20,7 @@ from audit import merkle, note, triggers, witness, witnessing
 from audit.actions import AuditAction
 from audit.keys import signing_key, verifier_key
 from audit.models import AuditEntry, Checkpoint, Cosignature, LogHead, TreeNode
-from audit.services import audit_record, checkpoint_create, entry_bytes
+from audit.services import audit_record, entry_bytes, integrate_all
 from tests.conftest import body_json
 
 URL = "/api/v1/audit/cosignatures"
@@ -55,7 +56,7 @@ def log(count: int) -> Checkpoint:
             audit_record(
                 action=AuditAction.ADMIN_LOGIN, actor_kind="admin", actor_id="a", details={"n": i}
             )
-    return checkpoint_create()
+    return integrate_all()
 
 
 def post(text: str | bytes, content_type: str = "text/plain; charset=utf-8"):
@@ -142,14 +143,16 @@ class TestPostingCosignatures:
     def test_a_note_not_signed_by_the_log_is_refused(self, witnesses):
         checkpoint = log(2)
         body = checkpoint.note.split("\n\n")[0] + "\n"
-        impostor = note.sign_note(body, "credit-gateway-audit", Ed25519PrivateKey.generate())
+        impostor = note.sign_note(
+            body, django_settings.AUDIT_KEY_NAME, Ed25519PrivateKey.generate()
+        )
         response = post(witnesses.cosign(impostor, 0))
         assert (response.status_code, body_json(response)["error"]) == (403, "bad_log_signature")
 
     def test_a_checkpoint_the_database_does_not_hold_is_404(self, witnesses):
         log(2)
-        body = note.checkpoint_body("credit-gateway.example/audit-log", 99, bytes(32))
-        signed = note.sign_note(body, "credit-gateway-audit", signing_key())
+        body = note.checkpoint_body(django_settings.AUDIT_LOG_ORIGIN, 99, bytes(32))
+        signed = note.sign_note(body, django_settings.AUDIT_KEY_NAME, signing_key())
         response = post(witnesses.cosign(signed, 0))
         assert (response.status_code, body_json(response)["error"]) == (404, "unknown_checkpoint")
 
@@ -274,8 +277,10 @@ class TestVerifyWithWitnesses:
     def test_a_checkpoint_newer_than_the_database_is_a_rollback(self, witnesses, tmp_path):
         checkpoint = log(4)
         post(witnesses.cosign(checkpoint.note, 0))
-        body = note.checkpoint_body("credit-gateway.example/audit-log", 40, bytes(32))
-        newer = witnesses.cosign(note.sign_note(body, "credit-gateway-audit", signing_key()), 0)
+        body = note.checkpoint_body(django_settings.AUDIT_LOG_ORIGIN, 40, bytes(32))
+        newer = witnesses.cosign(
+            note.sign_note(body, django_settings.AUDIT_KEY_NAME, signing_key()), 0
+        )
         save_witness_state(tmp_path / "w.state", newer)
         status, message = verify(*key_args(witnesses, 0), "--witnessed", str(tmp_path / "w.state"))
         assert status == 1 and "rollback" in message
@@ -293,29 +298,29 @@ class TestVerifyWithWitnesses:
 
 
 def rewrite_history(sequence: int, actor_id: str) -> None:
-    """The attack: change one entry and recompute every hash after it, as an insider could."""
-    triggers.uninstall(connection)
+    """The attack: change one entry and recompute every hash that depends on it."""
+    triggers.unprotect(connection, triggers.protected_tables(connection))
     Cosignature.objects.all().delete()
     Checkpoint.objects.all().delete()
-    AuditEntry.objects.filter(sequence=sequence).update(actor_id=actor_id)
-    previous = bytes(32)
+    entry = AuditEntry.objects.get(sequence=sequence)
+    entry.actor_id = actor_id
+    AuditEntry.objects.filter(pk=entry.pk).update(
+        actor_id=actor_id, leaf_hash=merkle.leaf_hash(entry_bytes(entry))
+    )
     frontier = merkle.CompactRange()
-    TreeNode.objects.all().delete()
     nodes = []
-    for entry in AuditEntry.objects.order_by("sequence"):
-        entry.previous_hash = previous
-        leaf = merkle.leaf_hash(entry_bytes(entry))
-        AuditEntry.objects.filter(sequence=entry.sequence).update(
-            previous_hash=previous, leaf_hash=leaf
-        )
+    leaves = AuditEntry.objects.filter(sequence__isnull=False).order_by("sequence")
+    for leaf in leaves.values_list("leaf_hash", flat=True):
         nodes += [
             TreeNode(node_id=TreeNode.key(level, index), hash=node)
-            for level, index, node in frontier.append(leaf)
+            for level, index, node in frontier.append(bytes(leaf))
         ]
-        previous = leaf
+    TreeNode.objects.all().delete()
     TreeNode.objects.bulk_create(nodes)
     LogHead.objects.filter(pk=1).update(
-        size=frontier.size, last_leaf_hash=previous, frontier=b"".join(frontier.to_hashes())
+        size=frontier.size,
+        last_leaf_hash=bytes(leaves.last().leaf_hash),
+        frontier=b"".join(frontier.to_hashes()),
     )
 
 
@@ -339,7 +344,7 @@ def test_the_attack_is_caught_given_a_witness_state_file(live_server, settings, 
     assert verify("--witness-key", key, "--witnessed", str(state))[0] == 0
 
     rewrite_history(2, "court")
-    checkpoint_create()  # the insider signs a fresh checkpoint of the rewritten log
+    integrate_all()  # the insider signs a fresh checkpoint of the rewritten log
 
     # Without witnesses, the rewritten log verifies: that is the hole.
     assert verify()[0] == 0
@@ -363,7 +368,7 @@ def test_deleting_the_witnessed_checkpoint_is_caught(settings, tmp_path):
     cosigned = witnesses.cosign(checkpoint.note, 0)
     assert post(cosigned).status_code == 201
     save_witness_state(tmp_path / "w.state", cosigned)
-    triggers.uninstall(connection)
+    triggers.unprotect(connection, triggers.protected_tables(connection))
     Cosignature.objects.all().delete()
     Checkpoint.objects.all().delete()
     status, message = verify(*key_args(witnesses, 0), "--witnessed", str(tmp_path / "w.state"))

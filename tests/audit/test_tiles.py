@@ -11,7 +11,7 @@ from audit import merkle, note, tiles
 from audit.actions import ActorKind, AuditAction
 from audit.keys import verifier_key
 from audit.models import AuditEntry
-from audit.services import AuditRecord, audit_append, checkpoint_create, entry_bytes
+from audit.services import AuditRecord, audit_append, entry_bytes, integrate_all, integrate_pending
 from tests.conftest import body_json
 
 # --- paths ------------------------------------------------------------------------------------
@@ -128,8 +128,9 @@ def hashes(data: bytes) -> list[bytes]:
 def tree(db):
     """600 entries under a checkpoint, 100 more after it, and the same tree rebuilt in memory."""
     append(600)
-    checkpoint = checkpoint_create()
+    checkpoint = integrate_all()
     append(100)
+    integrate_pending()  # sequenced, but under no checkpoint yet
     entries = AuditEntry.objects.filter(sequence__lt=600).order_by("sequence")
     memory = merkle.MemoryTree(merkle.leaf_hash(entry_bytes(entry)) for entry in entries)
     assert memory.root() == bytes(checkpoint.root_hash)
@@ -224,9 +225,9 @@ def test_before_any_checkpoint_there_is_nothing_to_serve(client):
 @pytest.mark.django_db
 def test_the_checkpoint_is_the_latest_signed_note(client):
     append(3)
-    checkpoint_create()
+    integrate_all()
     append(2)
-    latest = checkpoint_create()
+    latest = integrate_all()
     response = client.get("/checkpoint")
     assert response.status_code == 200
     assert response["Cache-Control"] == "public, max-age=1"

@@ -18,7 +18,7 @@ from audit import merkle, note, witness
 from audit.actions import ActorKind, AuditAction
 from audit.keys import verifier_key
 from audit.models import Cosignature
-from audit.services import AuditRecord, audit_append, checkpoint_create
+from audit.services import AuditRecord, audit_append, integrate_all
 
 REPO = Path(__file__).resolve().parents[2]
 ORIGIN = "credit-gateway.example/audit-log"
@@ -269,7 +269,7 @@ def test_keygen_refuses_to_overwrite_a_key(witness_key, capsys):
 def test_the_witness_cosigns_and_follows_the_log(gateway, witness_key, tmp_path, capsys):
     state = tmp_path / "witness.state"
     append(3)
-    first = checkpoint_create()
+    first = integrate_all()
     assert run_witness(gateway, witness_key, state) == 0
     saved = json.loads(state.read_text())
     assert (saved["size"], saved["posted"]) == (3, True)
@@ -277,7 +277,7 @@ def test_the_witness_cosigns_and_follows_the_log(gateway, witness_key, tmp_path,
     assert Cosignature.objects.get().checkpoint_id == first.pk
 
     append(5)
-    second = checkpoint_create()
+    second = integrate_all()
     assert run_witness(gateway, witness_key, state) == 0
     # 3 entries, the audit entry of the first cosignature, then 5 more.
     assert second.size == 9
@@ -302,7 +302,7 @@ def write_state(path: Path, size: int, root: bytes, text: str = "") -> str:
 @pytest.mark.django_db(transaction=True)
 def test_the_witness_refuses_a_rollback_and_keeps_its_state(gateway, witness_key, tmp_path, capsys):
     append(4)
-    checkpoint_create()
+    integrate_all()
     state = tmp_path / "witness.state"
     before = write_state(state, 9, bytes(32))
     assert run_witness(gateway, witness_key, state) == witness.EXIT_ROLLBACK
@@ -314,7 +314,7 @@ def test_the_witness_refuses_a_rollback_and_keeps_its_state(gateway, witness_key
 @pytest.mark.django_db(transaction=True)
 def test_the_witness_refuses_another_root_at_the_same_size(gateway, witness_key, tmp_path, capsys):
     append(4)
-    checkpoint_create()
+    integrate_all()
     state = tmp_path / "witness.state"
     before = write_state(state, 4, bytes(32))
     assert run_witness(gateway, witness_key, state) == witness.EXIT_FORK
@@ -327,7 +327,7 @@ def test_the_witness_refuses_a_tree_inconsistent_with_what_it_cosigned(
     gateway, witness_key, tmp_path, capsys
 ):
     append(6)
-    checkpoint_create()
+    integrate_all()
     state = tmp_path / "witness.state"
     before = write_state(state, 3, bytes(32))  # a root the log never had at size 3
     assert run_witness(gateway, witness_key, state) == witness.EXIT_FORK
@@ -341,8 +341,8 @@ def test_the_witness_refuses_a_checkpoint_not_signed_by_the_log(
     gateway, witness_key, tmp_path, capsys
 ):
     append(2)
-    checkpoint_create()
-    impostor = note.verifier_key("credit-gateway-audit", Ed25519PrivateKey.generate())
+    integrate_all()
+    impostor = note.verifier_key(ORIGIN, Ed25519PrivateKey.generate())
     state = tmp_path / "witness.state"
     code = run_witness(gateway, witness_key, state, log_key=impostor)
     assert code == witness.EXIT_BAD_LOG
@@ -354,7 +354,7 @@ def test_the_witness_refuses_a_checkpoint_not_signed_by_the_log(
 def test_the_witness_reports_a_refused_cosignature(gateway, witness_key, tmp_path, settings):
     settings.AUDIT_WITNESS_KEYS = []  # the gateway does not know this witness
     append(2)
-    checkpoint_create()
+    integrate_all()
     state = tmp_path / "witness.state"
     assert run_witness(gateway, witness_key, state) == witness.EXIT_REFUSED
     # What it signed is remembered, and marked as not delivered.
