@@ -295,6 +295,8 @@ class TestVerifyWithWitnesses:
         status, message = verify(*key_args(witnesses, 0), "--witness-quorum", "2")
         assert status == 1 and "quorum" in message
         assert "bad witness options" in verify("--witness-key", "nonsense")[1]
+        twice = verify(*key_args(witnesses, 0, 0))[1]
+        assert "given twice" in twice
 
 
 def rewrite_history(sequence: int, actor_id: str) -> None:
@@ -392,3 +394,28 @@ def test_regulators_see_cosignatures_in_the_admin_read_only(witnesses, client):
     assert client.get("/admin/audit/cosignature/add/").status_code == 403
     client.post(f"/admin/audit/cosignature/{cosignature.pk}/change/", {"witness_name": "x"})
     assert Cosignature.objects.get().witness_name == witnesses.names[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rewrite_that_leaves_the_stored_tree_alone_is_caught_too(settings, tmp_path):
+    from audit.models import VerificationRun
+
+    witnesses = Witnesses(1)
+    settings.AUDIT_WITNESS_KEYS = witnesses.verifiers
+    checkpoint = log(5)
+    cosigned = witnesses.cosign(checkpoint.note, 0)
+    assert post(cosigned).status_code == 201
+    save_witness_state(tmp_path / "w.state", cosigned)
+    triggers.unprotect(connection, triggers.protected_tables(connection))
+    Cosignature.objects.all().delete()
+    Checkpoint.objects.all().delete()
+    entry = AuditEntry.objects.get(sequence=1)
+    entry.actor_id = "court"
+    AuditEntry.objects.filter(pk=entry.pk).update(
+        actor_id="court", leaf_hash=merkle.leaf_hash(entry_bytes(entry))
+    )
+    # The stored tree nodes still give the old root: roots must come from the entries.
+    status, message = verify(*key_args(witnesses, 0), "--witnessed", str(tmp_path / "w.state"))
+    assert status == 1 and "inconsistent" in message
+    run = VerificationRun.objects.order_by("-id").first()
+    assert not run.ok and "inconsistent" in run.message

@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit import note
 from audit.services import verification_run
-from audit.witness import WitnessError, load_state
+from audit.witness import WitnessError, load_state, parse_cosigner_key
+from audit.witnessing import witnessed_check
 
 
 class Command(BaseCommand):
@@ -50,22 +51,31 @@ class Command(BaseCommand):
                 raise CommandError(f"witness state file {path} does not exist")
             witnessed.append(state.note)
 
-        run = verification_run()
+        check = None
+        outcome = []
+        if keys:
+            quorum = options["witness_quorum"]
+            if quorum is None:
+                quorum = len(keys)
+            try:
+                parsed = {str(parse_cosigner_key(key)) for key in keys}
+            except note.NoteError as exc:
+                raise CommandError(f"bad witness options: {exc}") from exc
+            if len(parsed) != len(keys):
+                raise CommandError("bad witness options: a witness key is given twice")
+            if not 1 <= quorum <= len(keys):
+                raise CommandError("bad witness options: the quorum must be 1..number of keys")
+
+            def check(_stored_root_at):
+                # Roots are recomputed from the entries, not taken from the stored tree
+                # nodes, which an insider could leave as they were before a rewrite.
+                result = witnessed_check(witness_keys=keys, quorum=quorum, witnessed=witnessed)
+                outcome.append(result)
+                return None if result.ok else result.line()
+
+        run = verification_run(witness_check=check)
         if not run.ok:
             raise CommandError(run.message)
         self.stdout.write(run.message)
-        if not keys:
-            return
-
-        from audit.witnessing import witnessed_check
-
-        quorum = options["witness_quorum"]
-        if quorum is None:
-            quorum = len(keys)
-        try:
-            result = witnessed_check(witness_keys=keys, quorum=quorum, witnessed=witnessed)
-        except (ValueError, note.NoteError) as exc:
-            raise CommandError(f"bad witness options: {exc}") from exc
-        if not result.ok:
-            raise CommandError(result.line())
-        self.stdout.write(result.line())
+        for result in outcome:
+            self.stdout.write(result.line())
