@@ -64,6 +64,9 @@ class AuditAction(models.IntegerChoices):
     CHECKPOINT_CREATED = 603, _("checkpoint created")
     AUDIT_VERIFIED = 604, _("audit log verified")
 
+    # 63x: witnesses of the log
+    CHECKPOINT_COSIGNED = 630, _("checkpoint cosigned by a witness")
+
 
 class ActorKind(models.TextChoices):
     DEPARTMENT = "department", _("department")

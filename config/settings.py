@@ -61,6 +61,9 @@ if AUDIT_BENCHMARK_SKIP_WRITES and PRODUCTION:
 # After a rotation of the signing key: the old verifier keys (public), comma-separated,
 # so checkpoints signed before the rotation still verify.
 AUDIT_RETIRED_VERIFIER_KEYS = env_list("AUDIT_RETIRED_VERIFIER_KEYS", [])
+# Witnesses whose cosignatures of checkpoints the gateway accepts and stores (public
+# cosignature/v1 verifier keys, comma-separated): `python -m audit.witness keygen` prints one.
+AUDIT_WITNESS_KEYS = env_list("AUDIT_WITNESS_KEYS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -189,6 +192,9 @@ SPECTACULAR_SETTINGS = {
     "resident rights and the audit log's proofs.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Operation ids and tags are named after the path below /api, whatever other routes
+    # (the tlog-tiles resources at /checkpoint and /tile/) the site also serves.
+    "SCHEMA_PATH_PREFIX": "/api",
     # Swagger UI assets are served from the installed package: no external CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
