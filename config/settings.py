@@ -12,7 +12,17 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_secret, env_str
+from config.env import (
+    check_key_ring,
+    check_secret_key,
+    check_signing_key,
+    decode_base64_key,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GATEWAY_VAR_DIR", str(BASE_DIR / "var")))
@@ -33,7 +43,7 @@ def _random_key_b64() -> str:
 
 
 DEBUG = env_bool("DEBUG", not PRODUCTION)
-SECRET_KEY = _secret("SECRET_KEY", generate=lambda: secrets.token_urlsafe(50))
+SECRET_KEY = check_secret_key(_secret("SECRET_KEY", generate=lambda: secrets.token_urlsafe(50)))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production")
@@ -41,13 +51,17 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Resident identity numbers: AES-256-GCM under a key ring ("id:base64key,..."),
 # the first key encrypts, every key decrypts, so a rotation keeps old rows readable.
-IDENTITY_ENCRYPTION_KEYS = _secret(
-    "IDENTITY_ENCRYPTION_KEYS", generate=lambda: "k1:" + _random_key_b64()
+IDENTITY_ENCRYPTION_KEYS = check_key_ring(
+    "IDENTITY_ENCRYPTION_KEYS",
+    _secret("IDENTITY_ENCRYPTION_KEYS", generate=lambda: "k1:" + _random_key_b64()),
 )
 # Keyed HMAC-SHA256 for the blind index used to find a resident without decrypting.
 IDENTITY_INDEX_KEY = _secret("IDENTITY_INDEX_KEY", generate=_random_key_b64)
+decode_base64_key("IDENTITY_INDEX_KEY", IDENTITY_INDEX_KEY, sizes=tuple(range(16, 65)))
 # Ed25519 private key (base64 32-byte seed or PEM) that signs audit checkpoints.
-AUDIT_SIGNING_KEY = _secret("AUDIT_SIGNING_KEY", generate=_random_key_b64)
+AUDIT_SIGNING_KEY = check_signing_key(
+    "AUDIT_SIGNING_KEY", _secret("AUDIT_SIGNING_KEY", generate=_random_key_b64)
+)
 AUDIT_LOG_ORIGIN = env_str("AUDIT_LOG_ORIGIN", "credit-gateway.example/audit-log")
 AUDIT_KEY_NAME = env_str("AUDIT_KEY_NAME", "credit-gateway-audit")
 # After a rotation of the signing key: the old verifier keys (public), comma-separated,
