@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "gateway.middleware.RefuseNulCharacters",
+    "gateway.middleware.UnstorableValueIsBadRequest",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -153,6 +155,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 GUARDIAN_RAISE_403 = False
+# History pages show past versions; restoring one would bypass the audited services.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 ANONYMOUS_USER_NAME = None
 
 LANGUAGE_CODE = "zh-hans"
