@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from compliance.selectors import department_by_code
+from gateway.management.arguments import bounded_int, bounded_text
 from gateway.services.keys import (
     MAX_KEY_LIFETIME_DAYS,
     department_key_create,
@@ -13,10 +14,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("department_code")
-        parser.add_argument("--name", default="", help="A label for the key (50 characters).")
+        parser.add_argument(
+            "--name", default="", type=bounded_text(50), help="A label for the key (50 characters)."
+        )
         parser.add_argument(
             "--expires-in-days",
-            type=int,
+            type=bounded_int(0, MAX_KEY_LIFETIME_DAYS),
             default=365,
             help=f"1 to {MAX_KEY_LIFETIME_DAYS}, or 0 for a key that never expires.",
         )
@@ -27,8 +30,6 @@ class Command(BaseCommand):
             raise CommandError(f"unknown department {department_code!r}")
         if not department.is_active:
             raise CommandError(f"department {department_code!r} is inactive")
-        if not 0 <= expires_in_days <= MAX_KEY_LIFETIME_DAYS:
-            raise CommandError(f"--expires-in-days must be 0 to {MAX_KEY_LIFETIME_DAYS}")
         api_key, plaintext = department_key_create(
             department=department,
             name=name or f"{department.code} key",
