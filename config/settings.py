@@ -191,6 +191,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("THROTTLE_LOGIN", "10/min"),
         "submission": env_str("THROTTLE_SUBMISSION", "6000/min"),
+        "score_read": env_str("THROTTLE_SCORE_READ", "6000/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -230,7 +231,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate limits are counted in the database every worker and host already shares, so a
+# limit holds for the whole pool; nothing else uses the cache. The table comes with
+# `migrate` (gateway migration 0004).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "gateway_rate_limits",
+        "OPTIONS": {"MAX_ENTRIES": env_int("RATE_LIMIT_MAX_ENTRIES", 100_000, minimum=1000)},
+    }
+}
 
 # Request limits: see README "Limits". Bodies over the cap get 413 before parsing.
 GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 8 * 1024 * 1024, minimum=1024)

@@ -374,4 +374,6 @@ def test_the_rates_come_from_the_environment(production_env):
     )
     result = python_in(production_env, code)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "{'login': '5/min', 'submission': '100/s'}"
+    assert result.stdout.strip().splitlines()[-1] == (
+        "{'login': '5/min', 'submission': '100/s', 'score_read': '6000/min'}"
+    )
