@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from gateway.api.throttles import SubmissionThrottle
+from gateway.api.throttles import ScoreReadThrottle, SubmissionThrottle
 from tests import factories
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -377,3 +377,42 @@ def test_the_rates_come_from_the_environment(production_env):
     assert result.stdout.strip().splitlines()[-1] == (
         "{'login': '5/min', 'submission': '100/s', 'score_read': '6000/min'}"
     )
+
+
+@pytest.mark.django_db
+def test_the_admin_login_is_limited_and_the_right_password_waits_too(fresh_limits, client):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("root", "root@example.org", "the right one 42")
+    for _ in range(10):
+        response = client.post("/admin/login/", {"username": "root", "password": "wrong"})
+        assert response.status_code == 200  # the form again, with its error
+    response = client.post("/admin/login/", {"username": "root", "password": "the right one 42"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert "_auth_user_id" not in client.session
+    # The admin's attempts count against the same username on the token API.
+    api = APIClient(REMOTE_ADDR="203.0.113.50", HTTP_ACCEPT_LANGUAGE="en")
+    assert_throttled(
+        api.post("/api/v1/auth/token", {"username": "root", "password": "x"}, format="json")
+    )
+
+
+@pytest.mark.django_db
+def test_score_reads_are_limited_per_key(fresh_limits, world, monkeypatch):
+    monkeypatch.setattr(ScoreReadThrottle, "rate", "2/min", raising=False)
+    body = {"citizen_id": factories.identity_number(), "purpose": "licensing_review"}
+    for _ in range(2):
+        response = world.client(world.key_a).post("/api/v1/score-queries", body, format="json")
+        assert response.status_code == 200
+    assert_throttled(world.client(world.key_a).post("/api/v1/score-queries", body, format="json"))
+    path = f"/api/v1/citizens/{body['citizen_id']}/score?purpose=licensing_review"
+    assert_throttled(world.client(world.key_a).get(path))  # both doors count together
+    assert (
+        world.client(world.key_b).post("/api/v1/score-queries", body, format="json").status_code
+        != 429
+    )
+
+
+def test_limits_are_counted_in_the_shared_database_cache(settings):
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
