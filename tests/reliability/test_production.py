@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -270,6 +271,8 @@ print(json.dumps({{
     "nosniff": secure.get("X-Content-Type-Options"),
     "referrer": secure.get("Referrer-Policy"),
     "frame": secure.get("X-Frame-Options"),
+    "csp": {{page: Client(HTTP_HOST="{host}").get(page, secure=True).get("Content-Security-Policy")
+            for page in ("/portal/login/", "/admin/login/", "/api/docs/")}},
     "plain": [plain.status_code, plain.get("Location")],
     "csrf_cookie_secure": bool(login.cookies["csrftoken"]["secure"]),
     "csrf_cookie_samesite": login.cookies["csrftoken"]["samesite"],
@@ -281,6 +284,15 @@ def test_production_answers_https_with_hsts_and_sends_http_to_https(production_e
     result = python_in(production_env, HEADERS_IN_PRODUCTION.format(host=HOST))
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
+    for page, policy in seen.pop("csp").items():
+        assert policy is not None, page
+        directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+        assert directives["script-src"] == "'self'", page  # no inline script, no eval
+        assert directives["style-src"] == "'self'", page
+        assert directives["default-src"] == "'self'", page
+        assert directives["object-src"] == "'none'", page
+        assert directives["frame-ancestors"] == "'none'", page
+        assert "unsafe" not in policy, page
     assert seen == {
         "status": 200,
         "hsts": "max-age=31536000; includeSubDomains; preload",
@@ -416,3 +428,24 @@ def test_score_reads_are_limited_per_key(fresh_limits, world, monkeypatch):
 
 def test_limits_are_counted_in_the_shared_database_cache(settings):
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
+INLINE_STYLE = re.compile(r"<style\b|\sstyle=|\son[a-z]+=", re.I)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/portal/login/", "/admin/login/", "/catalogue/", "/api/docs/", "/admin/"]
+)
+def test_pages_need_nothing_the_policy_refuses(client, path):
+    from django.contrib.auth import get_user_model
+
+    if path == "/admin/":
+        client.force_login(get_user_model().objects.create_superuser("csp", "c@example.org", "pw"))
+    response = client.get(path)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert INLINE_SCRIPT.findall(page) == []
+    assert INLINE_STYLE.findall(page) == []
+    assert "script-src 'self'" in response["Content-Security-Policy"]
