@@ -128,6 +128,14 @@ class DepartmentAPIKeyAdmin(ReadOnlyHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ("department", "name", "expiry_date") if obj else ("revoked",)
 
+    # Issuing and revoking keys is the operator's (a superuser), whatever permissions a
+    # group is given: the regulator reads keys and never changes one (README, "Roles").
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -148,7 +156,7 @@ class DepartmentAPIKeyAdmin(ReadOnlyHistoryAdmin):
         elif obj.revoked:
             department_key_revoke(api_key=obj, reason="admin", **_actor(request))
 
-    @admin.action(description=_("Revoke the selected keys"))
+    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
     def revoke_keys(self, request, queryset):
         for api_key in queryset:
             department_key_revoke(api_key=api_key, reason="admin", **_actor(request))
