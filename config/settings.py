@@ -63,7 +63,15 @@ AUDIT_SIGNING_KEY = check_signing_key(
     "AUDIT_SIGNING_KEY", _secret("AUDIT_SIGNING_KEY", generate=_random_key_b64)
 )
 AUDIT_LOG_ORIGIN = env_str("AUDIT_LOG_ORIGIN", "credit-gateway.example/audit-log")
-AUDIT_KEY_NAME = env_str("AUDIT_KEY_NAME", "credit-gateway-audit")
+# The signer name equals the origin line by default, as C2SP tlog-checkpoint advises.
+AUDIT_KEY_NAME = env_str("AUDIT_KEY_NAME", AUDIT_LOG_ORIGIN)
+# Seconds within which a receipted entry is sequenced into the log (the receipt's promise).
+AUDIT_MAX_MERGE_DELAY = env_int("AUDIT_MAX_MERGE_DELAY", 1)
+# Benchmarks only: audited acts compute their entries but do not store them, to measure
+# what the log costs. Refused in production.
+AUDIT_BENCHMARK_SKIP_WRITES = env_bool("AUDIT_BENCHMARK_SKIP_WRITES", False)
+if AUDIT_BENCHMARK_SKIP_WRITES and PRODUCTION:
+    raise ImproperlyConfigured("AUDIT_BENCHMARK_SKIP_WRITES is for benchmarks, never production")
 # After a rotation of the signing key: the old verifier keys (public), comma-separated,
 # so checkpoints signed before the rotation still verify.
 AUDIT_RETIRED_VERIFIER_KEYS = env_list("AUDIT_RETIRED_VERIFIER_KEYS", [])
@@ -235,7 +243,7 @@ SPECTACULAR_SETTINGS = {
 
 # Rate limits are counted in the database every worker and host already shares, so a
 # limit holds for the whole pool; nothing else uses the cache. The table comes with
-# `migrate` (gateway migration 0004).
+# `migrate` (gateway migration 0005).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

@@ -113,6 +113,7 @@ TABLE = [
     row("GET /api/v1/purposes",                                200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/v1/audit/checkpoint",                        200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/v1/audit/proof/inclusion?index=0&size=2",    200,  200,  200,  200,  200,  200,  200,  200,  200),
+    row("GET /api/v1/audit/receipts/{leaf}",                   200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/v1/audit/proof/consistency?from=1&to=2",     200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/schema/",                                    200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/docs/",                                      200,  200,  200,  200,  200,  200,  200,  200,  200),
@@ -223,12 +224,17 @@ def objects_of(cast: Cast) -> dict[str, Any]:
         "dept_b": cast.world.dept_b.pk,
         "rule": cast.world.rule.pk,
         "rule_version": cast.world.rule.history.order_by("history_id").first().history_id,
+        "leaf": bytes(AuditEntry.objects.exclude(sequence=None).order_by("id")[0].leaf_hash).hex(),
     }
 
 
 def missing_objects(objects: dict[str, Any]) -> dict[str, Any]:
     return {
-        name: UNKNOWN_RESIDENT if name == "alice_id" else NOWHERE + index
+        name: UNKNOWN_RESIDENT
+        if name == "alice_id"
+        else "00" * 32
+        if name == "leaf"
+        else NOWHERE + index
         for index, name in enumerate(objects)
     }
 

@@ -2,12 +2,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import AuditEntry
 from audit.services import log_export
+from audit.verify import terminal_progress
 
 
 class Command(BaseCommand):
     help = (
-        "Write the audit log and its signed checkpoints to FILE, for offline verification "
-        "with `python -m audit.verify FILE --public-key KEY`."
+        "Write the latest signed prefix of the audit log, with its checkpoints, to FILE, for "
+        "offline verification with `python -m audit.verify FILE --public-key KEY`. Streams "
+        "in bounded memory and takes no lock an audited act waits for."
     )
 
     def add_arguments(self, parser):
@@ -22,7 +24,9 @@ class Command(BaseCommand):
             raise CommandError(f"--actor must be 1 to {limit} characters")
         try:
             with open(file, "wb") as stream:
-                size, checkpoints, key = log_export(stream, actor_id=actor)
+                size, checkpoints, key = log_export(
+                    stream, actor_id=actor, progress=terminal_progress("exporting")
+                )
         except OSError as error:
             raise CommandError(f"cannot write {file}: {error.strerror}") from None
         self.stdout.write(f"exported {size} entries and {checkpoints} checkpoints to {file}")

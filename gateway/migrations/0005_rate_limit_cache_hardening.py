@@ -13,6 +13,6 @@ def create_cache_table(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("gateway", "0003_appeal_review_fields")]
+    dependencies = [("gateway", "0004_ledger_bound_to_log")]
 
     operations = [migrations.RunPython(create_cache_table, migrations.RunPython.noop)]
