@@ -6,9 +6,11 @@ import csv
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
@@ -16,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import selectors
 from audit.actions import ActorKind, AuditAction
+from audit.admin_filters import DeclaredFiltersOnly
 from audit.models import AuditEntry, Checkpoint, Cosignature, VerificationRun
 from audit.services import audit_record
 
@@ -34,7 +37,7 @@ class CappedCountPaginator(Paginator):
         return queryset.order_by()[: COUNT_CAP + 1].count()
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -132,11 +135,21 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     def export_csv(self, request):
         """Stream the filtered view as CSV; the export itself is an audit entry."""
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        queryset = changelist.get_queryset(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+            queryset = changelist.get_queryset(request)
+            # Run the filter once before streaming: a value the database cannot take
+            # (a date before year 1 in UTC) must fail here, not halfway through a file.
+            queryset.exists()
+        except (IncorrectLookupParameters, OverflowError):
+            # The change list itself answers these with its "?e=1" page; an export
+            # has no page to fall back to, so it names the problem instead.
+            # Not echoed: a parameter may hold what was typed into the search box.
+            return HttpResponseBadRequest(
+                _("A filter of the export is not valid; change it on the log's page."),
+                content_type="text/plain; charset=utf-8",
+            )
         with transaction.atomic():
             audit_record(
                 action=AuditAction.AUDIT_EXPORTED,

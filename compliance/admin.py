@@ -11,10 +11,11 @@ from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from audit.actions import ActorKind
+from audit.admin_filters import DeclaredFiltersOnly
 from compliance import lifecycle, models
+from compliance.history import ReadOnlyHistoryAdmin
 from compliance.selectors import workday_calendar
 from compliance.services import catalogue_object_delete, catalogue_object_save
 
@@ -24,7 +25,7 @@ def _actor(request) -> dict[str, str]:
     return {"actor_kind": kind, "actor_id": request.user.get_username()}
 
 
-class AuditedAdmin(SimpleHistoryAdmin):
+class AuditedAdmin(ReadOnlyHistoryAdmin):
     """Saves and deletes go through the compliance services, which write the audit entry."""
 
     history_list_per_page = 50
@@ -370,7 +371,7 @@ def workday_calendar_warnings(today) -> list[str]:
 
 
 @admin.register(models.ScreeningRefusal)
-class ScreeningRefusalAdmin(admin.ModelAdmin):
+class ScreeningRefusalAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Refused submissions, and per department and month the categories refused."""
 
     list_display = ("refused_at", "department", "categories", "violation_count", "policy_version")

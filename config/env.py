@@ -8,6 +8,8 @@ systemd credentials do); in development a missing secret is generated once into
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from pathlib import Path
@@ -99,3 +101,54 @@ def env_secret(name: str, *, production: bool, dev_dir: Path, generate=None) -> 
         finally:
             draft.unlink()
     return stored.read_text(encoding="utf-8").strip()
+
+
+# Django's deployment check (security.W009) wants at least this many characters, of at
+# least this many different ones, in SECRET_KEY.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
+
+
+def check_secret_key(value: str) -> str:
+    if (
+        len(value) < SECRET_KEY_MIN_LENGTH
+        or len(set(value)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or value.startswith("django-insecure-")
+    ):
+        raise ImproperlyConfigured(
+            f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} random characters, e.g. "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(64))'"
+        )
+    return value
+
+
+def decode_base64_key(name: str, material: str, *, sizes: tuple[int, ...]) -> bytes:
+    """The bytes of a base64 key, or ImproperlyConfigured naming the variable (never the value)."""
+    try:
+        raw = base64.b64decode(material.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ImproperlyConfigured(f"{name} must be base64") from None
+    if len(raw) not in sizes:
+        wanted = " or ".join(str(size) for size in sizes)
+        raise ImproperlyConfigured(f"{name} must decode to {wanted} bytes, got {len(raw)}")
+    return raw
+
+
+def check_key_ring(name: str, value: str) -> str:
+    """An AES-256 key ring: ``id:base64key[,id:base64key...]``."""
+    for item in value.split(","):
+        key_id, separator, material = item.strip().partition(":")
+        if not separator or not key_id or len(key_id) > 16:
+            raise ImproperlyConfigured(f"{name} must look like 'k1:<base64 key>[,k0:<key>...]'")
+        decode_base64_key(name, material, sizes=(32,))
+    return value
+
+
+def check_signing_key(name: str, value: str) -> str:
+    """An Ed25519 private key: a base64 32-byte seed or a PEM block."""
+    if value.lstrip().startswith("-----BEGIN"):
+        if "PRIVATE KEY-----" not in value:
+            raise ImproperlyConfigured(f"{name} must be a PEM private key or a base64 seed")
+        return value
+    decode_base64_key(name, value, sizes=(32,))
+    return value

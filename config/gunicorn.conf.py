@@ -42,3 +42,11 @@ logconfig_dict = {
         "gunicorn.error": {"handlers": ["error_console"], "level": "INFO", "propagate": False},
     },
 }
+
+
+def on_starting(server):
+    # Check the configuration once in the master: a missing secret stops gunicorn with
+    # one line naming it, instead of every worker failing to boot with a traceback.
+    from config.startup import load_settings_or_exit
+
+    load_settings_or_exit()

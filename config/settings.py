@@ -12,7 +12,17 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_secret, env_str
+from config.env import (
+    check_key_ring,
+    check_secret_key,
+    check_signing_key,
+    decode_base64_key,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GATEWAY_VAR_DIR", str(BASE_DIR / "var")))
@@ -33,7 +43,7 @@ def _random_key_b64() -> str:
 
 
 DEBUG = env_bool("DEBUG", not PRODUCTION)
-SECRET_KEY = _secret("SECRET_KEY", generate=lambda: secrets.token_urlsafe(50))
+SECRET_KEY = check_secret_key(_secret("SECRET_KEY", generate=lambda: secrets.token_urlsafe(50)))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production")
@@ -41,13 +51,17 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Resident identity numbers: AES-256-GCM under a key ring ("id:base64key,..."),
 # the first key encrypts, every key decrypts, so a rotation keeps old rows readable.
-IDENTITY_ENCRYPTION_KEYS = _secret(
-    "IDENTITY_ENCRYPTION_KEYS", generate=lambda: "k1:" + _random_key_b64()
+IDENTITY_ENCRYPTION_KEYS = check_key_ring(
+    "IDENTITY_ENCRYPTION_KEYS",
+    _secret("IDENTITY_ENCRYPTION_KEYS", generate=lambda: "k1:" + _random_key_b64()),
 )
 # Keyed HMAC-SHA256 for the blind index used to find a resident without decrypting.
 IDENTITY_INDEX_KEY = _secret("IDENTITY_INDEX_KEY", generate=_random_key_b64)
+decode_base64_key("IDENTITY_INDEX_KEY", IDENTITY_INDEX_KEY, sizes=tuple(range(16, 65)))
 # Ed25519 private key (base64 32-byte seed or PEM) that signs audit checkpoints.
-AUDIT_SIGNING_KEY = _secret("AUDIT_SIGNING_KEY", generate=_random_key_b64)
+AUDIT_SIGNING_KEY = check_signing_key(
+    "AUDIT_SIGNING_KEY", _secret("AUDIT_SIGNING_KEY", generate=_random_key_b64)
+)
 AUDIT_LOG_ORIGIN = env_str("AUDIT_LOG_ORIGIN", "credit-gateway.example/audit-log")
 # The signer name equals the origin line by default, as C2SP tlog-checkpoint advises.
 AUDIT_KEY_NAME = env_str("AUDIT_KEY_NAME", AUDIT_LOG_ORIGIN)
@@ -79,6 +93,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "simple_history",
+    "csp",
     "audit",
     "compliance",
     "gateway",
@@ -89,11 +104,14 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "gateway.middleware.RefuseNulCharacters",
+    "gateway.middleware.UnstorableValueIsBadRequest",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -150,6 +168,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 GUARDIAN_RAISE_403 = False
+# History pages show past versions; restoring one would bypass the audited services.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 ANONYMOUS_USER_NAME = None
 
 LANGUAGE_CODE = "zh-hans"
@@ -184,6 +204,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("THROTTLE_LOGIN", "10/min"),
         "submission": env_str("THROTTLE_SUBMISSION", "6000/min"),
+        "score_read": env_str("THROTTLE_SCORE_READ", "6000/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -226,7 +247,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate limits are counted in the database every worker and host already shares, so a
+# limit holds for the whole pool; nothing else uses the cache. The table comes with
+# `migrate` (gateway migration 0005).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "gateway_rate_limits",
+        "OPTIONS": {"MAX_ENTRIES": env_int("RATE_LIMIT_MAX_ENTRIES", 100_000, minimum=1000)},
+    }
+}
 
 # Request limits: see README "Limits". Bodies over the cap get 413 before parsing.
 GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 8 * 1024 * 1024, minimum=1024)
@@ -253,6 +283,23 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp), in every mode so development shows what production
+# refuses: scripts and styles only from our own files, never inline; nothing framed,
+# no plugins, forms posting only to us. data: images are Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from audit.actions import ActorKind, AuditAction
+from audit.admin_filters import DeclaredFiltersOnly
 from audit.services import audit_record
+from compliance.history import ReadOnlyHistoryAdmin
 from gateway.models import (
     Appeal,
     Citizen,
@@ -26,7 +27,7 @@ def _actor(request) -> dict[str, str]:
     return {"actor_kind": kind, "actor_id": request.user.get_username()}
 
 
-class PersonalDataAdmin(SimpleHistoryAdmin):
+class PersonalDataAdmin(ReadOnlyHistoryAdmin):
     """Read-only; every page that shows residents' data is recorded (ZJ 20, SH 34)."""
 
     history_list_per_page = 50
@@ -101,7 +102,7 @@ class ScoreEventAdmin(PersonalDataAdmin):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     list_display = ("id", "department", "idempotency_key", "record_count", "received_at")
     list_filter = ("department",)
     exclude = ("response",)
@@ -118,7 +119,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DepartmentAPIKey)
-class DepartmentAPIKeyAdmin(SimpleHistoryAdmin):
+class DepartmentAPIKeyAdmin(ReadOnlyHistoryAdmin):
     list_display = ("prefix", "department", "name", "created", "expiry_date", "revoked")
     list_filter = ("department", "revoked")
     fields = ("department", "name", "expiry_date", "revoked")
@@ -126,6 +127,14 @@ class DepartmentAPIKeyAdmin(SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ("department", "name", "expiry_date") if obj else ("revoked",)
+
+    # Issuing and revoking keys is the operator's (a superuser), whatever permissions a
+    # group is given: the regulator reads keys and never changes one (README, "Roles").
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -147,7 +156,7 @@ class DepartmentAPIKeyAdmin(SimpleHistoryAdmin):
         elif obj.revoked:
             department_key_revoke(api_key=obj, reason="admin", **_actor(request))
 
-    @admin.action(description=_("Revoke the selected keys"))
+    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
     def revoke_keys(self, request, queryset):
         for api_key in queryset:
             department_key_revoke(api_key=api_key, reason="admin", **_actor(request))

@@ -18,6 +18,22 @@ from compliance.models import Rule
 from gateway.errors import InvalidRequest, PayloadTooLarge, RuleNotAuthorized, problem
 from gateway.identity import InvalidIdentityNumber, normalize_identity_number
 
+# The span of dates a record may carry: the People's Republic's founding year to a year
+# no legal document in force today can reach. Outside it a value is a typo or an attack,
+# and the databases disagree about (or overflow on) far-off years.
+EARLIEST_YEAR = 1949
+LATEST_YEAR = 2100
+# RFC 3339 section 5.6 date-time: full-date "T" full-time, offset required ("Z" or
+# +hh:mm). ASCII digits only (Python's \d would take any script's digits).
+_RFC3339_INSTANT = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]"
+    r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})"
+    r"(?:\.(?P<fraction>[0-9]{1,9}))?"
+    r"(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+# ISO 8601 calendar date, extended format: no week dates (2026-W47-5), no ordinal dates.
+_CALENDAR_DATE = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})")
+
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 RULE_CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 RECORD_FIELDS = frozenset({"citizen_id", "rule", "occurred_at", "evidence", "data"})
@@ -49,6 +65,7 @@ class Why:
     )
     FUTURE_ACT = _("the act cannot be in the future")
     BAD_DATE = _("must be a date in the form YYYY-MM-DD")
+    OUT_OF_RANGE = _("must fall within the years %(first)d to %(last)d")
     UNKNOWN_RULE = _("no published rule has this code (SH 9-11: only catalogued items count)")
     RULE_NOT_IN_FORCE = _(
         "no version of this rule was in force on the day of the act (SH 10: rules apply "
@@ -103,7 +120,7 @@ def validate_body_shape(document: Any, *, max_records: int) -> tuple[str, list[A
     key = document.get("idempotency_key")
     if key is None:
         problems.append(problem("/idempotency_key", Why.REQUIRED))
-    elif not isinstance(key, str) or not IDEMPOTENCY_KEY.match(key):
+    elif not isinstance(key, str) or not IDEMPOTENCY_KEY.fullmatch(key):
         problems.append(problem("/idempotency_key", Why.BAD_IDEMPOTENCY_KEY))
     records = document.get("records")
     if records is None:
@@ -174,7 +191,11 @@ def validate_records(
         code = record.get("rule")
         if code is None:
             problems.append(problem(f"{base}/rule", Why.REQUIRED, index))
-        elif not isinstance(code, str) or not RULE_CODE.match(code) or code not in published_codes:
+        elif (
+            not isinstance(code, str)
+            or not RULE_CODE.fullmatch(code)
+            or code not in published_codes
+        ):
             problems.append(problem(f"{base}/rule", Why.UNKNOWN_RULE, index))
         elif code not in applicable:
             unauthorized.append(problem(f"{base}/rule", Why.NOT_AUTHORIZED, index))
@@ -256,33 +277,78 @@ def _blank(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+class OutOfRange(ValueError):
+    """A well-formed date or instant outside EARLIEST_YEAR..LATEST_YEAR."""
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """An RFC 3339 date-time with its offset, within EARLIEST_YEAR..LATEST_YEAR.
+
+    Raises ValueError (OutOfRange for a well-formed value outside the span). The result
+    is aware; fractions beyond microseconds are cut, as the databases store no more.
+    """
+    match = _RFC3339_INSTANT.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError("not an RFC 3339 date-time")
+    day = parse_calendar_date(match["date"])
+    offset = match["offset"]
+    if offset in ("Z", "z"):
+        zone = dt.UTC
+    else:
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise ValueError("offset out of range")
+        sign = -1 if offset[0] == "-" else 1
+        zone = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+    fraction = (match["fraction"] or "").ljust(6, "0")[:6]
+    # Raises ValueError for hour 24, minute 60 or a leap second (which no database keeps).
+    moment = dt.datetime.combine(
+        day,
+        dt.time(int(match["hour"]), int(match["minute"]), int(match["second"]), int(fraction)),
+        tzinfo=zone,
+    )
+    # The span holds in UTC too, so both databases store the same instant.
+    if not EARLIEST_YEAR <= moment.astimezone(dt.UTC).year <= LATEST_YEAR:
+        raise OutOfRange("outside the accepted years")
+    return moment
+
+
+def parse_calendar_date(text: str) -> dt.date:
+    """An ISO 8601 calendar date YYYY-MM-DD within EARLIEST_YEAR..LATEST_YEAR."""
+    match = _CALENDAR_DATE.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError("not a calendar date")
+    day = dt.date(int(match["year"]), int(match["month"]), int(match["day"]))
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise OutOfRange("outside the accepted years")
+    return day
+
+
+def _range_problem():
+    return Why.OUT_OF_RANGE % {"first": EARLIEST_YEAR, "last": LATEST_YEAR}
+
+
 def _parse_datetime(value, path, index, problems) -> dt.datetime | None:
     if value is None:
         problems.append(problem(path, Why.REQUIRED, index))
         return None
-    if not isinstance(value, str) or len(value) > 40:
-        problems.append(problem(path, Why.BAD_DATETIME, index))
-        return None
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        return parse_instant(value)
+    except OutOfRange:
+        problems.append(problem(path, _range_problem(), index))
     except ValueError:
         problems.append(problem(path, Why.BAD_DATETIME, index))
-        return None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        problems.append(problem(path, Why.BAD_DATETIME, index))
-        return None
-    return parsed
+    return None
 
 
 def _parse_date(value, path, index, problems) -> dt.date | None:
-    if not isinstance(value, str) or len(value) != 10:
-        problems.append(problem(path, Why.BAD_DATE, index))
-        return None
     try:
-        return dt.date.fromisoformat(value)
+        return parse_calendar_date(value)
+    except OutOfRange:
+        problems.append(problem(path, _range_problem(), index))
     except ValueError:
         problems.append(problem(path, Why.BAD_DATE, index))
-        return None
+    return None
 
 
 def add_years(moment: dt.datetime, years: int) -> dt.datetime:

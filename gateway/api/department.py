@@ -12,7 +12,7 @@ from gateway.api import schemas
 from gateway.api.authentication import DepartmentKeyAuthentication
 from gateway.api.openapi import BODY_ERRORS, RETRY_AFTER, errors
 from gateway.api.permissions import IsDepartment
-from gateway.api.throttles import SubmissionThrottle
+from gateway.api.throttles import ScoreReadThrottle, SubmissionThrottle
 from gateway.errors import Msg, PayloadTooLarge
 from gateway.services.reads import score_read_by_department
 from gateway.services.submissions import submission_accept
@@ -125,6 +125,8 @@ class SubmissionView(DepartmentView):
 
 
 class CitizenScoreView(DepartmentView):
+    throttle_classes = [ScoreReadThrottle]
+
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -156,6 +158,7 @@ class CitizenScoreView(DepartmentView):
 
 
 class ScoreQueryView(DepartmentView):
+    throttle_classes = [ScoreReadThrottle]
     """The same read with the identity number in the body, so it never enters a URL or log."""
 
     @extend_schema(

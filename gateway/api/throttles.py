@@ -1,4 +1,8 @@
-"""Rate limits: per department key for submissions, per client address for logins."""
+"""Rate limits: per department key for submissions and score reads, per address for logins.
+
+Counted in the default cache, the database's cache table: one count for every worker and
+host (settings.CACHES).
+"""
 
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -10,6 +14,12 @@ class SubmissionThrottle(SimpleRateThrottle):
         principal = request.user
         key_id = getattr(principal, "key_id", None)
         return self.cache_format % {"scope": self.scope, "ident": key_id} if key_id else None
+
+
+class ScoreReadThrottle(SubmissionThrottle):
+    """Score reads per key: a leaked key cannot page through the residents' scores."""
+
+    scope = "score_read"
 
 
 class LoginThrottle(SimpleRateThrottle):

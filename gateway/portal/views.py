@@ -29,7 +29,7 @@ from compliance.models import EligibilityThreshold
 from gateway.api.auth import LoginUsernameThrottle
 from gateway.api.throttles import LoginThrottle
 from gateway.charts import score_history_svg
-from gateway.errors import GatewayError, NotFound
+from gateway.errors import GatewayError, Msg, NotFound
 from gateway.models import (
     MAX_SCORE,
     MIN_SCORE,
@@ -128,6 +128,23 @@ class LoginView(auth_views.LoginView):
 
 
 logout = auth_views.LogoutView.as_view(next_page=reverse_lazy("portal:login"))
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's login page, under the same limits as the portal and the token API."""
+    from django.contrib import admin
+
+    if request.method == "POST":
+        wait = _login_wait(request)
+        if wait is not None:
+            response = HttpResponse(
+                Msg.THROTTLED % {"wait": wait},
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Retry-After"] = str(wait)
+            return response
+    return admin.site.login(request)
 
 
 # --- the resident ------------------------------------------------------------------------

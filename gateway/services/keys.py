@@ -58,7 +58,14 @@ def department_key_revoke(
     )
 
 
+# A key is a shared secret: one that outlives ten years is one nobody remembers to rotate.
+MAX_KEY_LIFETIME_DAYS = 3650
+
+
 def key_expiry_from_days(days: int | None) -> dt.datetime | None:
+    """The expiry of a key valid for ``days`` from now; None (never) for 0 or None."""
+    if days and not 0 < days <= MAX_KEY_LIFETIME_DAYS:
+        raise ValueError(f"a key's lifetime is 1 to {MAX_KEY_LIFETIME_DAYS} days, or 0 for none")
     return timezone.now() + dt.timedelta(days=days) if days else None
 
 

@@ -87,7 +87,7 @@ def submission_accept(
     claimed_key = document.get("idempotency_key") if isinstance(document, dict) else None
     # Only a well-formed key can have been accepted before (and any other, U+0000 for one,
     # must not reach the database before the body is refused).
-    well_formed = isinstance(claimed_key, str) and IDEMPOTENCY_KEY.match(claimed_key)
+    well_formed = isinstance(claimed_key, str) and IDEMPOTENCY_KEY.fullmatch(claimed_key)
     previous = _submission_lookup(department.pk, claimed_key) if well_formed else None
     if previous is not None and previous.body_sha256 == body_sha256:
         return SubmissionOutcome(201, previous.response, replayed=True)

@@ -25,7 +25,8 @@ from audit.merkle import (
     verify_inclusion,
 )
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "rfc6962"
+# Apache-2.0 vectors from transparency-dev/merkle, carried here with their LICENSE.
+VECTORS = Path(__file__).resolve().parent / "vectors" / "rfc6962"
 
 
 def _vector_files(kind: str) -> list[Path]:

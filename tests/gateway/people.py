@@ -86,11 +86,14 @@ def make_account(role: str, username: str, **kwargs):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttles():
-    # Login rate limits live in the cache; each test starts with none used.
-    cache.clear()
+def _fresh_throttles(django_db_setup, django_db_blocker):
+    # Login rate limits live in the database's cache table; each test starts with none
+    # used, whether or not it uses the database itself.
+    with django_db_blocker.unblock():
+        cache.clear()
     yield
-    cache.clear()
+    with django_db_blocker.unblock():
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

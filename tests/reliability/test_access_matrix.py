@@ -36,8 +36,9 @@ from django.test import Client
 from django.urls import get_resolver, resolve
 from rest_framework.test import APIClient
 
+from audit.actions import AuditAction
 from audit.models import AuditEntry
-from gateway.models import Notification
+from gateway.models import DepartmentAPIKey, Notification
 from tests import factories
 from tests.gateway.people import ALICE_ID, PASSWORD
 from tests.reliability.cast import ADMIN_PASSWORD, Cast, cast_create
@@ -57,6 +58,9 @@ ROLES = (
 LOGIN = "login"  # a page redirects to its login page: a page's 401
 SEES = "403*"  # refused, to a role that may read the object (may differ from a missing id)
 L = LOGIN
+# An admin action the role may not run: the change list again, saying no action was
+# selected (Django offers the role no such action), and nothing done.
+REFUSED_ACTION = 200
 
 DEDUCTION = {"idempotency_key": "matrix-1", "records": [factories.deduction_record(ALICE_ID)]}
 DECISION = {"outcome": "upheld", "reason": "The record stands."}
@@ -185,6 +189,23 @@ TABLE = [
     row("GET /admin/gateway/appeal/{pending}/change/",         L,    L,    L,    L,    L,    L,    L,    200,  200),
     row("POST /admin/gateway/appeal/{pending}/change/",        L,    L,    L,    L,    L,    L,    L,    403,  403,
         body={"status": "decided"}),
+    row("GET /admin/audit/auditentry/export.csv",              L,    L,    L,    L,    L,    L,    L,    200,  200),
+    # --- department keys: the operator (the administrator) issues and revokes, audited;
+    # the regulator reads them
+    row("GET /admin/gateway/departmentapikey/",                L,    L,    L,    L,    L,    L,    L,    200,  200),
+    row("GET /admin/gateway/departmentapikey/{key_a}/change/", L,    L,    L,    L,    L,    L,    L,    200,  200),
+    row("GET /admin/gateway/departmentapikey/add/",            L,    L,    L,    L,    L,    L,    L,    403,  200),
+    row("POST /admin/gateway/departmentapikey/add/",           L,    L,    L,    L,    L,    L,    L,    403,  302,
+        body=lambda o, r: {"department": o["dept_b"], "name": "matrix key"}),
+    row("POST /admin/gateway/departmentapikey/{key_a}/change/", L,   L,    L,    L,    L,    L,    L,    403,  302,
+        body={"revoked": "on"}),
+    row("POST /admin/gateway/departmentapikey/",               L,    L,    L,    L,    L,    L,    L,    REFUSED_ACTION, 302,
+        body=lambda o, r: {"action": "revoke_keys", "_selected_action": o["key_a"], "index": "0"}),
+    # --- the catalogue: the regulator manages it; history pages never restore a version
+    row("GET /admin/compliance/rule/",                         L,    L,    L,    L,    L,    L,    L,    200,  200),
+    row("POST /admin/compliance/rule/{rule}/history/{rule_version}/",
+                                                               L,    L,    L,    L,    L,    L,    L,    403,  403,
+        body={"points": "-50"}),
 ]
 # fmt: on
 
@@ -205,6 +226,10 @@ def objects_of(cast: Cast) -> dict[str, Any]:
         "under_review": cast.under_review.pk,
         "repair": cast.repair.pk,
         "notification": notification.pk,
+        "key_a": DepartmentAPIKey.objects.filter(department=cast.world.dept_a).first().pk,
+        "dept_b": cast.world.dept_b.pk,
+        "rule": cast.world.rule.pk,
+        "rule_version": cast.world.rule.history.order_by("history_id").first().history_id,
         "leaf": bytes(AuditEntry.objects.exclude(sequence=None).order_by("id")[0].leaf_hash).hex(),
     }
 
@@ -396,3 +421,43 @@ def test_the_table_has_a_row_for_every_route_of_the_api_and_the_portal():
         covered.add(f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name)
     routes = _route_names(get_resolver().url_patterns) - NOT_DOORS
     assert routes - covered == set()
+
+
+# --- key revocation: the operator's, audited; the regulator cannot, by any admin door ----
+
+
+def _revoke_by_action(client, key) -> None:
+    client.post(
+        "/admin/gateway/departmentapikey/",
+        {"action": "revoke_keys", "_selected_action": key.pk, "index": "0"},
+    )
+
+
+def _revoke_by_form(client, key) -> None:
+    client.post(f"/admin/gateway/departmentapikey/{key.pk}/change/", {"revoked": "on"})
+
+
+@pytest.mark.parametrize("door", [_revoke_by_action, _revoke_by_form])
+def test_a_regulator_cannot_revoke_a_key(cast, door):
+    key = DepartmentAPIKey.objects.filter(department=cast.world.dept_a).first()
+    revocations = AuditEntry.objects.filter(action=AuditAction.KEY_REVOKED).count()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(cast.reg.user)
+    door(client, key)
+    key.refresh_from_db()
+    assert key.revoked is False
+    assert AuditEntry.objects.filter(action=AuditAction.KEY_REVOKED).count() == revocations
+    assert cast.world.client(cast.key_a).get("/api/v1/repairs").status_code == 200
+
+
+@pytest.mark.parametrize("door", [_revoke_by_action, _revoke_by_form])
+def test_the_operator_revokes_a_key_and_it_is_audited(cast, door):
+    key = DepartmentAPIKey.objects.filter(department=cast.world.dept_a).first()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(cast.admin)
+    door(client, key)
+    key.refresh_from_db()
+    assert key.revoked is True
+    entry = AuditEntry.objects.filter(action=AuditAction.KEY_REVOKED).last()
+    assert entry is not None and entry.actor_id == "admin"
+    assert cast.world.client(cast.key_a).get("/api/v1/repairs").status_code == 401

@@ -213,3 +213,64 @@ def test_the_per_username_key_still_folds_case_and_spaces():
         return LoginUsernameThrottle().get_cache_key(request, None)
 
     assert key(" Alice ") == key("alice") != key("bob")
+
+
+# --- dates and keys: strict RFC 3339 instants and ISO 8601 calendar dates, 1949 to 2100 ---
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "0001-01-01T00:00:00+14:00",  # OverflowError once, on both databases
+        "9999-12-31T23:59:59-14:00",
+        "2026-11-20T08:30:00+08:00:30.5",  # an offset with seconds: DataError on PostgreSQL
+        "2026-11-20T08:30:00+08:00:30",
+        "2026-11-20T08:30:00",  # no offset
+        "2026-11-20 08:30:00+08:00",  # not RFC 3339's "T"
+        "2026-11-20T08:30+08:00",  # no seconds
+        "2026-W47-5T08:30:00+08:00",  # a week date
+        "2026-324T08:30:00+08:00",  # an ordinal date
+        "20261120T083000+0800",  # ISO 8601 basic format
+        "2026-11-20T24:00:00+08:00",
+        "2026-11-20T23:59:60+08:00",  # a leap second no database keeps
+        "2026-11-20T08:30:00+24:00",
+        "２０２６-11-20T08:30:00+08:00",  # full-width digits
+        "2026-11-20T08:30:00+08:00\n",
+        "1948-12-31T23:59:59+08:00",
+    ],
+)
+def test_an_instant_that_is_not_strict_rfc_3339_in_range_is_refused(world, occurred_at):
+    record = factories.deduction_record(factories.identity_number(), occurred_at=occurred_at)
+    refused(world.submit(world.key_a, [record]), "/records/0/occurred_at")
+
+
+@pytest.mark.parametrize(
+    "issued_on", ["2026-W47-5", "2026-325", "20261121", "0001-01-01", "2026-11-21\n", "2026-2-1"]
+)
+def test_a_date_that_is_not_an_iso_calendar_date_in_range_is_refused(world, issued_on):
+    record = factories.deduction_record(factories.identity_number())
+    record["evidence"]["issued_on"] = issued_on
+    refused(world.submit(world.key_a, [record]), "/records/0/evidence/issued_on")
+
+
+def test_a_date_outside_the_years_says_which_years(world):
+    record = factories.deduction_record(
+        factories.identity_number(), occurred_at="1900-01-01T00:00:00Z"
+    )
+    body = refused(world.submit(world.key_a, [record]), "/records/0/occurred_at")
+    assert "1949" in body["problems"][0]["message"] and "2100" in body["problems"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    ["2026-11-20T08:30:00Z", "2026-11-20t00:30:00z", "2026-11-20T08:30:00.123456789+08:00"],
+)
+def test_every_rfc_3339_form_is_accepted(world, occurred_at):
+    record = factories.deduction_record(factories.identity_number(), occurred_at=occurred_at)
+    assert world.submit(world.key_a, [record]).status_code == 201
+
+
+@pytest.mark.parametrize("key", ["key-1\n", "key-1\r\n", "key 1", "\nkey-1"])
+def test_an_idempotency_key_with_a_line_break_or_space_is_refused(world, key):
+    record = factories.deduction_record(factories.identity_number())
+    refused(world.submit(world.key_a, [record], idem=key), "/idempotency_key")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from gateway.api.throttles import SubmissionThrottle
+from gateway.api.throttles import ScoreReadThrottle, SubmissionThrottle
 from tests import factories
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -121,13 +122,67 @@ def test_production_settings_are_what_the_check_approves_of(production_env):
 # --- secrets -----------------------------------------------------------------------------
 
 
+def assert_stops_with_one_line_naming(result, name: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("configuration error: "), result.stderr
+    assert name in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("name", [*SECRETS, "ALLOWED_HOSTS"])
 def test_production_refuses_to_start_without_each_secret(production_env, name):
     del production_env[name]
+    assert_stops_with_one_line_naming(manage(production_env, "check"), name)
+
+
+MALFORMED = [
+    ("SECRET_KEY", "x" * 44),  # what a base64 of 32 bytes gives: too short (security.W009)
+    ("SECRET_KEY", "ab" * 40),  # long enough, but too few different characters
+    ("IDENTITY_ENCRYPTION_KEYS", "not-a-ring"),
+    ("IDENTITY_ENCRYPTION_KEYS", "k1:%%%not-base64%%%"),
+    ("IDENTITY_ENCRYPTION_KEYS", "k1:" + base64.b64encode(b"sixteen bytes!!!").decode()),
+    ("IDENTITY_INDEX_KEY", "short"),
+    ("AUDIT_SIGNING_KEY", base64.b64encode(b"too short").decode()),
+    ("AUDIT_SIGNING_KEY", "-----BEGIN CERTIFICATE-----"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), MALFORMED)
+def test_a_malformed_secret_stops_with_one_line_naming_it(production_env, name, value):
+    production_env[name] = value
     result = manage(production_env, "check")
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr, result.stderr
-    assert name in result.stderr.splitlines()[-1], result.stderr
+    assert_stops_with_one_line_naming(result, name)
+    assert value not in result.stderr  # a secret's value is never echoed
+
+
+def test_the_wsgi_application_stops_with_one_line_too(production_env):
+    del production_env["AUDIT_SIGNING_KEY"]
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        cwd=BASE_DIR,
+        env=production_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert_stops_with_one_line_naming(result, "AUDIT_SIGNING_KEY")
+
+
+def test_the_readme_production_recipe_passes_check_deploy():
+    # The CI step: the README's recipe, followed literally, reports nothing.
+    result = subprocess.run(
+        ["bash", "scripts/check-deploy"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
 
 
 @pytest.mark.parametrize("name", SECRETS)
@@ -146,9 +201,7 @@ def test_production_never_falls_back_to_generated_development_secrets(production
     assert manage(development, "check").returncode == 0
     assert (tmp_path / "var" / "dev-secrets" / "SECRET_KEY").exists()
     del production_env["SECRET_KEY"]
-    result = manage(production_env, "check")
-    assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr.splitlines()[-1]
+    assert_stops_with_one_line_naming(manage(production_env, "check"), "SECRET_KEY")
 
 
 def test_secrets_can_come_from_files(production_env, tmp_path):
@@ -218,6 +271,8 @@ print(json.dumps({{
     "nosniff": secure.get("X-Content-Type-Options"),
     "referrer": secure.get("Referrer-Policy"),
     "frame": secure.get("X-Frame-Options"),
+    "csp": {{page: Client(HTTP_HOST="{host}").get(page, secure=True).get("Content-Security-Policy")
+            for page in ("/portal/login/", "/admin/login/", "/api/docs/")}},
     "plain": [plain.status_code, plain.get("Location")],
     "csrf_cookie_secure": bool(login.cookies["csrftoken"]["secure"]),
     "csrf_cookie_samesite": login.cookies["csrftoken"]["samesite"],
@@ -229,6 +284,15 @@ def test_production_answers_https_with_hsts_and_sends_http_to_https(production_e
     result = python_in(production_env, HEADERS_IN_PRODUCTION.format(host=HOST))
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
+    for page, policy in seen.pop("csp").items():
+        assert policy is not None, page
+        directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+        assert directives["script-src"] == "'self'", page  # no inline script, no eval
+        assert directives["style-src"] == "'self'", page
+        assert directives["default-src"] == "'self'", page
+        assert directives["object-src"] == "'none'", page
+        assert directives["frame-ancestors"] == "'none'", page
+        assert "unsafe" not in policy, page
     assert seen == {
         "status": 200,
         "hsts": "max-age=31536000; includeSubDomains; preload",
@@ -322,4 +386,66 @@ def test_the_rates_come_from_the_environment(production_env):
     )
     result = python_in(production_env, code)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "{'login': '5/min', 'submission': '100/s'}"
+    assert result.stdout.strip().splitlines()[-1] == (
+        "{'login': '5/min', 'submission': '100/s', 'score_read': '6000/min'}"
+    )
+
+
+@pytest.mark.django_db
+def test_the_admin_login_is_limited_and_the_right_password_waits_too(fresh_limits, client):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("root", "root@example.org", "the right one 42")
+    for _ in range(10):
+        response = client.post("/admin/login/", {"username": "root", "password": "wrong"})
+        assert response.status_code == 200  # the form again, with its error
+    response = client.post("/admin/login/", {"username": "root", "password": "the right one 42"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert "_auth_user_id" not in client.session
+    # The admin's attempts count against the same username on the token API.
+    api = APIClient(REMOTE_ADDR="203.0.113.50", HTTP_ACCEPT_LANGUAGE="en")
+    assert_throttled(
+        api.post("/api/v1/auth/token", {"username": "root", "password": "x"}, format="json")
+    )
+
+
+@pytest.mark.django_db
+def test_score_reads_are_limited_per_key(fresh_limits, world, monkeypatch):
+    monkeypatch.setattr(ScoreReadThrottle, "rate", "2/min", raising=False)
+    body = {"citizen_id": factories.identity_number(), "purpose": "licensing_review"}
+    for _ in range(2):
+        response = world.client(world.key_a).post("/api/v1/score-queries", body, format="json")
+        assert response.status_code == 200
+    assert_throttled(world.client(world.key_a).post("/api/v1/score-queries", body, format="json"))
+    path = f"/api/v1/citizens/{body['citizen_id']}/score?purpose=licensing_review"
+    assert_throttled(world.client(world.key_a).get(path))  # both doors count together
+    assert (
+        world.client(world.key_b).post("/api/v1/score-queries", body, format="json").status_code
+        != 429
+    )
+
+
+def test_limits_are_counted_in_the_shared_database_cache(settings):
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
+INLINE_STYLE = re.compile(r"<style\b|\sstyle=|\son[a-z]+=", re.I)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/portal/login/", "/admin/login/", "/catalogue/", "/api/docs/", "/admin/"]
+)
+def test_pages_need_nothing_the_policy_refuses(client, path):
+    from django.contrib.auth import get_user_model
+
+    if path == "/admin/":
+        client.force_login(get_user_model().objects.create_superuser("csp", "c@example.org", "pw"))
+    response = client.get(path)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert INLINE_SCRIPT.findall(page) == []
+    assert INLINE_STYLE.findall(page) == []
+    assert "script-src 'self'" in response["Content-Security-Policy"]

@@ -1,5 +1,6 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from audit.models import AuditEntry
 from audit.services import log_export
 from audit.verify import terminal_progress
 
@@ -18,9 +19,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, actor, **options):
-        with open(file, "wb") as stream:
-            size, checkpoints, key = log_export(
-                stream, actor_id=actor, progress=terminal_progress("exporting")
-            )
+        limit = AuditEntry._meta.get_field("actor_id").max_length
+        if not actor or len(actor) > limit:
+            raise CommandError(f"--actor must be 1 to {limit} characters")
+        try:
+            with open(file, "wb") as stream:
+                size, checkpoints, key = log_export(
+                    stream, actor_id=actor, progress=terminal_progress("exporting")
+                )
+        except OSError as error:
+            raise CommandError(f"cannot write {file}: {error.strerror}") from None
         self.stdout.write(f"exported {size} entries and {checkpoints} checkpoints to {file}")
         self.stdout.write(f"verifier key: {key}")

@@ -1,7 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from compliance.selectors import department_by_code
-from gateway.services.keys import department_key_create, key_expiry_from_days
+from gateway.management.arguments import bounded_int, bounded_text
+from gateway.services.keys import (
+    MAX_KEY_LIFETIME_DAYS,
+    department_key_create,
+    key_expiry_from_days,
+)
 
 
 class Command(BaseCommand):
@@ -9,9 +14,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("department_code")
-        parser.add_argument("--name", default="", help="A label for the key (50 characters).")
         parser.add_argument(
-            "--expires-in-days", type=int, default=365, help="0 for a key that never expires."
+            "--name", default="", type=bounded_text(50), help="A label for the key (50 characters)."
+        )
+        parser.add_argument(
+            "--expires-in-days",
+            type=bounded_int(0, MAX_KEY_LIFETIME_DAYS),
+            default=365,
+            help=f"1 to {MAX_KEY_LIFETIME_DAYS}, or 0 for a key that never expires.",
         )
 
     def handle(self, *args, department_code, name, expires_in_days, **options):
@@ -20,8 +30,6 @@ class Command(BaseCommand):
             raise CommandError(f"unknown department {department_code!r}")
         if not department.is_active:
             raise CommandError(f"department {department_code!r} is inactive")
-        if expires_in_days < 0:
-            raise CommandError("--expires-in-days must be 0 or more")
         api_key, plaintext = department_key_create(
             department=department,
             name=name or f"{department.code} key",

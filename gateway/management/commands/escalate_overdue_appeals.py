@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.management.base import BaseCommand, CommandError
 
 from gateway.services.appeals import appeals_escalate_overdue
+from gateway.validation import EARLIEST_YEAR, LATEST_YEAR, parse_calendar_date
 
 
 class Command(BaseCommand):
@@ -21,9 +20,11 @@ class Command(BaseCommand):
         day = None
         if today:
             try:
-                day = dt.date.fromisoformat(today)
+                day = parse_calendar_date(today)
             except ValueError:
-                raise CommandError("--today must be a date in the form YYYY-MM-DD") from None
+                raise CommandError(
+                    f"--today must be a date YYYY-MM-DD within {EARLIEST_YEAR} to {LATEST_YEAR}"
+                ) from None
         escalated = appeals_escalate_overdue(today=day)
         self.stdout.write(f"escalated {len(escalated)} overdue appeal(s)")
         for pk in escalated:

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from gateway.management.arguments import batch_size
 from gateway.services.expiry import BATCH_SIZE, events_expire
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--batch-size", type=int, default=BATCH_SIZE, help="Events per transaction."
+            "--batch-size", type=batch_size, default=BATCH_SIZE, help="Events per transaction."
         )
 
     def handle(self, *args, batch_size, **options):

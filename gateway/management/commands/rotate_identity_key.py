@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from gateway.identity import vault
+from gateway.management.arguments import batch_size
 from gateway.services.keys import identity_numbers_reencrypt
 
 
@@ -11,10 +12,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--batch-size", type=batch_size, default=500)
 
     def handle(self, *args, batch_size, **options):
-        count = identity_numbers_reencrypt(batch_size=max(1, batch_size))
+        count = identity_numbers_reencrypt(batch_size=batch_size)
         self.stdout.write(
             f"re-encrypted {count} identity number(s) under key {vault().active_key_id!r}"
         )

@@ -1,0 +1,81 @@
+"""Hostile arguments to every management command: a one-line error, never a traceback.
+
+Each command is called as an operator would type it (``call_command`` with argv strings,
+so argparse's own refusals count too) with malformed and out-of-range values. The
+only acceptable failure is CommandError (what ``manage.py`` prints as one line, exit 1).
+NUL is not among the values: an operating system cannot put U+0000 in a process's
+arguments (they are C strings), so ``manage.py`` never receives one.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from gateway.models import DepartmentAPIKey
+
+pytestmark = pytest.mark.django_db
+
+NUL = "\x00"
+HUGE = "99999999999999999999"
+
+CASES = [
+    ("create_department_key", "tax", "--expires-in-days", "99999999"),
+    ("create_department_key", "tax", "--expires-in-days", HUGE),
+    ("create_department_key", "tax", "--expires-in-days", "-1"),
+    ("create_department_key", "tax", "--expires-in-days", "abc"),
+    ("create_department_key", "x" * 10_000),
+    ("create_department_key", "tax", "--name", "x" * 10_000),
+    ("escalate_overdue_appeals", "--today", "0001-01-01"),
+    ("escalate_overdue_appeals", "--today", "9999-12-31"),
+    ("escalate_overdue_appeals", "--today", "2026-W47-5"),
+    ("expire_events", "--batch-size", "0"),
+    ("expire_events", "--batch-size", HUGE),
+    ("expire_events", "--batch-size", "abc"),
+    ("rotate_identity_key", "--batch-size", "0"),
+    ("rotate_identity_key", "--batch-size", HUGE),
+    ("rotate_identity_key", "--batch-size", "-5"),
+    ("create_account", "citizen", "someone", "--citizen-id", "12345"),
+    ("create_account", "reviewer", "someone", "--department", "nowhere"),
+    ("create_account", "regulator", "x" * 10_000),
+    ("create_account", "regulator", "someone", "--email", "not an address"),
+    ("create_account", "emperor", "someone"),
+    ("audit_export", "/nonexistent-folder/audit.export"),
+    ("audit_export", "{tmp}/audit.export", "--actor", "x" * 10_000),
+]
+
+
+@pytest.mark.parametrize("argv", CASES, ids=[" ".join(c)[:60].replace(NUL, "NUL") for c in CASES])
+def test_a_hostile_argument_is_a_command_error(world, monkeypatch, tmp_path, argv):
+    monkeypatch.setenv("ACCOUNT_PASSWORD", "a long enough passphrase 42")
+    name, *args = argv
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    keys_before = DepartmentAPIKey.objects.count()
+    with pytest.raises(CommandError) as refused:
+        call_command(name, *args, stdout=io.StringIO(), stderr=io.StringIO())
+    message = str(refused.value)
+    assert message and "Traceback" not in message
+    assert NUL not in message
+    assert DepartmentAPIKey.objects.count() == keys_before  # nothing half-made
+
+
+def test_a_key_within_the_bound_is_still_made(world):
+    out = io.StringIO()
+    call_command(
+        "create_department_key",
+        "tax",
+        "--expires-in-days",
+        "3650",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert len(out.getvalue().strip().splitlines()[-1]) > 20
+
+
+def test_escalation_from_a_sane_day_still_runs(world):
+    out = io.StringIO()
+    call_command("escalate_overdue_appeals", "--today", "2026-11-20", stdout=out)
+    assert "escalated 0 overdue appeal(s)" in out.getvalue()
