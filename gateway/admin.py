@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import audit_record
 from gateway.models import (
     Appeal,
     Citizen,
@@ -18,6 +17,7 @@ from gateway.models import (
     ScoreEvent,
     Submission,
 )
+from gateway.services.audit_boundary import log_record
 from gateway.services.keys import department_key_create, department_key_revoke
 
 
@@ -43,7 +43,7 @@ class PersonalDataAdmin(SimpleHistoryAdmin):
 
     def _record_view(self, request, subject: str, object_ref: str) -> None:
         with transaction.atomic():
-            audit_record(
+            log_record(
                 action=AuditAction.DATA_READ_BY_ADMIN,
                 subject=subject,
                 object_ref=object_ref,

@@ -50,7 +50,6 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import AuditRecord, audit_append
 from compliance.selectors import add_working_days
 from compliance.workdays import to_local_date
 from gateway.errors import Conflict, Forbidden, InvalidRequest, NotFound, problem
@@ -67,6 +66,7 @@ from gateway.models import (
     ScoreEvent,
 )
 from gateway.services.accounts import account_of, actor_of
+from gateway.services.audit_boundary import AuditRecord, log_append
 from gateway.services.ledger import scores_apply
 from gateway.services.notices import SEPARATOR
 from gateway.services.notifications import notification_send
@@ -483,7 +483,7 @@ def appeal_file(
         if user is not None
         else {"actor_kind": ActorKind.CITIZEN, "actor_id": f"citizen:{citizen.pk}"}
     )
-    audit_append(
+    log_append(
         [
             _appeal_record(
                 appeal,
@@ -555,7 +555,7 @@ def appeal_decide(
         ["status", "outcome", "decision_reason", "corrected_points", "decided_at", "decided_by"],
     )
     actor = actor_of(reviewer)
-    audit_append(
+    log_append(
         [
             *_ledger_record(appeal, row, actor),
             _appeal_record(
@@ -635,7 +635,7 @@ def appeal_extend(
     appeal.extended_at = now
     appeal.extension_reason = text
     _save(appeal, reviewer, "extended", ["decision_due", "extended_at", "extension_reason"])
-    audit_append(
+    log_append(
         [
             _appeal_record(
                 appeal,
@@ -696,7 +696,7 @@ def appeal_escalate(*, appeal_id: int, today: dt.date) -> bool:
     appeal.status = AppealStatus.ESCALATED
     appeal.escalated_at = timezone.now()
     _save(appeal, None, "escalated: overdue", ["status", "escalated_at"])
-    audit_append(
+    log_append(
         [
             _appeal_record(
                 appeal,
@@ -776,7 +776,7 @@ def appeal_request_review(
         if user is not None
         else {"actor_kind": ActorKind.CITIZEN, "actor_id": f"citizen:{citizen.pk}"}
     )
-    audit_append([_appeal_record(appeal, AuditAction.APPEAL_REVIEW_REQUESTED, actor)])
+    log_append([_appeal_record(appeal, AuditAction.APPEAL_REVIEW_REQUESTED, actor)])
     _notify(
         appeal,
         NotificationKind.APPEAL_REVIEW,
@@ -831,7 +831,7 @@ def appeal_review_decide(
         ],
     )
     actor = actor_of(regulator)
-    audit_append(
+    log_append(
         [
             *_ledger_record(appeal, row, actor),
             _appeal_record(
@@ -924,7 +924,7 @@ def _record_staff_reads(user, appeals: list[Appeal]) -> None:
     department = account.department.code if account and account.department_id else None
     actor = actor_of(user)
     with transaction.atomic():
-        audit_append(
+        log_append(
             [
                 AuditRecord(
                     action=AuditAction.DATA_READ_BY_REVIEWER,

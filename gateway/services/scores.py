@@ -9,8 +9,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import audit_record
 from gateway.models import EventStatus, Score, ScoreEvent, clamp_score
+from gateway.services.audit_boundary import log_record
 from gateway.services.ledger import scores_apply
 
 
@@ -47,7 +47,7 @@ def scores_repair_drift(drift: list[Drift], *, actor_id: str = "manage.py") -> N
     for item in drift:
         Score.objects.filter(citizen_id=item.citizen_id).update(points_sum=0, score=100)
         scores_apply({item.citizen_id: item.ledger_points_sum}, now=now, reason="recomputed")
-    audit_record(
+    log_record(
         action=AuditAction.SCORE_RECOMPUTED,
         actor_kind=ActorKind.SYSTEM,
         actor_id=actor_id,

@@ -14,7 +14,6 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import AuditRecord, audit_append, audit_record
 from compliance import selectors as compliance_selectors
 from compliance.models import Department, Rule, ScreeningRefusal
 from gateway.bodies import check_storable, parse_json_body
@@ -29,6 +28,15 @@ from gateway.errors import (
 )
 from gateway.models import EventKind, EventStatus, ScoreEvent, Submission
 from gateway.principals import DepartmentPrincipal
+from gateway.services.audit_boundary import (
+    AuditRecord,
+    closed,
+    idempotency_digest,
+    log_append,
+    log_record,
+    safe_pointer,
+    safe_text,
+)
 from gateway.services.bulk import db_datetime, db_json, db_uuid, insert_rows
 from gateway.services.ledger import residents_resolve, scores_apply
 from gateway.services.notices import notices_create_for_events
@@ -71,7 +79,8 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
     # Only a well-formed key can have been accepted before (and any other, U+0000 for one,
     # must not reach the database before the body is refused).
     well_formed = isinstance(claimed_key, str) and IDEMPOTENCY_KEY.match(claimed_key)
-    previous = _submission_lookup(department.pk, claimed_key) if well_formed else None
+    key_digest = idempotency_digest(claimed_key) if well_formed else None
+    previous = _submission_lookup(department.pk, key_digest) if key_digest else None
     if previous is not None and previous.body_sha256 == body_sha256:
         return SubmissionOutcome(201, previous.response, replayed=True)
 
@@ -80,12 +89,16 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
     policy_version, screener = compliance_selectors.current_screener()
     violations = screener.screen_text(text, document)
     if violations:
+        # A member whose own name is the prohibited text is named by its position.
+        paths = [safe_pointer(document, v.path) for v in violations]
         error = ProhibitedData(
             Msg.PROHIBITED,
-            violations=[_violation_payload(v) for v in violations],
+            violations=[
+                _violation_payload(v, path) for v, path in zip(violations, paths, strict=True)
+            ],
             policy_version=policy_version,
         )
-        _prohibited_refusal_record(principal, violations, body_sha256, policy_version)
+        _prohibited_refusal_record(principal, violations, paths, body_sha256, policy_version)
         raise error
 
     try:
@@ -94,7 +107,7 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
             document, max_records=settings.GATEWAY_MAX_BATCH_RECORDS
         )
         if previous is not None:
-            raise IdempotencyConflict(Msg.IDEMPOTENCY_CONFLICT, idempotency_key=idempotency_key)
+            raise _conflict(idempotency_key)
         now = timezone.now()
         valid = validate_records(
             records,
@@ -103,6 +116,7 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
             now=now,
         )
     except GatewayError as error:
+        _name_unsafe_members_by_position(error, document)
         _refusal_record(principal, error, body_sha256)
         raise
 
@@ -111,13 +125,11 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
             return _write(principal, idempotency_key, body_sha256, valid)
         except IntegrityError:
             # A concurrent request with the same key won, or registered a shared resident.
-            previous = _submission_lookup(department.pk, idempotency_key)
+            previous = _submission_lookup(department.pk, idempotency_digest(idempotency_key))
             if previous is not None:
                 if previous.body_sha256 == body_sha256:
                     return SubmissionOutcome(201, previous.response, replayed=True)
-                error = IdempotencyConflict(
-                    Msg.IDEMPOTENCY_CONFLICT, idempotency_key=idempotency_key
-                )
+                error = _conflict(idempotency_key)
                 _refusal_record(principal, error, body_sha256)
                 raise error from None
         except OperationalError as exc:
@@ -127,10 +139,24 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
     raise ServiceBusy(Msg.SERVER_BUSY)
 
 
-def _submission_lookup(department_id: int, idempotency_key: str) -> Submission | None:
-    return Submission.objects.filter(
-        department_id=department_id, idempotency_key=idempotency_key
-    ).first()
+def _submission_lookup(department_id: int, key_digest: str) -> Submission | None:
+    submissions = Submission.objects.filter(department_id=department_id)
+    return submissions.filter(idempotency_key=key_digest).first()
+
+
+def _conflict(idempotency_key: str) -> IdempotencyConflict:
+    # The key is the client's own text: repeated only masked (it may be anything that
+    # matches the key's pattern, an identity number included).
+    return IdempotencyConflict(Msg.IDEMPOTENCY_CONFLICT, idempotency_key=safe_text(idempotency_key))
+
+
+def _name_unsafe_members_by_position(error: GatewayError, document: Any) -> None:
+    """Rewrite the problems' paths so that none repeats an unsafe member name."""
+    problems = error.details.get("problems")
+    if isinstance(problems, list):
+        for item in problems:
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                item["path"] = safe_pointer(document, item["path"])
 
 
 def _is_transient(exc: OperationalError) -> bool:
@@ -174,9 +200,10 @@ def _write(
 ) -> SubmissionOutcome:
     department = principal.department
     now = timezone.now()
+    key_digest = idempotency_digest(idempotency_key)
     submission = Submission.objects.create(
         department=department,
-        idempotency_key=idempotency_key,
+        idempotency_key=key_digest,
         body_sha256=body_sha256,
         received_at=now,
         record_count=len(valid),
@@ -228,20 +255,23 @@ def _write(
         actor_id=department.code,
         subject=subjects[0] if len(subjects) == 1 else "",
         object_ref=f"submission:{submission.pk}",
-        legal_basis="; ".join(sorted({record.rule.legal_basis for record in valid}))[:300],
+        legal_basis=closed("; ".join(sorted({record.rule.legal_basis for record in valid}))[:300]),
         details={
-            "idempotency_key": idempotency_key,
+            "idempotency_key": closed(key_digest),
             "key": principal.key_id,
             "records": len(valid),
             "residents": len(subjects),
             "subjects_sha256": hashlib.sha256("\n".join(subjects).encode()).hexdigest(),
-            "rules": dict(Counter(f"{r.rule.code}@v{r.rule.version}" for r in valid)),
+            "rules": {
+                closed(code): count
+                for code, count in Counter(_rule_tag(r.rule) for r in valid).items()
+            },
             "body_sha256": body_sha256,
             "events": [events[0].pk, events[-1].pk],
         },
     )
     # One lock for the whole batch: the submission's entry and its notices' entry.
-    receipt = audit_append([accepted, notice_entry] if notice_entry else [accepted])[0]
+    receipt = log_append([accepted, notice_entry] if notice_entry else [accepted])[0]
     response = {
         "submission_id": str(submission.pk),
         "accepted": len(events),
@@ -264,6 +294,10 @@ def _write(
     return SubmissionOutcome(201, response)
 
 
+def _rule_tag(rule: Rule) -> str:
+    return f"{rule.code}@v{rule.version}"
+
+
 def _iso(moment: dt.datetime) -> str:
     return moment.isoformat()
 
@@ -273,9 +307,8 @@ def storable_text(value: str) -> str:
     return value.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _violation_payload(violation) -> dict[str, Any]:
+def _violation_payload(violation, path: str) -> dict[str, Any]:
     parts = violation.path.split("/")
-    path = storable_text(violation.path)
     payload: dict[str, Any] = {"path": path, "category": violation.category}
     if len(parts) > 2 and parts[1] == "records" and parts[2].isdigit():
         payload = {"record": int(parts[2]), **payload}
@@ -283,10 +316,12 @@ def _violation_payload(violation) -> dict[str, Any]:
 
 
 @transaction.atomic
-def _prohibited_refusal_record(principal, violations, body_sha256: str, policy_version: int):
+def _prohibited_refusal_record(
+    principal, violations, paths: list[str], body_sha256: str, policy_version: int
+):
     now = timezone.now()
-    categories = sorted({v.category for v in violations})
-    paths = [storable_text(v.path) for v in violations]
+    # Category codes come from the policy's own catalogue.
+    categories = [closed(code) for code in sorted({v.category for v in violations})]
     ScreeningRefusal.objects.create(
         department=principal.department,
         refused_at=now,
@@ -296,13 +331,13 @@ def _prohibited_refusal_record(principal, violations, body_sha256: str, policy_v
         paths=paths[:200],
         violation_count=len(violations),
     )
-    audit_append(
+    log_append(
         [
             AuditRecord(
                 action=AuditAction.SUBMISSION_REFUSED_PROHIBITED,
                 actor_kind=ActorKind.DEPARTMENT,
                 actor_id=principal.department.code,
-                legal_basis="SH 14; ZJ 14; CRR 14; TJ 16; PIPL 28",
+                legal_basis=closed("SH 14; ZJ 14; CRR 14; TJ 16; PIPL 28"),
                 details={
                     "key": principal.key_id,
                     "body_sha256": body_sha256,
@@ -326,7 +361,7 @@ _REFUSAL_ACTIONS = {
 def _refusal_record(principal, error: GatewayError, body_sha256: str) -> None:
     action = _REFUSAL_ACTIONS.get(type(error), AuditAction.SUBMISSION_REFUSED_INVALID)
     problems = error.details.get("problems") or []
-    audit_record(
+    log_record(
         action=action,
         actor_kind=ActorKind.DEPARTMENT,
         actor_id=principal.department.code,
@@ -335,13 +370,10 @@ def _refusal_record(principal, error: GatewayError, body_sha256: str) -> None:
             "status": error.status_code,
             "error": error.code,
             "body_sha256": body_sha256,
-            # Paths and reasons only; values were never copied into a problem. A path
-            # names the client's own member names, which may hold what no column can.
+            # Paths and reasons only; values were never copied into a problem, and an
+            # unsafe member name is already named by its position.
             "problems": [
-                {
-                    "path": storable_text(p.get("path", "")),
-                    "message": storable_text(p.get("message", "")[:200]),
-                }
+                {"path": p.get("path", ""), "message": p.get("message", "")[:200]}
                 for p in problems[:50]
             ]
             if isinstance(error, InvalidRequest | RuleNotAuthorized)

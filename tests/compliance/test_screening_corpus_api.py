@@ -7,7 +7,7 @@ import pytest
 from gateway.models import ScoreEvent
 from tests import factories
 from tests.compliance.corpus import load_corpus
-from tests.conftest import body_json
+from tests.conftest import body_json, named_path
 
 REWARDS = {
     "civil.model_family": 5,
@@ -56,7 +56,13 @@ def test_the_corpus_is_large_enough():
 def test_every_prohibited_record_is_refused_with_its_category_and_path(client, corpus_key, line):
     response = _submit(client, [line["record"]], corpus_key)
     assert response.status_code == 422, response.content.decode()[:500]
-    found = {(v["path"], v["category"]) for v in body_json(response)["violations"]}
+    # A member whose own name is prohibited is named by its position: resolved here as
+    # the department would, it is the member the corpus expects.
+    document = {"records": [line["record"]]}
+    found = {
+        (named_path(document, v["path"]), v["category"])
+        for v in body_json(response)["violations"]
+    }
     expected = {(f"/records/0{e['path']}", e["category"]) for e in line["expect"]}
     assert found == expected
     assert ScoreEvent.objects.count() == 0
