@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import selectors
 from audit.actions import ActorKind, AuditAction
+from audit.guard import guarded
 from audit.models import AuditEntry, Checkpoint, VerificationRun
 from audit.services import audit_record
 
@@ -185,7 +186,9 @@ def _safe_filters(request) -> dict[str, str]:
             subject = _subject_for(value)
             value = f"subject:{subject}" if subject else value[:100]
         filters[key] = value[:100]
-    return filters
+    # Filter names and values are whatever the URL holds (an identity number typed as
+    # actor_id, say): the project's guard screens and masks them before they are stored.
+    return guarded(filters) or {}
 
 
 def _subject_for(search_term: str) -> str | None:

@@ -268,3 +268,5 @@ LOGGING = {
 # The audit app resolves an identity number typed into its admin search through this
 # hook, so it never depends on the gateway app.
 AUDIT_SUBJECT_RESOLVER = "gateway.identity.subject_for_search"
+# ...and makes text typed into its admin or login form safe to store through this one.
+AUDIT_TEXT_GUARD = "gateway.services.audit_boundary.safe_value"

@@ -67,6 +67,7 @@ from gateway.models import (
 )
 from gateway.services.accounts import account_of, actor_of
 from gateway.services.audit_boundary import AuditRecord, log_append
+from gateway.services.free_text import free_text_screen
 from gateway.services.ledger import scores_apply
 from gateway.services.notices import SEPARATOR
 from gateway.services.notifications import notification_send
@@ -204,6 +205,9 @@ def _text(value: Any, path: str, required_message, problems: list) -> str:
         problems.append(problem(path, required_message))
     elif len(text) > MAX_TEXT_CHARS:
         problems.append(problem(path, AppealMsg.TEXT_TOO_LONG % {"limit": MAX_TEXT_CHARS}))
+    else:
+        # Statements and reasons are kept, shown to others and sent in notices.
+        free_text_screen(text, path, problems)
     return text
 
 

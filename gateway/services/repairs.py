@@ -31,6 +31,7 @@ from gateway.models import (
     ScoreEvent,
 )
 from gateway.services.audit_boundary import AuditRecord, log_append, log_record
+from gateway.services.free_text import free_text_screen
 from gateway.services.ledger import scores_apply
 from gateway.services.notices import (
     REPAIR_REMOVAL_WORKING_DAYS,
@@ -77,6 +78,9 @@ def _text(value: Any, path: str, limit: int, problems: list, *, required: bool =
         problems.append(problem(path, Why.STATEMENT_REQUIRED))
     elif len(value) > limit:
         problems.append(problem(path, Why.TOO_LONG.format(limit=limit)))
+    else:
+        # Applications and reasons are kept, shown to the other party and sent in notices.
+        free_text_screen(value, path, problems)
     return value
 
 
