@@ -25,7 +25,9 @@ from gateway.errors import (
     ProhibitedData,
     RuleNotAuthorized,
     ServiceBusy,
+    problem,
 )
+from gateway.logging import has_identity_shape
 from gateway.models import EventKind, EventStatus, ScoreEvent, Submission
 from gateway.principals import DepartmentPrincipal
 from gateway.services.audit_boundary import (
@@ -38,6 +40,7 @@ from gateway.services.audit_boundary import (
     safe_text,
 )
 from gateway.services.bulk import db_datetime, db_json, db_uuid, insert_rows
+from gateway.services.free_text import IDENTITY_NUMBER_IN_TEXT
 from gateway.services.ledger import residents_resolve, scores_apply
 from gateway.services.notices import notices_create_for_events
 from gateway.validation import (
@@ -102,6 +105,7 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
         raise error
 
     try:
+        _refuse_identity_numbers_outside_citizen_id(document)
         check_storable(text, document)
         idempotency_key, records = validate_body_shape(
             document, max_records=settings.GATEWAY_MAX_BATCH_RECORDS
@@ -142,6 +146,44 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
 def _submission_lookup(department_id: int, key_digest: str) -> Submission | None:
     submissions = Submission.objects.filter(department_id=department_id)
     return submissions.filter(idempotency_key=key_digest).first()
+
+
+def _refuse_identity_numbers_outside_citizen_id(document: Any) -> None:
+    """A record names its resident in ``citizen_id`` only; any other number is refused.
+
+    ``data`` and ``evidence`` are kept in plaintext and shown or sent to the resident,
+    so another person's identity number there would be disclosed to them.
+    """
+    records = document.get("records") if isinstance(document, dict) else None
+    if not isinstance(records, list):
+        return
+    problems: list[dict[str, Any]] = []
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            continue
+        for member in ("data", "evidence"):
+            for pointer in _identity_shaped(record.get(member), f"/records/{index}/{member}"):
+                problems.append(
+                    problem(safe_pointer(document, pointer), IDENTITY_NUMBER_IN_TEXT, index)
+                )
+    if problems:
+        raise InvalidRequest(problems[:1000])
+
+
+def _identity_shaped(value: Any, pointer: str):
+    if isinstance(value, str):
+        if has_identity_shape(value):
+            yield pointer
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            child = f"{pointer}/{name.replace('~', '~0').replace('/', '~1')}"
+            if has_identity_shape(name):
+                yield child
+            else:
+                yield from _identity_shaped(item, child)
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            yield from _identity_shaped(item, f"{pointer}/{position}")
 
 
 def _conflict(idempotency_key: str) -> IdempotencyConflict:

@@ -60,8 +60,7 @@ def test_every_prohibited_record_is_refused_with_its_category_and_path(client, c
     # the department would, it is the member the corpus expects.
     document = {"records": [line["record"]]}
     found = {
-        (named_path(document, v["path"]), v["category"])
-        for v in body_json(response)["violations"]
+        (named_path(document, v["path"]), v["category"]) for v in body_json(response)["violations"]
     }
     expected = {(f"/records/0{e['path']}", e["category"]) for e in line["expect"]}
     assert found == expected
