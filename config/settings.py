@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -264,6 +263,9 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Hours a person's API token (POST /api/v1/auth/token) stays valid.
+ACCOUNT_TOKEN_HOURS = env_int("ACCOUNT_TOKEN_HOURS", 12, minimum=1)
 
 # The audit app resolves an identity number typed into its admin search through this
 # hook, so it never depends on the gateway app.

@@ -7,4 +7,7 @@ class GatewayConfig(AppConfig):
     verbose_name = _("score store")
 
     def ready(self) -> None:
+        from gateway import signals
         from gateway.api import openapi  # noqa: F401  (registers the schema extensions)
+
+        signals.connect()

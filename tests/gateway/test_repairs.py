@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from unittest import mock
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audit.actions import AuditAction
@@ -29,6 +28,7 @@ from gateway.services.accounts import account_create
 from gateway.services.appeals import appeal_file
 from gateway.services.notices import notice_text
 from gateway.services.repairs import Why
+from gateway.services.tokens import account_token_issue
 from tests import factories
 
 PASSWORD = "a long test passphrase 42"
@@ -57,8 +57,8 @@ class Residents:
 
     def client(self, account) -> APIClient:
         client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-        token, _ = Token.objects.get_or_create(user=account.user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, plaintext = account_token_issue(user=account.user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {plaintext}")
         return client
 
     def deduct(self, identity: str = ANN_ID, **overrides) -> ScoreEvent:
