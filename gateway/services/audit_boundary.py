@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
-from audit.services import AuditRecord, Receipt, audit_append
+from audit import services as audit_services
+from audit.services import AuditRecord, Receipt
 from gateway.logging import has_identity_shape, mask_identity_shapes
 
 
@@ -145,7 +146,8 @@ def safe_pointer(document: Any, pointer: str) -> str:
 
 def log_append(records: Sequence[AuditRecord]) -> list[Receipt]:
     """Append entries to the audit log, every field made safe first; see ``audit_append``."""
-    return audit_append([_safe_record(record) for record in records])
+    # Looked up on the module at each call, so a benchmark can time the log's absence.
+    return audit_services.audit_append([_safe_record(record) for record in records])
 
 
 def log_record(**fields: Any) -> Receipt:

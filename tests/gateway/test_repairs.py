@@ -352,3 +352,33 @@ class TestDepartmentRefusals:
         with mock.patch("django.utils.timezone.now", return_value=later):
             response = decide(residents, pending)
         assert "no longer counts" in refused(response, 409, before)["message"]
+
+
+class TestFreeTextIsScreened:
+    OTHER_ID = "11010519491231002X"
+
+    def test_an_application_holding_prohibited_data_is_refused_with_its_path(self, residents):
+        event = residents.deduct()
+        before = state()
+        response = apply(residents, event, statement="我患有糖尿病，无法按时缴款。")
+        payload = refused(response, 422, before)
+        assert payload["error"] == "prohibited_data"
+        assert payload["violations"] == [{"path": "/statement", "category": "medical_history"}]
+        assert "糖尿病" not in response.content.decode()
+
+    def test_an_application_naming_another_person_by_number_is_refused(self, residents):
+        event = residents.deduct()
+        before = state()
+        response = apply(residents, event, statement=f"罚款由 {self.OTHER_ID} 代缴。")
+        payload = refused(response, 400, before)
+        assert payload["problems"][0]["path"] == "/statement"
+        assert "identity number" in payload["problems"][0]["message"]
+        assert self.OTHER_ID not in response.content.decode()
+
+    def test_a_department_s_reasons_are_screened_too(self, residents):
+        event = residents.deduct()
+        repair_id = body(apply(residents, event))["id"]
+        before = state()
+        response = decide(residents, repair_id, decision="refused", reason="当事人血型AB型")
+        payload = refused(response, 422, before)
+        assert payload["violations"] == [{"path": "/reason", "category": "blood_type"}]
