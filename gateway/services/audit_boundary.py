@@ -6,7 +6,8 @@ one of two things:
 
 - a closed value the gateway itself chose (an action, a code looked up in the catalogue,
   a count, a hash, a time), marked with ``closed()``; or
-- anything else, which ``safe_text()`` screens with the policy in force and masks:
+- anything else, which ``safe_text()`` screens with the policy in force (through the
+  screening adapter of ``free_text``) and masks:
   text the policy flags, or any text held in a member name, becomes a keyed hash with its
   length (``opaque()``), and identity numbers are masked.
 
@@ -20,12 +21,13 @@ No other module of the gateway calls ``audit.services.audit_append`` or ``audit_
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from audit import services as audit_services
 from audit.services import AuditRecord, Receipt
 from gateway.logging import has_identity_shape, mask_identity_shapes
+from gateway.services.free_text import is_prohibited_text
 
 
 class Closed(str):
@@ -52,23 +54,6 @@ def opaque(value: str) -> Closed:
 def idempotency_digest(key: str) -> str:
     """How an idempotency key is stored: the same key always finds its submission."""
     return _keyed_digest(b"idempotency-key", key)
-
-
-def known_or_opaque(value: str, known: Container[str]) -> Closed:
-    """VALUE if the catalogue knows it, else its opaque form."""
-    return Closed(value) if value in known else opaque(value)
-
-
-def _screener():
-    from compliance import selectors as compliance_selectors
-
-    return compliance_selectors.current_screener()[1]
-
-
-def is_prohibited_text(value: str) -> bool:
-    """Whether the screening policy in force flags VALUE as a value or as a member name."""
-    screener = _screener()
-    return bool(screener.value_categories(value) or screener.key_categories(value))
 
 
 def safe_text(value: str) -> str:

@@ -25,13 +25,20 @@ IDENTITY_NUMBER_IN_TEXT = _(
 )
 
 
-def prohibited_categories(text: str) -> tuple[int, list[str]]:
-    """(policy version, categories the screening policy in force finds in TEXT).
+# The two functions below are the only place the gateway's text checks meet the
+# screening engine (compliance/screening.py), so a change of its API is made here alone.
 
-    The one place free text meets the screening engine.
-    """
+
+def prohibited_categories(text: str) -> tuple[int, list[str]]:
+    """(policy version, categories the screening policy in force finds in TEXT)."""
     version, screener = compliance_selectors.current_screener()
     return version, sorted({category for category, _name in screener.value_categories(text)})
+
+
+def is_prohibited_text(value: str) -> bool:
+    """Whether the policy in force flags VALUE as a value or as a member name."""
+    screener = compliance_selectors.current_screener()[1]
+    return bool(screener.value_categories(value) or screener.key_categories(value))
 
 
 def free_text_screen(text: str, path: str, problems: list[dict[str, Any]]) -> None:
