@@ -178,7 +178,10 @@ def test_the_resident_search_posts_the_number_and_the_address_holds_its_blind_in
 
 def test_the_resident_search_refuses_what_is_not_an_identity_number(superuser_client, logged):
     response = superuser_client.post(
-        "/admin/audit/auditentry/resident/", {"identity_number": "320505199003074511"}, follow=True
+        "/admin/audit/auditentry/resident/",
+        {"identity_number": "320505199003074511"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.redirect_chain[-1][0] == "/admin/audit/auditentry/"
     assert "not a valid identity number" in response.content.decode()

@@ -78,9 +78,14 @@ class LogCapture:
     def __init__(self):
         self.buffer = io.StringIO()
         self.handlers = []
+        # The loggers share handlers: each is redirected once, and put back once.
+        seen = set()
         for logger in (logging.getLogger(), *map(logging.getLogger, ("django", "django.server"))):
             for handler in logger.handlers:
+                if id(handler) in seen:
+                    continue
                 if any(isinstance(f, RedactIdentityNumbers) for f in handler.filters):
+                    seen.add(id(handler))
                     self.handlers.append((handler, handler.setStream(self.buffer)))
         assert self.handlers
 
