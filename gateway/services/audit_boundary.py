@@ -21,12 +21,14 @@ No other module of the gateway calls ``audit.services.audit_append`` or ``audit_
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from audit import services as audit_services
 from audit.services import AuditRecord, Receipt
 from gateway.logging import has_identity_shape, mask_identity_shapes
+from gateway.services.binding import LEDGER_KEY
 from gateway.services.free_text import is_prohibited_text
 
 
@@ -141,13 +143,20 @@ def log_record(**fields: Any) -> Receipt:
 
 
 def _safe_record(record: AuditRecord) -> AuditRecord:
-    return AuditRecord(
-        action=record.action,
+    details = dict(record.details)
+    # The ledger commitment is the gateway's own digests (binding.py): closed, and it
+    # must reach the log byte for byte for audit_verify to match the ledger with it.
+    commitment = details.pop(LEDGER_KEY, None)
+    details = safe_value(details)
+    if commitment is not None:
+        details[LEDGER_KEY] = commitment
+    return dataclasses.replace(
+        record,
         actor_kind=str(record.actor_kind),
         actor_id=safe_text(record.actor_id),
         subject=safe_text(record.subject),
         purpose=safe_text(record.purpose),
         legal_basis=safe_text(record.legal_basis),
         object_ref=safe_text(record.object_ref),
-        details=safe_value(record.details),
+        details=details,
     )

@@ -31,6 +31,7 @@ from gateway.models import (
     ScoreEvent,
 )
 from gateway.services.audit_boundary import AuditRecord, log_append, log_record
+from gateway.services.binding import LedgerBinding
 from gateway.services.free_text import free_text_screen
 from gateway.services.ledger import scores_apply
 from gateway.services.notices import (
@@ -233,6 +234,7 @@ def repair_decide(
     repair.status = decision
     repair.decided_at = now
     repair.decision_reason = reason
+    binding = LedgerBinding()
     if decision == RepairStatus.CONFIRMED:
         if not _counts(event, now):
             status = EventStatus.EXPIRED if event.status in REPAIRABLE else event.status
@@ -250,9 +252,17 @@ def repair_decide(
             evidence={"repair": repair.pk, "reference": repair.reference},
             data={},
             status=EventStatus.ACTIVE,
+            audit_entry=binding.entry_id,
         )
-        ScoreEvent.objects.filter(pk=event.pk).update(status=EventStatus.REVERSED)
-        scores_apply({citizen.pk: compensation.points}, now=now, reason=f"repair {repair.pk}")
+        ScoreEvent.objects.filter(pk=event.pk).update(
+            status=EventStatus.REVERSED, audit_entry=binding.entry_id
+        )
+        scores_apply(
+            {citizen.pk: compensation.points},
+            now=now,
+            reason=f"repair {repair.pk}",
+            audit_entry=binding.entry_id,
+        )
         repair.removal_due = add_working_days(now, REPAIR_REMOVAL_WORKING_DAYS)
         repair.removed_at = now
         repair.compensation = compensation
@@ -271,7 +281,8 @@ def repair_decide(
         subject=citizen.identity_index,
         object_ref=f"repair:{repair.pk}",
         legal_basis=LEGAL_BASIS,
-        details=details,
+        details={**details, **binding.commitment()},
+        entry_id=binding.entry_id,
     )
     _notify(repair, event)
     return repair

@@ -33,7 +33,7 @@ def drop_plaintext_tokens(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gateway', '0003_appeal_review_fields'),
+        ('gateway', '0004_ledger_bound_to_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
