@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import csv
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
-from django.urls import path
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -19,10 +20,16 @@ from django.utils.translation import gettext_lazy as _
 from audit import selectors
 from audit.actions import ActorKind, AuditAction
 from audit.admin_filters import DeclaredFiltersOnly
+from audit.guard import guarded
 from audit.models import AuditEntry, Checkpoint, Cosignature, VerificationRun
 from audit.services import audit_record
 
 COUNT_CAP = 10_000
+RESIDENT_SEARCH_BY_POST = _(
+    "An identity number typed into the search box travels in the URL: use the resident "
+    "search above, which keeps it out of the address."
+)
+NOT_AN_IDENTITY_NUMBER = _("That is not a valid identity number (check digit included).")
 
 
 class CappedCountPaginator(Paginator):
@@ -87,8 +94,8 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     )
     search_fields = ("=actor_id", "=object_ref", "=purpose")
     search_help_text = _(
-        "Search by actor, object or purpose, or enter a resident's identity number: it is "
-        "turned into its blind index and never stored or logged."
+        "Search by actor, object or purpose. For one resident, use the resident search "
+        "above: the identity number is posted and the address holds only its blind index."
     )
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -110,6 +117,9 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     def get_search_results(self, request, queryset, search_term):
         subject = _subject_for(search_term)
         if subject is not None:
+            # Typed into the GET search box, the number is already in the URL: still
+            # answered, but the page points to the resident search, which posts it.
+            messages.warning(request, RESIDENT_SEARCH_BY_POST)
             return queryset.filter(subject=subject), False
         return super().get_search_results(request, queryset, search_term)
 
@@ -120,7 +130,27 @@ class AuditEntryAdmin(ReadOnlyAdmin):
             self.admin_site.admin_view(self.export_csv),
             name="audit_auditentry_export",
         )
-        return [export, *urls]
+        resident = path(
+            "resident/",
+            self.admin_site.admin_view(self.resident_search),
+            name="audit_auditentry_resident",
+        )
+        return [export, resident, *urls]
+
+    def resident_search(self, request):
+        """The entries about one resident: the number is posted, the URL holds its blind index."""
+        if not self.has_view_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        changelist = reverse("admin:audit_auditentry_changelist")
+        if request.method != "POST":
+            return HttpResponseRedirect(changelist)
+        subject = _subject_for(str(request.POST.get("identity_number", ""))[:64])
+        if subject is None:
+            messages.error(request, NOT_AN_IDENTITY_NUMBER)
+            return HttpResponseRedirect(changelist)
+        return HttpResponseRedirect(f"{changelist}?{urlencode({'subject': subject})}")
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
@@ -198,7 +228,9 @@ def _safe_filters(request) -> dict[str, str]:
             subject = _subject_for(value)
             value = f"subject:{subject}" if subject else value[:100]
         filters[key] = value[:100]
-    return filters
+    # Filter names and values are whatever the URL holds (an identity number typed as
+    # actor_id, say): the project's guard screens and masks them before they are stored.
+    return guarded(filters) or {}
 
 
 def _subject_for(search_term: str) -> str | None:

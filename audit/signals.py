@@ -7,6 +7,7 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from audit.actions import ActorKind, AuditAction
+from audit.guard import guarded
 from audit.services import audit_record
 
 
@@ -35,7 +36,8 @@ def record_admin_login_failure(sender, credentials, request=None, **kwargs):
         audit_record(
             action=AuditAction.ADMIN_LOGIN_FAILED,
             actor_kind=ActorKind.ANONYMOUS,
-            actor_id=str(credentials.get("username", ""))[:150],
+            # What was typed as a username may be an identity number or any text.
+            actor_id=(guarded(str(credentials.get("username", ""))[:150]) or "")[:150],
         )
 
 

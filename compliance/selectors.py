@@ -77,6 +77,11 @@ def active_purposes():
     return Purpose.objects.filter(is_active=True).prefetch_related("thresholds").order_by("code")
 
 
+def purpose_code_known(code: str) -> bool:
+    """Whether the catalogue has a purpose of this code (active or not)."""
+    return Purpose.objects.filter(code=code).exists()
+
+
 def purpose_for_department(department: Department, code: str) -> Purpose | None:
     """The active purpose if the department was granted it, else None."""
     purpose = Purpose.objects.filter(code=code, is_active=True).first()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.actions import ActorKind, AuditAction
+from audit.guard import guarded
 from audit.services import audit_record
 from compliance.models import (
     Department,
@@ -105,7 +106,7 @@ def catalogue_object_save(
         actor_kind=actor_kind,
         actor_id=actor_id,
         object_ref=f"{model._meta.model_name}:{obj.pk}",
-        details=details,
+        details=guarded(details) or {},
     )
     return obj
 
@@ -125,7 +126,7 @@ def catalogue_object_delete(obj: models.Model, *, actor_kind: str, actor_id: str
         actor_kind=actor_kind,
         actor_id=actor_id,
         object_ref=object_ref,
-        details=details,
+        details=guarded(details) or {},
     )
 
 

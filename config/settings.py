@@ -87,7 +87,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -330,6 +329,11 @@ LOGGING = {
     },
 }
 
+# Hours a person's API token (POST /api/v1/auth/token) stays valid.
+ACCOUNT_TOKEN_HOURS = env_int("ACCOUNT_TOKEN_HOURS", 12, minimum=1)
+
 # The audit app resolves an identity number typed into its admin search through this
 # hook, so it never depends on the gateway app.
 AUDIT_SUBJECT_RESOLVER = "gateway.identity.subject_for_search"
+# ...and makes text typed into its admin or login form safe to store through this one.
+AUDIT_TEXT_GUARD = "gateway.services.audit_boundary.safe_value"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from audit.actions import ActorKind, AuditAction
 from audit.admin_filters import DeclaredFiltersOnly
-from audit.services import audit_record
 from compliance.history import ReadOnlyHistoryAdmin
 from gateway.models import (
     Appeal,
@@ -19,7 +20,24 @@ from gateway.models import (
     ScoreEvent,
     Submission,
 )
+from gateway.services.audit_boundary import AuditRecord, log_append, log_record
 from gateway.services.keys import department_key_create, department_key_revoke
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's login; a refused login does not show the typed username again."""
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError:
+            # It may be an identity number or any text: the page does not repeat it.
+            self.data = self.data.copy()
+            self.data["username"] = ""
+            raise
+
+
+admin.site.login_form = AdminLoginForm
 
 
 def _actor(request) -> dict[str, str]:
@@ -44,7 +62,7 @@ class PersonalDataAdmin(ReadOnlyHistoryAdmin):
 
     def _record_view(self, request, subject: str, object_ref: str) -> None:
         with transaction.atomic():
-            audit_record(
+            log_record(
                 action=AuditAction.DATA_READ_BY_ADMIN,
                 subject=subject,
                 object_ref=object_ref,
@@ -55,17 +73,60 @@ class PersonalDataAdmin(ReadOnlyHistoryAdmin):
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         if request.method == "GET" and getattr(response, "status_code", 200) == 200:
-            self._record_view(request, "", f"{self.model._meta.model_name}:list")
+            changelist = (getattr(response, "context_data", None) or {}).get("cl")
+            shown = list(changelist.result_list) if changelist is not None else []
+            # One entry per resident on the page, so each sees the read in their log.
+            self._record_views(
+                request, shown, lambda obj: f"{self.model._meta.model_name}:list:{obj.pk}"
+            )
         return response
+
+    def _record_views(self, request, objects, object_ref) -> None:
+        records = [
+            AuditRecord(
+                action=AuditAction.DATA_READ_BY_ADMIN,
+                subject=self.subject_of(obj),
+                object_ref=object_ref(obj),
+                details={"page": request.path[:200]},
+                **_actor(request),
+            )
+            for obj in objects
+        ] or [
+            AuditRecord(
+                action=AuditAction.DATA_READ_BY_ADMIN,
+                object_ref=f"{self.model._meta.model_name}:list",
+                details={"page": request.path[:200]},
+                **_actor(request),
+            )
+        ]
+        with transaction.atomic():
+            log_append(records)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
+        self._record_object_page(request, object_id, response, "")
+        return response
+
+    # The history pages show every past version of the row (a score, an appeal with its
+    # statement): reads of the resident's data like the change page.
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        self._record_object_page(request, object_id, response, ":history")
+        return response
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        self._record_object_page(request, object_id, response, f":history:{version_id}")
+        return response
+
+    def _record_object_page(self, request, object_id, response, page: str) -> None:
+        if getattr(response, "status_code", 200) != 200:
+            return
         obj = self.get_object(request, object_id)
         if obj is not None:
             self._record_view(
-                request, self.subject_of(obj), f"{self.model._meta.model_name}:{obj.pk}"
+                request, self.subject_of(obj), f"{self.model._meta.model_name}:{obj.pk}{page}"
             )
-        return response
 
     def subject_of(self, obj) -> str:
         return ""

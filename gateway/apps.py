@@ -8,8 +8,10 @@ class GatewayConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.services import register_bound_state_check
+        from gateway import signals
         from gateway.api import openapi  # noqa: F401  (registers the schema extensions)
         from gateway.services.binding import ledger_binding_check
 
         # audit_verify walks the ledger with the log (the audit app imports no other app).
         register_bound_state_check(ledger_binding_check)
+        signals.connect()

@@ -112,6 +112,11 @@ class IdentityVault:
     def blind_index(self, number: str) -> str:
         return hmac.new(self._index_key, number.encode("ascii"), hashlib.sha256).hexdigest()
 
+    def keyed_digest(self, label: bytes, data: bytes) -> str:
+        """HMAC-SHA256 of DATA under a key derived for LABEL, apart from the blind index."""
+        derived = hmac.new(self._index_key, b"derive:" + label, hashlib.sha256).digest()
+        return hmac.new(derived, data, hashlib.sha256).hexdigest()
+
 
 def _decode_key(material: str, setting: str) -> bytes:
     try:

@@ -55,6 +55,18 @@ class DepartmentSigningKey(models.Model):
         return f"{self.department_id}/{self.key_id}"
 
 
+class AccountToken(AbstractAPIKey):
+    """A person's API token (residents' app, reviewers): hashed, shown once, expiring."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("account token")
+        verbose_name_plural = _("account tokens")
+
+
 class Citizen(models.Model):
     """A resident, known by an encrypted identity number and its blind index."""
 

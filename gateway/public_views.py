@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 from compliance.lifecycle import COMMENT_MAX_CHARS, Refusal, comment_open_on, comment_submit
 from compliance.models import Rule, RuleStatus
 from compliance.services import ComplianceError
+from gateway.errors import GatewayError, InvalidRequest
+from gateway.services.free_text import free_text_check
 
 LANGUAGES = ("zh-hans", "en")
 
@@ -224,6 +226,14 @@ def comment_post(request, rule_id: int):
         raise Http404
     body = request.POST.get("body", "")
     with translation.override(language):
+        try:
+            free_text_check(body.strip(), "/body")
+        except GatewayError as refusal:
+            # The draft is not shown again: the page would repeat what was refused.
+            message = str(refusal.message)
+            if isinstance(refusal, InvalidRequest):
+                message = refusal.details["problems"][0]["message"]
+            return _render(request, language, status=refusal.status_code, errors={rule.pk: message})
         try:
             comment_submit(rule=rule, body=body)
         except ComplianceError as error:

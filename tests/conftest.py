@@ -66,6 +66,29 @@ def body_json(response) -> dict:
     return json.loads(response.content)
 
 
+def named_path(document, pointer: str) -> str:
+    """POINTER with each ``#N`` (a member named by its position) replaced by the N-th name.
+
+    What a department does to find the member a refusal points at without naming it.
+    """
+    node, named = document, []
+    for token in pointer[1:].split("/"):
+        if isinstance(node, dict) and token.startswith("#") and token[1:].isdigit():
+            token = list(node)[int(token[1:])]
+            named.append(token.replace("~", "~0").replace("/", "~1"))
+            node = node[token]
+            continue
+        named.append(token)
+        name = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict):
+            node = node.get(name)
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            node = None
+    return "/" + "/".join(named)
+
+
 # The append-only tables (the log, refusal records, history) refuse DELETE and TRUNCATE,
 # which is how pytest-django empties the database after a transactional test. Such tests
 # drop the triggers just before that flush (as only a database administrator could), and

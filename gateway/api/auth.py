@@ -1,8 +1,9 @@
 """Token login for the residents' app: ``Authorization: Token <key>``; sessions for the portal.
 
-A user has one token (rest_framework.authtoken): logging out on one device logs out
-every device. Logins are rate-limited per client address and per username
-(settings: THROTTLE_LOGIN).
+Each login issues a new token, stored hashed and shown once, valid for
+ACCOUNT_TOKEN_HOURS (gateway/services/tokens.py). Logging out revokes every token of
+the account, and so does a new password. Logins are rate-limited per client address and
+per username (settings: THROTTLE_LOGIN).
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ import hashlib
 from django.contrib.auth import authenticate, logout
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.authtoken.models import Token
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gateway.api import rights_schemas as schemas
 from gateway.api.account_permissions import HasAccount
+from gateway.api.authentication import AccountTokenAuthentication
 from gateway.api.openapi import BODY_ERRORS, RETRY_AFTER, errors
 from gateway.api.throttles import LoginThrottle
 from gateway.errors import GatewayError, InvalidRequest, problem
 from gateway.services.accounts import account_of
+from gateway.services.tokens import account_token_issue, account_tokens_revoke
 
 
 class LoginUsernameThrottle(LoginThrottle):
@@ -53,7 +55,7 @@ class AccountView(APIView):
     # Base for every view a person (not a department system) calls. (A comment, not a
     # docstring: the schema would show it as every operation's description.)
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [AccountTokenAuthentication, SessionAuthentication]
     permission_classes = [HasAccount]
 
 
@@ -62,7 +64,7 @@ def body_of(request) -> dict:
 
 
 class TokenView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [AccountTokenAuthentication, SessionAuthentication]
 
     def get_permissions(self):
         return [HasAccount()] if self.request.method == "DELETE" else []
@@ -111,13 +113,20 @@ class TokenView(APIView):
         user = authenticate(request._request, username=username[:150], password=password[:4096])
         if user is None or account_of(user) is None:
             raise InvalidCredentials(INVALID_CREDENTIALS)
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key, "role": user.account.role})
+        token, plaintext = account_token_issue(user=user)
+        return Response(
+            {
+                "token": plaintext,
+                "role": user.account.role,
+                "expires_at": token.expiry_date.isoformat(),
+            }
+        )
 
     @extend_schema(
         responses={
             204: OpenApiResponse(
-                None, description="Logged out: the token is deleted (every device), a session ends"
+                None,
+                description="Logged out: every token of the account is revoked; a session ends",
             ),
             **errors(
                 401,
@@ -128,7 +137,7 @@ class TokenView(APIView):
         summary="Log out",
     )
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        account_tokens_revoke(user=request.user)
         if isinstance(request.successful_authenticator, SessionAuthentication):
             logout(request._request)
         return Response(status=204)

@@ -1,4 +1,4 @@
-"""DRF authentication for department systems: ``Authorization: Api-Key <key>``."""
+"""DRF authentication: department systems (``Api-Key <key>``) and people (``Token <token>``)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from rest_framework import authentication, exceptions
 
 from gateway.models import DepartmentAPIKey
 from gateway.principals import DepartmentPrincipal
+from gateway.services.tokens import account_token_user
 
 KEYWORD = "Api-Key"
 
@@ -36,3 +37,27 @@ class DepartmentKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return KEYWORD
+
+
+class AccountTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Token <token>``: a person's hashed, expiring API token."""
+
+    keyword = "Token"
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed()
+        try:
+            key = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed() from None
+        user = account_token_user(key)
+        if user is None:
+            raise exceptions.AuthenticationFailed()
+        return user, None
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword

@@ -24,7 +24,7 @@ class DepartmentKeyScheme(OpenApiAuthenticationExtension):
 
 
 class AccountTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "rest_framework.authentication.TokenAuthentication"
+    target_class = "gateway.api.authentication.AccountTokenAuthentication"
     name = "tokenAuth"
     match_subclasses = True
 

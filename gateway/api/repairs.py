@@ -6,12 +6,12 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gateway.api.authentication import DepartmentKeyAuthentication
+from gateway.api.authentication import AccountTokenAuthentication, DepartmentKeyAuthentication
 from gateway.api.openapi import BODY_ERRORS, errors
 from gateway.api.permissions import IsDepartment
 from gateway.errors import InvalidRequest, NotFound, problem
@@ -200,7 +200,7 @@ class DepartmentRepairDecisionView(APIView):
 
 
 class CitizenRepairView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [AccountTokenAuthentication, SessionAuthentication]
     permission_classes = [IsResident]
 
     @extend_schema(

@@ -19,8 +19,9 @@ class TokenRequest(serializers.Serializer):
 
 
 class TokenOut(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Shown once; only its hash is kept")
     role = serializers.ChoiceField(Role.values)
+    expires_at = serializers.DateTimeField()
 
 
 class MyScore(serializers.Serializer):

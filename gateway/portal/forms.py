@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from gateway.models import AppealOutcome
 from gateway.services.accounts import account_of
 from gateway.services.appeals import MAX_TEXT_CHARS, MAX_WORKING_DAYS
+from gateway.services.free_text import IDENTITY_NUMBER_IN_TEXT
 from gateway.services.repairs import REFERENCE_MAX_CHARS, STATEMENT_MAX_CHARS
 
 
@@ -91,8 +92,21 @@ def as_int(value: str, default: Any = None) -> Any:
 
 def add_problems(form: forms.Form, error) -> None:
     """Put a service's problems (``/field`` paths) on the form's fields, the rest on the form."""
+    refused_text = set()
     for item in error.details.get("problems", []):
         name = str(item.get("path", "")).lstrip("/")
         form.add_error(name if name in form.fields else None, item.get("message", ""))
-    if not error.details.get("problems"):
+        if item.get("message") == str(IDENTITY_NUMBER_IN_TEXT):
+            refused_text.add(name)
+    for item in error.details.get("violations", []):
+        name = str(item.get("path", "")).lstrip("/")
+        if name in form.fields and name not in refused_text:
+            form.add_error(name, str(error.message))
+        refused_text.add(name)
+    if not error.details.get("problems") and not error.details.get("violations"):
         form.add_error(None, str(error.message))
+    # The page does not show refused text again (prohibited data, an identity number).
+    if refused_text & set(form.fields):
+        form.data = form.data.copy()
+        for name in refused_text & set(form.fields):
+            form.data[form.add_prefix(name)] = ""

@@ -469,7 +469,7 @@ def decide(request: HttpRequest, appeal_id: int) -> HttpResponse:
         else:
             appeal_services.appeal_decide(reviewer=request.user, **arguments)
     except GatewayError as error:
-        if error.status_code not in (400, 409):
+        if error.status_code not in (400, 409, 422):
             raise
         add_problems(form, error)
         return _review_page(request, appeal_id, decision=form, status=error.status_code)
@@ -493,7 +493,7 @@ def extend(request: HttpRequest, appeal_id: int) -> HttpResponse:
             ),
         )
     except GatewayError as error:
-        if error.status_code not in (400, 409):
+        if error.status_code not in (400, 409, 422):
             raise
         add_problems(form, error)
         return _review_page(request, appeal_id, extension=form, status=error.status_code)

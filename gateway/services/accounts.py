@@ -15,12 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import audit_record
 from compliance.models import Department
 from compliance.signals import REGULATOR_GROUP
 from gateway.errors import Conflict, InvalidRequest, problem
 from gateway.identity import InvalidIdentityNumber, normalize_identity_number
 from gateway.models import Account, Citizen, Role
+from gateway.services.audit_boundary import log_record
 from gateway.services.binding import LedgerBinding
 from gateway.services.ledger import citizens_resolve
 
@@ -158,7 +158,7 @@ def account_create(
         details["username"] = username
     if department is not None:
         details["department"] = department.code
-    audit_record(
+    log_record(
         action=AuditAction.ACCOUNT_CREATED,
         actor_kind=actor_kind,
         actor_id=actor_id,

@@ -50,7 +50,6 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import AuditRecord, audit_append
 from compliance.selectors import add_working_days
 from compliance.workdays import to_local_date
 from gateway.errors import Conflict, Forbidden, InvalidRequest, NotFound, problem
@@ -67,7 +66,9 @@ from gateway.models import (
     ScoreEvent,
 )
 from gateway.services.accounts import account_of, actor_of
+from gateway.services.audit_boundary import AuditRecord, log_append
 from gateway.services.binding import LedgerBinding
+from gateway.services.free_text import free_text_screen
 from gateway.services.ledger import scores_apply
 from gateway.services.notices import SEPARATOR
 from gateway.services.notifications import notification_send
@@ -205,6 +206,9 @@ def _text(value: Any, path: str, required_message, problems: list) -> str:
         problems.append(problem(path, required_message))
     elif len(text) > MAX_TEXT_CHARS:
         problems.append(problem(path, AppealMsg.TEXT_TOO_LONG % {"limit": MAX_TEXT_CHARS}))
+    else:
+        # Statements and reasons are kept, shown to others and sent in notices.
+        free_text_screen(text, path, problems)
     return text
 
 
@@ -506,7 +510,7 @@ def appeal_file(
         if user is not None
         else {"actor_kind": ActorKind.CITIZEN, "actor_id": f"citizen:{citizen.pk}"}
     )
-    audit_append(
+    log_append(
         [
             _appeal_record(
                 appeal,
@@ -579,7 +583,7 @@ def appeal_decide(
         ["status", "outcome", "decision_reason", "corrected_points", "decided_at", "decided_by"],
     )
     actor = actor_of(reviewer)
-    audit_append(
+    log_append(
         [
             *_ledger_record(appeal, row, actor),
             _appeal_record(
@@ -660,7 +664,7 @@ def appeal_extend(
     appeal.extended_at = now
     appeal.extension_reason = text
     _save(appeal, reviewer, "extended", ["decision_due", "extended_at", "extension_reason"])
-    audit_append(
+    log_append(
         [
             _appeal_record(
                 appeal,
@@ -721,7 +725,7 @@ def appeal_escalate(*, appeal_id: int, today: dt.date) -> bool:
     appeal.status = AppealStatus.ESCALATED
     appeal.escalated_at = timezone.now()
     _save(appeal, None, "escalated: overdue", ["status", "escalated_at"])
-    audit_append(
+    log_append(
         [
             _appeal_record(
                 appeal,
@@ -801,7 +805,7 @@ def appeal_request_review(
         if user is not None
         else {"actor_kind": ActorKind.CITIZEN, "actor_id": f"citizen:{citizen.pk}"}
     )
-    audit_append([_appeal_record(appeal, AuditAction.APPEAL_REVIEW_REQUESTED, actor)])
+    log_append([_appeal_record(appeal, AuditAction.APPEAL_REVIEW_REQUESTED, actor)])
     _notify(
         appeal,
         NotificationKind.APPEAL_REVIEW,
@@ -856,7 +860,7 @@ def appeal_review_decide(
         ],
     )
     actor = actor_of(regulator)
-    audit_append(
+    log_append(
         [
             *_ledger_record(appeal, row, actor),
             _appeal_record(
@@ -950,7 +954,7 @@ def _record_staff_reads(user, appeals: list[Appeal]) -> None:
     department = account.department.code if account and account.department_id else None
     actor = actor_of(user)
     with transaction.atomic():
-        audit_append(
+        log_append(
             [
                 AuditRecord(
                     action=AuditAction.DATA_READ_BY_REVIEWER,

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import AuditRecord, audit_append
 from compliance.models import Department, Rule
 from gateway.models import Citizen, EventKind, EventStatus, NotificationKind, ScoreEvent
+from gateway.services.audit_boundary import AuditRecord, log_append
 from gateway.services.binding import LedgerBinding
 from gateway.services.ledger import scores_apply
 from gateway.services.notices import bilingual_notification, local_day, notifications_bulk_send
@@ -106,7 +106,7 @@ def _expire_batch(now: dt.datetime, batch_size: int) -> tuple[ExpiryResult, int]
     subjects = dict(
         Citizen.objects.filter(pk__in=deltas.keys()).values_list("id", "identity_index")
     )
-    audit_append(
+    log_append(
         [
             AuditRecord(
                 action=AuditAction.EVENT_EXPIRED,

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import audit_record
 from compliance.models import Department
 from gateway.models import DepartmentAPIKey
+from gateway.services.audit_boundary import log_record
 
 
 @transaction.atomic
@@ -26,7 +26,7 @@ def department_key_create(
     api_key, plaintext = DepartmentAPIKey.objects.create_key(
         name=name[:50], department=department, expiry_date=expires_at
     )
-    audit_record(
+    log_record(
         action=AuditAction.KEY_CREATED,
         actor_kind=actor_kind,
         actor_id=actor_id,
@@ -49,7 +49,7 @@ def department_key_revoke(
         return
     api_key.revoked = True
     api_key.save(update_fields=["revoked"])
-    audit_record(
+    log_record(
         action=AuditAction.KEY_REVOKED,
         actor_kind=actor_kind,
         actor_id=actor_id,
@@ -100,7 +100,7 @@ def identity_numbers_reencrypt(*, batch_size: int = 500, actor_id: str = "manage
                 citizen.identity_ciphertext = identity_vault.encrypt(number)
             if stale:
                 Citizen.objects.bulk_update(stale, ["identity_ciphertext"])
-                audit_record(
+                log_record(
                     action=AuditAction.IDENTITY_KEY_ROTATED,
                     actor_kind=ActorKind.SYSTEM,
                     actor_id=actor_id,

@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import audit_record
 from gateway.errors import NotFound
 from gateway.models import Citizen, Notification
+from gateway.services.audit_boundary import log_record
 
 NOTIFICATION_NOT_FOUND = _("You have no notification with this id.")
 
@@ -70,7 +70,7 @@ def notification_email(notification_id: int) -> bool:
         return False
     with transaction.atomic():
         Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
-        audit_record(
+        log_record(
             action=AuditAction.NOTICE_DELIVERED,
             actor_kind=ActorKind.SYSTEM,
             actor_id="mailer",

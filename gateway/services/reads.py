@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import audit_record
 from compliance import selectors as compliance_selectors
 from compliance.models import Disclosure
 from gateway.bodies import NUL_CHARACTER
@@ -16,6 +15,7 @@ from gateway.errors import InvalidRequest, Msg, PurposeNotGranted, PurposeRequir
 from gateway.identity import InvalidIdentityNumber, normalize_identity_number, vault
 from gateway.principals import DepartmentPrincipal
 from gateway.selectors import eligibility_answers, score_snapshot
+from gateway.services.audit_boundary import closed, log_record, opaque
 from gateway.services.ledger import citizen_find
 
 
@@ -36,16 +36,22 @@ def score_read_by_department(
     subject = vault().blind_index(identity_number)
     purpose = compliance_selectors.purpose_for_department(department, purpose_code)
     if purpose is None:
+        # A code the catalogue does not know is the caller's own text: kept only as a
+        # keyed hash, and not repeated in the answer.
+        known = compliance_selectors.purpose_code_known(purpose_code)
+        stored = closed(purpose_code) if known else opaque(purpose_code)
         with transaction.atomic():
-            audit_record(
+            log_record(
                 action=AuditAction.SCORE_READ_REFUSED,
                 actor_kind=ActorKind.DEPARTMENT,
                 actor_id=department.code,
                 subject=subject,
-                purpose=purpose_code[:64],
+                purpose=stored,
                 details={"key": principal.key_id, "reason": "purpose_not_granted"},
             )
-        raise PurposeNotGranted(Msg.PURPOSE_NOT_GRANTED, purpose=purpose_code[:64])
+        if known:
+            raise PurposeNotGranted(Msg.PURPOSE_NOT_GRANTED, purpose=purpose_code)
+        raise PurposeNotGranted(Msg.PURPOSE_NOT_GRANTED)
 
     with transaction.atomic():
         now = timezone.now()
@@ -56,13 +62,13 @@ def score_read_by_department(
         if purpose.discloses == Disclosure.SCORE:
             payload["score"] = snapshot.score
         payload["eligibility"] = eligibility_answers(thresholds, snapshot)
-        audit_record(
+        log_record(
             action=AuditAction.SCORE_READ_BY_DEPARTMENT,
             actor_kind=ActorKind.DEPARTMENT,
             actor_id=department.code,
             subject=subject,
-            purpose=purpose.code,
-            legal_basis=purpose.legal_basis[:300],
+            purpose=closed(purpose.code),
+            legal_basis=closed(purpose.legal_basis[:300]),
             details={"key": principal.key_id, "disclosed": sorted(payload)},
         )
     return payload

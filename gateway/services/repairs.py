@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import AuditRecord, audit_append, audit_record
 from compliance.models import Department
 from compliance.selectors import add_working_days
 from gateway.errors import Conflict, InvalidRequest, NotFound, problem
@@ -31,7 +30,9 @@ from gateway.models import (
     RepairStatus,
     ScoreEvent,
 )
+from gateway.services.audit_boundary import AuditRecord, log_append, log_record
 from gateway.services.binding import LedgerBinding
+from gateway.services.free_text import free_text_screen
 from gateway.services.ledger import scores_apply
 from gateway.services.notices import (
     REPAIR_REMOVAL_WORKING_DAYS,
@@ -78,6 +79,9 @@ def _text(value: Any, path: str, limit: int, problems: list, *, required: bool =
         problems.append(problem(path, Why.STATEMENT_REQUIRED))
     elif len(value) > limit:
         problems.append(problem(path, Why.TOO_LONG.format(limit=limit)))
+    else:
+        # Applications and reasons are kept, shown to the other party and sent in notices.
+        free_text_screen(value, path, problems)
     return value
 
 
@@ -132,7 +136,7 @@ def repair_apply(
     repair._history_user = account.user if account else None
     repair._change_reason = "applied"
     repair.save()
-    audit_record(
+    log_record(
         action=AuditAction.REPAIR_APPLIED,
         actor_kind=ActorKind.CITIZEN,
         # As elsewhere: a resident acts as their account, never by name or number.
@@ -161,7 +165,7 @@ def repairs_pending_read_by_department(
         shown = list(
             pending.select_related("event__rule", "citizen").order_by("applied_at", "id")[:limit]
         )
-        audit_append(
+        log_append(
             [
                 AuditRecord(
                     action=AuditAction.DATA_READ_BY_REVIEWER,
@@ -270,7 +274,7 @@ def repair_decide(
     repair._history_user = None  # a department key, not a login
     repair._change_reason = f"decided: {decision}"
     repair.save()
-    audit_record(
+    log_record(
         action=AuditAction.REPAIR_DECIDED,
         actor_kind=ActorKind.DEPARTMENT,
         actor_id=actor_id or department.code,

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import AuditAction
-from audit.services import audit_record
 from gateway.models import Citizen
 from gateway.selectors import notifications_of_citizen, score_history
 from gateway.services.appeals import appeals_of_citizen
+from gateway.services.audit_boundary import log_record
 from gateway.services.rights import (
     MAX_PAGE,
     OWN_LEGAL_BASIS,
@@ -62,7 +62,7 @@ def report_read_by_citizen(*, citizen: Citizen, now: dt.datetime | None = None) 
             "appeals": list(appeals_of_citizen(citizen)),
             "notifications": list(notifications_of_citizen(citizen)),
         }
-        audit_record(
+        log_record(
             action=AuditAction.REPORT_READ_BY_CITIZEN,
             subject=citizen.identity_index,
             legal_basis=OWN_LEGAL_BASIS,

@@ -28,12 +28,12 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actions import READ_ACTIONS, ActorKind, AuditAction
 from audit.selectors import entries_for_subject
-from audit.services import audit_record
 from compliance.models import Department, EligibilityThreshold, Purpose
 from gateway.errors import InvalidRequest, problem
 from gateway.models import Appeal, Citizen, EventStatus, ScoreEvent
 from gateway.selectors import eligibility_answers, score_snapshot
 from gateway.services.appeals import HANDLING_PURPOSE, OPEN_STATUSES
+from gateway.services.audit_boundary import log_record
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
@@ -105,7 +105,7 @@ def score_read_by_citizen(*, citizen: Citizen, now: dt.datetime | None = None) -
             "eligibility_without_disputed": eligibility_answers(thresholds, snapshot),
             "disputed_points": snapshot.disputed_points,
         }
-        audit_record(
+        log_record(
             action=AuditAction.SCORE_READ_BY_CITIZEN,
             subject=citizen.identity_index,
             legal_basis=OWN_LEGAL_BASIS,
@@ -164,7 +164,7 @@ def events_read_by_citizen(
             _event_dict(event, now, compensations.get(event.pk, []), appeals.get(event.pk, []))
             for event in events
         ]
-        audit_record(
+        log_record(
             action=AuditAction.EVENTS_READ_BY_CITIZEN,
             subject=citizen.identity_index,
             legal_basis=OWN_LEGAL_BASIS,
@@ -203,6 +203,16 @@ def _event_dict(event: ScoreEvent, now, compensations, appeals) -> dict[str, Any
 
 
 # --- who read my data --------------------------------------------------------------------
+
+
+UNKNOWN_PURPOSE = {
+    "title": {"zh": "未登记的用途", "en": "A purpose not in the catalogue"},
+    "description": {
+        "zh": "查询方声称的用途不在公开目录中，查询被拒绝。",
+        "en": "The caller named a purpose that is not in the public catalogue; the read "
+        "was refused.",
+    },
+}
 
 
 def _builtin_purposes() -> dict[str, dict[str, Any]]:
@@ -249,7 +259,7 @@ def accesses_read_by_citizen(
             for p in Purpose.objects.filter(code__in={e.purpose for e in page if e.purpose})
         }
         results = [_access_dict(entry, departments, purposes) for entry in page]
-        audit_record(
+        log_record(
             action=AuditAction.ACCESSES_READ_BY_CITIZEN,
             subject=citizen.identity_index,
             legal_basis=OWN_LEGAL_BASIS,
@@ -279,13 +289,13 @@ def _access_dict(entry, departments, purposes) -> dict[str, Any]:
                 "title": _bilingual(known, "title"),
                 "description": _bilingual(known, "description"),
             }
+        elif entry.purpose in _builtin_purposes():
+            builtin = _builtin_purposes()[entry.purpose]
+            purpose = {"code": entry.purpose, **builtin}
         else:
-            builtin = _builtin_purposes().get(entry.purpose, {})
-            purpose = {
-                "code": entry.purpose,
-                "title": builtin.get("title", {"zh": entry.purpose, "en": entry.purpose}),
-                "description": builtin.get("description", {"zh": "", "en": ""}),
-            }
+            # A code the catalogue does not know was the caller's own text: the resident
+            # sees that a read under an unknown purpose was refused, never the text.
+            purpose = {"code": None, **UNKNOWN_PURPOSE}
     return {
         "time": entry.recorded_at.isoformat(),
         "what": {"code": int(entry.action), "label": str(AuditAction(entry.action).label)},
@@ -294,7 +304,7 @@ def _access_dict(entry, departments, purposes) -> dict[str, Any]:
         "department": (
             {"code": department.code, "title": _bilingual(department, "title")}
             if department is not None
-            else ({"code": code, "title": None} if code else None)
+            else None
         ),
         "purpose": purpose,
         "legal_basis": entry.legal_basis,

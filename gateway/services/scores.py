@@ -9,8 +9,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import audit_record
 from gateway.models import EventStatus, Score, ScoreEvent, clamp_score
+from gateway.services.audit_boundary import log_record
 from gateway.services.binding import LedgerBinding
 from gateway.services.ledger import scores_apply
 
@@ -56,7 +56,7 @@ def scores_repair_drift(drift: list[Drift], *, actor_id: str = "manage.py") -> N
         )
     # A zero ledger sum leaves the row as reset above: vouch for it all the same.
     binding.mark_scores([item.citizen_id for item in drift])
-    audit_record(
+    log_record(
         action=AuditAction.SCORE_RECOMPUTED,
         actor_kind=ActorKind.SYSTEM,
         actor_id=actor_id,

@@ -15,7 +15,6 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import AuditRecord, audit_append, audit_record
 from compliance import selectors as compliance_selectors
 from compliance.models import Department, Rule, ScreeningRefusal, SignaturePolicy
 from gateway.bodies import check_storable, parse_json_body
@@ -29,11 +28,23 @@ from gateway.errors import (
     ServiceBusy,
     SignatureInvalid,
     SignatureRequired,
+    problem,
 )
+from gateway.logging import has_identity_shape
 from gateway.models import EventKind, EventStatus, ScoreEvent, Submission
 from gateway.principals import DepartmentPrincipal
+from gateway.services.audit_boundary import (
+    AuditRecord,
+    closed,
+    idempotency_digest,
+    log_append,
+    log_record,
+    safe_pointer,
+    safe_text,
+)
 from gateway.services.binding import LedgerBinding
 from gateway.services.bulk import db_datetime, db_json, db_uuid, insert_rows
+from gateway.services.free_text import IDENTITY_NUMBER_IN_TEXT
 from gateway.services.ledger import residents_resolve, scores_apply
 from gateway.services.notices import notices_create_for_events
 from gateway.services.signing import submission_signature_check
@@ -88,7 +99,8 @@ def submission_accept(
     # Only a well-formed key can have been accepted before (and any other, U+0000 for one,
     # must not reach the database before the body is refused).
     well_formed = isinstance(claimed_key, str) and IDEMPOTENCY_KEY.fullmatch(claimed_key)
-    previous = _submission_lookup(department.pk, claimed_key) if well_formed else None
+    key_digest = idempotency_digest(claimed_key) if well_formed else None
+    previous = _submission_lookup(department.pk, key_digest) if key_digest else None
     if previous is not None and previous.body_sha256 == body_sha256:
         return SubmissionOutcome(201, previous.response, replayed=True)
 
@@ -97,21 +109,26 @@ def submission_accept(
     policy_version, screener = compliance_selectors.current_screener()
     violations = screener.screen_text(text, document)
     if violations:
+        # A member whose own name is the prohibited text is named by its position.
+        paths = [safe_pointer(document, v.path) for v in violations]
         error = ProhibitedData(
             Msg.PROHIBITED,
-            violations=[_violation_payload(v) for v in violations],
+            violations=[
+                _violation_payload(v, path) for v, path in zip(violations, paths, strict=True)
+            ],
             policy_version=policy_version,
         )
-        _prohibited_refusal_record(principal, violations, body_sha256, policy_version)
+        _prohibited_refusal_record(principal, violations, paths, body_sha256, policy_version)
         raise error
 
     try:
+        _refuse_identity_numbers_outside_citizen_id(document)
         check_storable(text, document)
         idempotency_key, records = validate_body_shape(
             document, max_records=settings.GATEWAY_MAX_BATCH_RECORDS
         )
         if previous is not None:
-            raise IdempotencyConflict(Msg.IDEMPOTENCY_CONFLICT, idempotency_key=idempotency_key)
+            raise _conflict(idempotency_key)
         now = timezone.now()
         valid = validate_records(
             records,
@@ -126,6 +143,7 @@ def submission_accept(
         ):
             raise SignatureRequired(Msg.SIGNATURE_REQUIRED_DEDUCTIONS, reason=Reason.MISSING)
     except GatewayError as error:
+        _name_unsafe_members_by_position(error, document)
         _refusal_record(principal, error, body_sha256)
         raise
 
@@ -134,13 +152,11 @@ def submission_accept(
             return _write(principal, idempotency_key, body_sha256, valid, signature)
         except IntegrityError:
             # A concurrent request with the same key won, or registered a shared resident.
-            previous = _submission_lookup(department.pk, idempotency_key)
+            previous = _submission_lookup(department.pk, idempotency_digest(idempotency_key))
             if previous is not None:
                 if previous.body_sha256 == body_sha256:
                     return SubmissionOutcome(201, previous.response, replayed=True)
-                error = IdempotencyConflict(
-                    Msg.IDEMPOTENCY_CONFLICT, idempotency_key=idempotency_key
-                )
+                error = _conflict(idempotency_key)
                 _refusal_record(principal, error, body_sha256)
                 raise error from None
         except OperationalError as exc:
@@ -200,10 +216,62 @@ def _signature_check(
     raise error
 
 
-def _submission_lookup(department_id: int, idempotency_key: str) -> Submission | None:
-    return Submission.objects.filter(
-        department_id=department_id, idempotency_key=idempotency_key
-    ).first()
+def _submission_lookup(department_id: int, key_digest: str) -> Submission | None:
+    submissions = Submission.objects.filter(department_id=department_id)
+    return submissions.filter(idempotency_key=key_digest).first()
+
+
+def _refuse_identity_numbers_outside_citizen_id(document: Any) -> None:
+    """A record names its resident in ``citizen_id`` only; any other number is refused.
+
+    ``data`` and ``evidence`` are kept in plaintext and shown or sent to the resident,
+    so another person's identity number there would be disclosed to them.
+    """
+    records = document.get("records") if isinstance(document, dict) else None
+    if not isinstance(records, list):
+        return
+    problems: list[dict[str, Any]] = []
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            continue
+        for member in ("data", "evidence"):
+            for pointer in _identity_shaped(record.get(member), f"/records/{index}/{member}"):
+                problems.append(
+                    problem(safe_pointer(document, pointer), IDENTITY_NUMBER_IN_TEXT, index)
+                )
+    if problems:
+        raise InvalidRequest(problems[:1000])
+
+
+def _identity_shaped(value: Any, pointer: str):
+    if isinstance(value, str):
+        if has_identity_shape(value):
+            yield pointer
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            child = f"{pointer}/{name.replace('~', '~0').replace('/', '~1')}"
+            if has_identity_shape(name):
+                yield child
+            else:
+                yield from _identity_shaped(item, child)
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            yield from _identity_shaped(item, f"{pointer}/{position}")
+
+
+def _conflict(idempotency_key: str) -> IdempotencyConflict:
+    # The key is the client's own text: repeated only masked (it may be anything that
+    # matches the key's pattern, an identity number included).
+    return IdempotencyConflict(Msg.IDEMPOTENCY_CONFLICT, idempotency_key=safe_text(idempotency_key))
+
+
+def _name_unsafe_members_by_position(error: GatewayError, document: Any) -> None:
+    """Rewrite the problems' paths so that none repeats an unsafe member name."""
+    problems = error.details.get("problems")
+    if isinstance(problems, list):
+        for item in problems:
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                item["path"] = safe_pointer(document, item["path"])
 
 
 def _is_transient(exc: OperationalError) -> bool:
@@ -248,9 +316,10 @@ def _write(
 ) -> SubmissionOutcome:
     department = principal.department
     now = timezone.now()
+    key_digest = idempotency_digest(idempotency_key)
     submission = Submission.objects.create(
         department=department,
-        idempotency_key=idempotency_key,
+        idempotency_key=key_digest,
         body_sha256=body_sha256,
         received_at=now,
         record_count=len(valid),
@@ -310,14 +379,17 @@ def _write(
         actor_id=department.code,
         subject=subjects[0] if len(subjects) == 1 else "",
         object_ref=f"submission:{submission.pk}",
-        legal_basis="; ".join(sorted({record.rule.legal_basis for record in valid}))[:300],
+        legal_basis=closed("; ".join(sorted({record.rule.legal_basis for record in valid}))[:300]),
         details={
-            "idempotency_key": idempotency_key,
+            "idempotency_key": closed(key_digest),
             "key": principal.key_id,
             "records": len(valid),
             "residents": len(subjects),
             "subjects_sha256": hashlib.sha256("\n".join(subjects).encode()).hexdigest(),
-            "rules": dict(Counter(f"{r.rule.code}@v{r.rule.version}" for r in valid)),
+            "rules": {
+                closed(code): count
+                for code, count in Counter(_rule_tag(r.rule) for r in valid).items()
+            },
             "body_sha256": body_sha256,
             "events": [events[0].pk, events[-1].pk],
             **binding.commitment(),
@@ -327,7 +399,7 @@ def _write(
         entry_id=binding.entry_id,
     )
     # One lock for the whole batch: the submission's entry and its notices' entry.
-    receipt = audit_append([accepted, notice_entry] if notice_entry else [accepted])[0]
+    receipt = log_append([accepted, notice_entry] if notice_entry else [accepted])[0]
     response = {
         "submission_id": str(submission.pk),
         "accepted": len(events),
@@ -350,6 +422,10 @@ def _write(
     return SubmissionOutcome(201, response)
 
 
+def _rule_tag(rule: Rule) -> str:
+    return f"{rule.code}@v{rule.version}"
+
+
 def _iso(moment: dt.datetime) -> str:
     return moment.isoformat()
 
@@ -359,22 +435,33 @@ def storable_text(value: str) -> str:
     return value.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _violation_payload(violation) -> dict[str, Any]:
+def format_chain(via: str) -> str:
+    """The formats unwrapped (``base64 › json``), without the pointer inside them: the
+    decoded content's member names are the department's text and may be prohibited."""
+    return " › ".join(part for part in via.split(" › ") if not part.startswith("/"))
+
+
+def _violation_payload(violation, path: str) -> dict[str, Any]:
     parts = violation.path.split("/")
-    path = storable_text(violation.path)
     payload: dict[str, Any] = {"path": path, "category": violation.category}
     if violation.via:  # the formats unwrapped inside the string at ``path``
-        payload["via"] = storable_text(violation.via)
+        payload["via"] = format_chain(violation.via)
     if len(parts) > 2 and parts[1] == "records" and parts[2].isdigit():
         payload = {"record": int(parts[2]), **payload}
     return payload
 
 
 @transaction.atomic
-def _prohibited_refusal_record(principal, violations, body_sha256: str, policy_version: int):
+def _prohibited_refusal_record(
+    principal, violations, paths: list[str], body_sha256: str, policy_version: int
+):
     now = timezone.now()
-    categories = sorted({v.category for v in violations})
-    paths = [storable_text(f"{v.path} ({v.via})" if v.via else v.path) for v in violations]
+    # Category codes come from the policy's own catalogue.
+    categories = [closed(code) for code in sorted({v.category for v in violations})]
+    paths = [
+        storable_text(f"{path} ({format_chain(v.via)})" if v.via else path)
+        for v, path in zip(violations, paths, strict=True)
+    ]
     ScreeningRefusal.objects.create(
         department=principal.department,
         refused_at=now,
@@ -384,13 +471,13 @@ def _prohibited_refusal_record(principal, violations, body_sha256: str, policy_v
         paths=paths[:200],
         violation_count=len(violations),
     )
-    audit_append(
+    log_append(
         [
             AuditRecord(
                 action=AuditAction.SUBMISSION_REFUSED_PROHIBITED,
                 actor_kind=ActorKind.DEPARTMENT,
                 actor_id=principal.department.code,
-                legal_basis="SH 14; ZJ 14; CRR 14; TJ 16; PIPL 28",
+                legal_basis=closed("SH 14; ZJ 14; CRR 14; TJ 16; PIPL 28"),
                 details={
                     "key": principal.key_id,
                     "body_sha256": body_sha256,
@@ -416,7 +503,7 @@ _REFUSAL_ACTIONS = {
 def _refusal_record(principal, error: GatewayError, body_sha256: str) -> None:
     action = _REFUSAL_ACTIONS.get(type(error), AuditAction.SUBMISSION_REFUSED_INVALID)
     problems = error.details.get("problems") or []
-    audit_record(
+    log_record(
         action=action,
         actor_kind=ActorKind.DEPARTMENT,
         actor_id=principal.department.code,
@@ -426,13 +513,10 @@ def _refusal_record(principal, error: GatewayError, body_sha256: str) -> None:
             "error": error.code,
             **{name: error.details[name] for name in ("reason", "key_id") if name in error.details},
             "body_sha256": body_sha256,
-            # Paths and reasons only; values were never copied into a problem. A path
-            # names the client's own member names, which may hold what no column can.
+            # Paths and reasons only; values were never copied into a problem, and an
+            # unsafe member name is already named by its position.
             "problems": [
-                {
-                    "path": storable_text(p.get("path", "")),
-                    "message": storable_text(p.get("message", "")[:200]),
-                }
+                {"path": p.get("path", ""), "message": p.get("message", "")[:200]}
                 for p in problems[:50]
             ]
             if isinstance(error, InvalidRequest | RuleNotAuthorized)

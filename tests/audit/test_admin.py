@@ -156,3 +156,79 @@ def test_admin_pages_showing_a_resident_are_audited(superuser_client, logged):
     entry = AuditEntry.objects.filter(action=AuditAction.DATA_READ_BY_ADMIN).latest("id")
     assert entry.subject == citizen.identity_index
     assert entry.actor_id == "root"
+
+
+def test_the_resident_search_posts_the_number_and_the_address_holds_its_blind_index(
+    superuser_client, logged
+):
+    page = superuser_client.get("/admin/audit/auditentry/")
+    assert 'method="post" action="/admin/audit/auditentry/resident/"' in page.content.decode()
+    response = superuser_client.post(
+        "/admin/audit/auditentry/resident/", {"identity_number": CITIZEN}
+    )
+    assert response.status_code == 302
+    subject = vault().blind_index(CITIZEN)
+    assert response["Location"] == f"/admin/audit/auditentry/?subject={subject}"
+    assert CITIZEN not in response["Location"]
+    listed = superuser_client.get(response["Location"])
+    rows = list(listed.context["cl"].result_list)
+    assert len(rows) == 2
+    assert all(r.subject == subject for r in rows)
+
+
+def test_the_resident_search_refuses_what_is_not_an_identity_number(superuser_client, logged):
+    response = superuser_client.post(
+        "/admin/audit/auditentry/resident/",
+        {"identity_number": "320505199003074511"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.redirect_chain[-1][0] == "/admin/audit/auditentry/"
+    assert "not a valid identity number" in response.content.decode()
+    assert "320505199003074511" not in response.content.decode()
+    # Asked with GET, it shows the log without searching.
+    assert superuser_client.get("/admin/audit/auditentry/resident/").status_code == 302
+
+
+def test_the_resident_search_needs_the_view_permission(client, db, logged):
+    user = get_user_model().objects.create_user("staff", "s@example.com", "pw-123456")
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    response = client.post("/admin/audit/auditentry/resident/", {"identity_number": CITIZEN})
+    assert response.status_code == 403
+
+
+def test_the_history_pages_of_a_score_and_an_appeal_are_audited(superuser_client, logged):
+    from gateway.models import Score
+
+    score = Score.objects.get()
+    for url in (
+        f"/admin/gateway/score/{score.pk}/history/",
+        f"/admin/gateway/score/{score.pk}/history/{score.history.latest().history_id}/",
+    ):
+        before = AuditEntry.objects.filter(action=AuditAction.DATA_READ_BY_ADMIN).count()
+        assert superuser_client.get(url).status_code == 200, url
+        entry = AuditEntry.objects.filter(action=AuditAction.DATA_READ_BY_ADMIN).latest("sequence")
+        assert AuditEntry.objects.filter(action=AuditAction.DATA_READ_BY_ADMIN).count() == (
+            before + 1
+        )
+        assert entry.subject == score.citizen.identity_index
+        assert entry.object_ref.startswith(f"score:{score.pk}:history")
+
+
+def test_a_list_page_leaves_one_entry_per_resident_shown(superuser_client, logged):
+    from gateway.models import Score
+
+    score = Score.objects.get()
+    assert superuser_client.get("/admin/gateway/score/").status_code == 200
+    entry = AuditEntry.objects.filter(action=AuditAction.DATA_READ_BY_ADMIN).latest("sequence")
+    assert entry.subject == score.citizen.identity_index
+    assert entry.object_ref == f"score:list:{score.pk}"
+
+
+def test_an_export_filter_holding_an_identity_number_is_stored_masked(superuser_client, logged):
+    response = superuser_client.get(f"/admin/audit/auditentry/export.csv?actor_id={CITIZEN}")
+    assert response.status_code == 200
+    entry = AuditEntry.objects.filter(action=AuditAction.AUDIT_EXPORTED).latest("sequence")
+    assert entry.details["filters"] == {"actor_id": "3205**********4510"}

@@ -482,6 +482,30 @@ class TestPublicPage:
         assert "Write a comment." in response.content.decode()
         assert not RuleComment.objects.exists()
 
+    def test_a_comment_holding_prohibited_data_gets_422_and_is_not_shown_again(
+        self, in_comment, client
+    ):
+        response = client.post(
+            f"/catalogue/rules/{in_comment.pk}/comments",
+            {"body": "我信仰伊斯兰教，这条规则不公平。", "lang": "en"},
+        )
+        assert response.status_code == 422
+        page = response.content.decode()
+        assert "the law forbids collecting" in page
+        assert "伊斯兰" not in page
+        assert not RuleComment.objects.exists()
+
+    def test_a_comment_holding_an_identity_number_gets_400(self, in_comment, client):
+        response = client.post(
+            f"/catalogue/rules/{in_comment.pk}/comments",
+            {"body": "请核查 11010519491231002X 的记录。", "lang": "en"},
+        )
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "must not contain an identity number" in page
+        assert "11010519491231002X" not in page
+        assert not RuleComment.objects.exists()
+
     def test_a_comment_on_a_rule_not_in_comment_gets_404(self, world, client):
         response = client.post(f"/catalogue/rules/{world.rule.pk}/comments", {"body": "x"})
         assert response.status_code == 404

@@ -7,7 +7,7 @@ import pytest
 from gateway.models import ScoreEvent
 from tests import factories
 from tests.compliance.corpus import load_corpus
-from tests.conftest import body_json
+from tests.conftest import body_json, named_path
 
 REWARDS = {
     "civil.model_family": 5,
@@ -71,7 +71,13 @@ BATCHES = [PROHIBITED[start : start + BATCH] for start in range(0, len(PROHIBITE
 def test_every_prohibited_record_is_refused_with_its_category_and_path(client, corpus_key, batch):
     response = _submit(client, [line["record"] for line in batch], corpus_key)
     assert response.status_code == 422, response.content.decode()[:500]
-    found = {(v["path"], v["category"]) for v in body_json(response)["violations"]}
+    # A member whose own name is prohibited is named by its position: resolved here as
+    # the department would, it is the member the corpus expects.
+    document = {"records": [line["record"] for line in batch]}
+    found = {
+        (named_path(document, v["path"]), v["category"])
+        for v in body_json(response)["violations"]
+    }
     expected = {
         (f"/records/{index}{e['path']}", e["category"])
         for index, line in enumerate(batch)

@@ -1,3 +1,8 @@
 """Fixtures shared by the gateway tests: the people of tests/gateway/people.py."""
 
-from tests.gateway.people import _fast_passwords, _fresh_throttles, people  # noqa: F401
+from tests.gateway.people import (  # noqa: F401
+    _fast_passwords,
+    _fresh_throttles,
+    _long_lived_tokens,
+    people,
+)

@@ -97,6 +97,13 @@ def _fresh_throttles(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _long_lived_tokens(settings):
+    # Many of these tests log in and then move the clock years ahead (past a record's
+    # period, past a deadline); a token lasting hours would have expired by then.
+    settings.ACCOUNT_TOKEN_HOURS = 24 * 365 * 20
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     # Real hashing costs a quarter second a login; these tests log in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,14 +10,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audit.actions import AuditAction
 from audit.models import AuditEntry
 from gateway.errors import GatewayError
 from gateway.identity import vault
-from gateway.models import Account, Citizen, Role
+from gateway.models import Account, AccountToken, Citizen, Role
 from gateway.services.accounts import AccountMsg, account_create
 from tests import factories
 from tests.gateway.people import (
@@ -218,7 +217,7 @@ class TestTokenLogin:
         assert response.status_code == 400
         assert body(response)["error"] == "invalid_credentials"
         assert "message" in body(response)
-        assert not Token.objects.exists()
+        assert not AccountToken.objects.filter(revoked=False).exists()
 
     def test_a_login_without_an_account_gets_400(self, people):
         User.objects.create_superuser("root", password=PASSWORD)
@@ -285,10 +284,10 @@ class TestTokenLogin:
         )
         assert other.status_code == 200
 
-    def test_logout_deletes_the_token(self, people):
+    def test_logout_revokes_the_token(self, people):
         client = login("alice")
         assert client.delete("/api/v1/auth/token").status_code == 204
-        assert not Token.objects.exists()
+        assert not AccountToken.objects.filter(revoked=False).exists()
         response = client.get("/api/v1/me/score")
         assert response.status_code == 401
         assert body(response)["error"] == "unauthenticated"

@@ -798,3 +798,50 @@ def test_two_filings_at_once_make_one_appeal(transactional_db, people):
         thread.join(timeout=30)
     assert sorted(outcomes) == ["appeal_exists", "filed"]
     assert Appeal.objects.filter(event=event).count() == 1
+
+
+class TestFreeTextIsScreened:
+    OTHER_ID = "11010519491231002X"
+
+    def test_an_extension_reason_holding_prohibited_data_is_refused(self, people):
+        appeal = people.file(people.deduct())
+        payload = refused_over_http(
+            people.client(people.rev_tax),
+            f"/api/v1/appeals/{appeal.pk}/extension",
+            {"reason": "当事人信仰伊斯兰教，需另行核实"},
+            422,
+            "prohibited_data",
+        )
+        assert payload["violations"] == [{"path": "/reason", "category": "religious_belief"}]
+        assert "伊斯兰" not in str(payload)
+
+    def test_a_review_request_naming_someone_by_number_is_refused(self, people):
+        appeal = people.file(people.deduct())
+        assert decide(people, appeal, "upheld", "The camera shows the car.").status_code == 200
+        payload = refused_over_http(
+            people.client(people.alice),
+            f"/api/v1/appeals/{appeal.pk}/review-request",
+            {"statement": f"车是 {self.OTHER_ID} 开的"},
+            400,
+            "invalid",
+        )
+        assert payload["problems"][0]["path"] == "/statement"
+        assert self.OTHER_ID not in str(payload)
+
+    def test_a_regulator_s_review_reasons_are_screened(self, people):
+        appeal = people.file(people.deduct())
+        assert decide(people, appeal, "upheld", "The camera shows the car.").status_code == 200
+        asked = post(
+            people.client(people.alice),
+            f"/api/v1/appeals/{appeal.pk}/review-request",
+            {"statement": "The camera is wrong."},
+        )
+        assert asked.status_code == 200, asked.content
+        payload = refused_over_http(
+            people.client(people.reg),
+            f"/api/v1/appeals/{appeal.pk}/review",
+            {"outcome": "upheld", "reason": "指纹比对一致"},
+            422,
+            "prohibited_data",
+        )
+        assert {v["path"] for v in payload["violations"]} == {"/reason"}

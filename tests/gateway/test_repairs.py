@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from unittest import mock
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audit.actions import AuditAction
@@ -29,6 +28,7 @@ from gateway.services.accounts import account_create
 from gateway.services.appeals import appeal_file
 from gateway.services.notices import notice_text
 from gateway.services.repairs import Why
+from gateway.services.tokens import account_token_issue
 from tests import factories
 
 PASSWORD = "a long test passphrase 42"
@@ -57,8 +57,8 @@ class Residents:
 
     def client(self, account) -> APIClient:
         client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-        token, _ = Token.objects.get_or_create(user=account.user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, plaintext = account_token_issue(user=account.user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {plaintext}")
         return client
 
     def deduct(self, identity: str = ANN_ID, **overrides) -> ScoreEvent:
@@ -352,3 +352,33 @@ class TestDepartmentRefusals:
         with mock.patch("django.utils.timezone.now", return_value=later):
             response = decide(residents, pending)
         assert "no longer counts" in refused(response, 409, before)["message"]
+
+
+class TestFreeTextIsScreened:
+    OTHER_ID = "11010519491231002X"
+
+    def test_an_application_holding_prohibited_data_is_refused_with_its_path(self, residents):
+        event = residents.deduct()
+        before = state()
+        response = apply(residents, event, statement="我患有糖尿病，无法按时缴款。")
+        payload = refused(response, 422, before)
+        assert payload["error"] == "prohibited_data"
+        assert payload["violations"] == [{"path": "/statement", "category": "medical_history"}]
+        assert "糖尿病" not in response.content.decode()
+
+    def test_an_application_naming_another_person_by_number_is_refused(self, residents):
+        event = residents.deduct()
+        before = state()
+        response = apply(residents, event, statement=f"罚款由 {self.OTHER_ID} 代缴。")
+        payload = refused(response, 400, before)
+        assert payload["problems"][0]["path"] == "/statement"
+        assert "identity number" in payload["problems"][0]["message"]
+        assert self.OTHER_ID not in response.content.decode()
+
+    def test_a_department_s_reasons_are_screened_too(self, residents):
+        event = residents.deduct()
+        repair_id = body(apply(residents, event))["id"]
+        before = state()
+        response = decide(residents, repair_id, decision="refused", reason="当事人血型AB型")
+        payload = refused(response, 422, before)
+        assert payload["violations"] == [{"path": "/reason", "category": "blood_type"}]

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audit.services import integrate_all
 from gateway.models import Appeal, RepairApplication, ScoreEvent
 from gateway.services import appeals as appeal_services
 from gateway.services.repairs import repair_apply
+from gateway.services.tokens import account_token_issue
 from tests import factories
 from tests.gateway.people import ALICE_ID, BOB_ID, PASSWORD, make_account
 
@@ -61,7 +61,7 @@ class Cast:
         return self.world.key_b
 
     def token(self, account) -> str:
-        return Token.objects.get_or_create(user=account.user)[0].key
+        return account_token_issue(user=account.user)[1]
 
     def token_client(self, account) -> APIClient:
         client = APIClient(HTTP_ACCEPT_LANGUAGE="en")

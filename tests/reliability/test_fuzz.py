@@ -39,7 +39,6 @@ from django.core import signals
 from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from rest_framework.authtoken.models import Token
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.meta import TestPhase
 from schemathesis.pytest._test_builder import build_operation_test
@@ -48,6 +47,7 @@ from schemathesis.python._constants.orchestrator import make_constants_value_sou
 from audit import witness
 from audit.models import AuditEntry
 from audit.services import checkpoint_create
+from gateway.services.tokens import account_token_issue
 from tests import factories
 from tests.gateway.people import PASSWORD, make_account
 from tests.reliability.cast import Cast, cast_create
@@ -159,7 +159,7 @@ class Callers:
         if how == "key":
             case.headers["Authorization"] = f"Api-Key {getattr(self.cast, who)}"
         elif how == "token":
-            key = Token.objects.get_or_create(user=self.accounts[who].user)[0].key
+            key = account_token_issue(user=self.accounts[who].user)[1]
             case.headers["Authorization"] = f"Token {key}"
         elif how == "session":
             case.cookies = {"sessionid": self._session(who), "csrftoken": CSRF_SECRET}
