@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
-from audit.services import audit_record
 from compliance.models import Department, SignaturePolicy
 from gateway.errors import Conflict, InvalidRequest, Msg, NotFound, problem
 from gateway.models import DepartmentSigningKey
+from gateway.services.audit_boundary import closed, log_record
 from gateway.signatures import (
     Reason,
     SignatureRefused,
@@ -63,16 +63,16 @@ def signing_key_add(
         valid_until=valid_until,
         added_at=now,
     )
-    audit_record(
+    log_record(
         action=AuditAction.SIGNING_KEY_ADDED,
         actor_kind=actor_kind,
         actor_id=actor_id,
         object_ref=f"signing_key:{key_id}",
         details={
             "department": department.code,
-            "key_id": key_id,
+            "key_id": closed(key_id),  # derived from the key: a closed value
             # The public key itself, so an export alone names every key ever registered.
-            "public_key": key.public_key,
+            "public_key": closed(key.public_key),  # 32 bytes, checked above
             "valid_from": valid_from.isoformat(),
             "valid_until": valid_until.isoformat() if valid_until else None,
         },
@@ -100,7 +100,7 @@ def signing_key_revoke(
         return key
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
-    audit_record(
+    log_record(
         action=AuditAction.SIGNING_KEY_REVOKED,
         actor_kind=actor_kind,
         actor_id=actor_id,
@@ -131,7 +131,7 @@ def signature_policy_set(
         return
     department.signature_policy = policy
     department.save(update_fields=["signature_policy"])
-    audit_record(
+    log_record(
         action=AuditAction.SIGNATURE_POLICY_CHANGED,
         actor_kind=actor_kind,
         actor_id=actor_id,
