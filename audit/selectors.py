@@ -44,7 +44,8 @@ def checkpoints_oldest_first_iter(max_size: int, chunk_size: int = 2000) -> Iter
         chunk = list(
             Checkpoint.objects.filter(size__lte=max_size)
             .filter(models.Q(size__gt=last[0]) | models.Q(size=last[0], id__gt=last[1]))
-            .order_by("size", "id")[:chunk_size]
+            .order_by("size", "id")
+            .prefetch_related("cosignatures")[:chunk_size]
         )
         yield from chunk
         if len(chunk) < chunk_size:

@@ -379,6 +379,7 @@ def log_export(
     The export itself is audited.
     """
     from audit import selectors, verify
+    from audit.witnessing import cosigned_note
 
     latest = selectors.latest_checkpoint()
     size = latest.size if latest is not None else 0
@@ -396,7 +397,7 @@ def log_export(
     pending = next(checkpoints, None)
     written = 0
     while pending is not None and pending.size == 0:
-        writer.checkpoint(pending.note)
+        writer.checkpoint(cosigned_note(pending))
         pending = next(checkpoints, None)
     for chunk in selectors.sequenced_entries_in_chunks(size):
         data = [entry_bytes(entry) for entry in chunk]
@@ -408,7 +409,7 @@ def log_export(
             written += end - pos
             pos = end
             while pending is not None and pending.size == written:
-                writer.checkpoint(pending.note)
+                writer.checkpoint(cosigned_note(pending))
                 pending = next(checkpoints, None)
         if progress is not None:
             progress(written, size)

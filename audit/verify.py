@@ -130,6 +130,8 @@ class VerifyResult:
     def line(self) -> str:
         if self.ok:
             return f"OK {self.message}"
+        if self.first_bad_index is None:
+            return f"FAIL: {self.message}"
         return f"FAIL at index {self.first_bad_index}: {self.message}"
 
 
@@ -251,6 +253,7 @@ class StreamVerifier:
         origin: str | None = None,
         require_checkpoint: bool = True,
         promised_leaves: Iterable[bytes] = (),
+        roots_wanted: Iterable[int] = (),
     ) -> None:
         keys = [verifier_key] if isinstance(verifier_key, str | Verifier) else list(verifier_key)
         self.verifiers = [k if isinstance(k, Verifier) else parse_verifier_key(k) for k in keys]
@@ -267,7 +270,12 @@ class StreamVerifier:
         self.checked = 0
         self.prev_size = 0
         self.last_good: int | None = None
+        #: Roots of the log's prefixes at every checkpoint size and at ``roots_wanted``,
+        #: recomputed from the entries (a witness check compares them with what it signed).
         self.checkpoint_roots: dict[int, bytes] = {}
+        self._wanted = sorted({size for size in roots_wanted if size > 0}, reverse=True)
+        if any(size == 0 for size in roots_wanted):
+            self.checkpoint_roots[0] = self._tree.root()
         self.failure: _Failure | None = None
         try:
             self._pull()
@@ -339,10 +347,14 @@ class StreamVerifier:
             take = end - pos
             if self._next is not None:
                 take = min(take, self._next[0] - self._tree.size)
+            if self._wanted:
+                take = min(take, self._wanted[-1] - self._tree.size)
             if limit is not None and self._next is not None and self._next[0] > limit:
                 return  # that checkpoint covers entries already known to be bad
             self._tree.extend_fast(leaves[pos : pos + take])
             pos += take
+            while self._wanted and self._wanted[-1] == self._tree.size:
+                self.checkpoint_roots[self._wanted.pop()] = self._tree.root()
         self._check_due_checkpoints()
 
     # -- entries -----------------------------------------------------------------------
@@ -736,20 +748,37 @@ def verify_export_file(
     require_checkpoint: bool = True,
     promised_leaves: Iterable[bytes] = (),
     progress: Callable[[int, int], None] | None = None,
+    witness_check: Callable[[list[str], Callable[[int], bytes | None]], str | None] | None = None,
+    roots_wanted: Iterable[int] = (),
 ) -> VerifyResult:
-    """Verify an export file of either version, streaming a version 2 file."""
+    """Verify an export file of either version, streaming a version 2 file.
+
+    ``witness_check(stored_notes, root_at)`` runs once the log verifies, with the
+    export's checkpoint notes (cosignatures included) and the roots recomputed from its
+    entries (at every checkpoint and ``roots_wanted`` size); a message fails it.
+    """
     with open(path, "rb") as fh:
         header, offset = _parse_header(fh)
     if header.version == 1:
         return verify_export(read_export(path), verifier, require_checkpoint=require_checkpoint)
     checkpoints = _Records(path, offset, header, _TAG_CHECKPOINT)
     entries = _Records(path, offset, header, _TAG_ENTRY)
+    stored_notes: list[str] = []
+
+    def notes() -> Iterator[str]:
+        for raw in checkpoints:
+            text = raw.decode("utf-8", "replace")
+            if witness_check is not None:
+                stored_notes.append(text)
+            yield text
+
     stream = StreamVerifier(
-        (note.decode("utf-8", "replace") for note in checkpoints),
+        notes(),
         verifier,
         origin=header.origin,
         require_checkpoint=require_checkpoint,
         promised_leaves=promised_leaves,
+        roots_wanted=roots_wanted,
     )
     for chunk in _chunks(entries):
         stream.feed(chunk)
@@ -763,6 +792,12 @@ def verify_export_file(
     if defect and (result.ok or (result.first_bad_index or 0) >= read):
         return VerifyResult(False, read, result.checkpoints_checked, read, defect,
                             latest_checkpoint_size=result.latest_checkpoint_size)  # fmt: skip
+    if result.ok and witness_check is not None:
+        roots = stream.checkpoint_roots
+        problem = witness_check(stored_notes, lambda size: roots.get(size))
+        if problem is not None:
+            return VerifyResult(False, read, result.checkpoints_checked, None, problem,
+                                latest_checkpoint_size=result.latest_checkpoint_size)  # fmt: skip
     return result
 
 
@@ -838,6 +873,43 @@ def _due_receipts(
     return due, pending
 
 
+def _witness_check(args, verifiers: Sequence[Verifier]):
+    """The witness check the command line asks for, and the tree sizes it needs roots at."""
+    from audit import witness  # Django-free, as this module
+
+    if args.witnessed and not args.witness_key:
+        raise ValueError("--witnessed needs the witnesses' keys (--witness-key)")
+    if not args.witness_key:
+        return None, ()
+    witnessed = []
+    for path in args.witnessed:
+        try:
+            state = witness.load_state(Path(path))
+        except witness.WitnessError as exc:
+            raise ValueError(str(exc)) from None
+        if state is None:
+            raise ValueError(f"witness state file {path} does not exist")
+        witnessed.append(state.note)
+    quorum = len(args.witness_key) if args.witness_quorum is None else args.witness_quorum
+    log_keys = [str(v) for v in verifiers]
+
+    def check(stored_notes: list[str], root_at) -> str | None:
+        result = witness.check_witnessed(
+            stored_notes,
+            log_keys=log_keys,
+            witness_keys=args.witness_key,
+            quorum=quorum,
+            root_at=root_at,
+            witnessed=witnessed,
+        )
+        return None if result.ok else result.line()
+
+    # Validate the keys and the quorum now, as usage errors.
+    witness.check_witnessed([], log_keys=log_keys, witness_keys=args.witness_key,
+                            quorum=quorum, root_at=lambda size: None)  # fmt: skip
+    return check, witness.checkpoint_sizes(witnessed)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m audit.verify",
@@ -871,6 +943,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="TIME",
         help="RFC 3339 time at which receipts are judged (default: the export's time)",
     )
+    parser.add_argument(
+        "--witness-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a witness's cosignature/v1 verifier key: require checkpoints it cosigned "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--witness-quorum",
+        type=int,
+        metavar="N",
+        help="how many of the witness keys must cosign one checkpoint (default: all)",
+    )
+    parser.add_argument(
+        "--witnessed",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a witness's state file (what it last cosigned): fail if the log rolled back "
+        "or rewrote it; repeatable",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -903,12 +997,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     try:
+        witness_check, wanted = _witness_check(args, verifier)
+    except (OSError, ValueError) as exc:
+        print(f"ERROR: bad witness options: {exc}", file=sys.stderr)
+        return 2
+    try:
         result = verify_export_file(
             args.file,
             verifier,
             require_checkpoint=not args.allow_no_checkpoint,
             promised_leaves=promised,
             progress=terminal_progress(),
+            witness_check=witness_check,
+            roots_wanted=wanted,
         )
     except ExportFormatError as exc:
         print(f"ERROR: {args.file} is not an audit export: {exc}", file=sys.stderr)

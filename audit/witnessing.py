@@ -164,7 +164,8 @@ def cosignature_add(note_text: str) -> CosignatureOutcome:
 # --- reads ------------------------------------------------------------------------------
 
 
-def _with_cosignatures(checkpoint: Checkpoint) -> str:
+def cosigned_note(checkpoint: Checkpoint) -> str:
+    """A checkpoint's signed note with its witnesses' cosignature lines appended."""
     lines = [c.signature_line + "\n" for c in checkpoint.cosignatures.all()]
     return checkpoint.note + "".join(lines)
 
@@ -174,13 +175,13 @@ def latest_cosigned_note() -> str | None:
     checkpoint = (
         Checkpoint.objects.order_by("-size", "-id").prefetch_related("cosignatures").first()
     )
-    return None if checkpoint is None else _with_cosignatures(checkpoint)
+    return None if checkpoint is None else cosigned_note(checkpoint)
 
 
 def cosigned_notes_oldest_first() -> Iterator[str]:
     queryset = Checkpoint.objects.order_by("size", "id").prefetch_related("cosignatures")
     for checkpoint in queryset.iterator(chunk_size=500):
-        yield _with_cosignatures(checkpoint)
+        yield cosigned_note(checkpoint)
 
 
 def _roots_at(sizes: set[int]) -> dict[int, bytes]:

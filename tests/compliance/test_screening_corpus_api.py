@@ -75,8 +75,7 @@ def test_every_prohibited_record_is_refused_with_its_category_and_path(client, c
     # the department would, it is the member the corpus expects.
     document = {"records": [line["record"] for line in batch]}
     found = {
-        (named_path(document, v["path"]), v["category"])
-        for v in body_json(response)["violations"]
+        (named_path(document, v["path"]), v["category"]) for v in body_json(response)["violations"]
     }
     expected = {
         (f"/records/{index}{e['path']}", e["category"])

@@ -4,14 +4,16 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit import note
 from audit.services import verification_run
+from audit.verify import terminal_progress
 from audit.witness import WitnessError, load_state, parse_cosigner_key
 from audit.witnessing import witnessed_check
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute every leaf, the chain and the tree from the database, check every "
-        "checkpoint's signature and consistency; exit 1 naming the first bad index. With "
+        "Stream the log from the database: recompute every leaf and the tree, check every "
+        "checkpoint, then the ledger against what the log committed; exit 1 naming the "
+        "first index it cannot vouch for. With "
         "--witness-key, also require checkpoints cosigned by a quorum of witnesses and "
         "consistent with what they cosigned."
     )
@@ -73,7 +75,7 @@ class Command(BaseCommand):
                 outcome.append(result)
                 return None if result.ok else result.line()
 
-        run = verification_run(witness_check=check)
+        run = verification_run(witness_check=check, progress=terminal_progress())
         if not run.ok:
             raise CommandError(run.message)
         self.stdout.write(run.message)
