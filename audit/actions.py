@@ -38,6 +38,7 @@ class AuditAction(models.IntegerChoices):
     REPAIR_APPLIED = 404, _("credit repair applied for")
     REPAIR_DECIDED = 405, _("credit repair decided")
     SCORE_RECOMPUTED = 406, _("score recomputed")
+    DEADLINE_RECOMPUTED = 410, _("deadline recomputed after a calendar change")
 
     # 5xx: catalogue, policy and parties
     RULE_CHANGED = 500, _("rule changed")

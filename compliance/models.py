@@ -359,6 +359,32 @@ class WorkdayOverride(models.Model):
         return f"{self.date} {'work' if self.is_workday else 'off'}"
 
 
+class PublishedSchedule(models.Model):
+    """The regulator has entered the State Council's arrangement for a year as overrides.
+
+    Until then the year's working days are computed from the national holiday rules,
+    and every deadline in the year says so.
+    """
+
+    year = models.PositiveSmallIntegerField(
+        _("year"), unique=True, validators=[MinValueValidator(2000), MaxValueValidator(9999)]
+    )
+    document = models.CharField(
+        _("State Council notice"),
+        max_length=200,
+        help_text=_("The notice whose days off and make-up working days were entered."),
+    )
+    history = history()
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("published holiday schedule")
+        verbose_name_plural = _("published holiday schedules")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.document}"
+
+
 class RuleComment(models.Model):
     """A public comment on a draft rule during its comment period (SH 10, ZJ 12)."""
 

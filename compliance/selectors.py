@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch
 
 from compliance.models import (
     Department,
+    PublishedSchedule,
     Purpose,
     PurposeGroupObjectPermission,
     Rule,
@@ -146,8 +148,25 @@ def current_screener():
 
 def workday_calendar() -> WorkdayCalendar:
     overrides = dict(WorkdayOverride.objects.values_list("date", "is_workday"))
-    return WorkdayCalendar(overrides=overrides)
+    published = set(PublishedSchedule.objects.values_list("year", flat=True))
+    return WorkdayCalendar(overrides=overrides, published_years=published)
 
 
 def add_working_days(start: dt.date | dt.datetime, days: int) -> dt.date:
     return workday_calendar().add_working_days(start, days)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A due date, and whether a year it spans has only a computed holiday schedule."""
+
+    due: dt.date
+    computed: bool
+
+
+def deadline(
+    start: dt.date | dt.datetime, days: int, calendar: WorkdayCalendar | None = None
+) -> Deadline:
+    calendar = calendar or workday_calendar()
+    due = calendar.add_working_days(start, days)
+    return Deadline(due=due, computed=bool(calendar.unpublished_years(start, due)))

@@ -20,6 +20,7 @@ from audit.services import audit_record
 from compliance.models import (
     Department,
     EligibilityThreshold,
+    PublishedSchedule,
     Purpose,
     Rule,
     RuleStatus,
@@ -29,6 +30,7 @@ from compliance.models import (
     ScreeningTerm,
     WorkdayOverride,
 )
+from compliance.signals import calendar_changed
 
 
 class ComplianceError(Exception):
@@ -36,12 +38,14 @@ class ComplianceError(Exception):
 
 
 _POLICY_MODELS = (ScreeningCategory, ScreeningTerm, ScreeningPattern)
+_CALENDAR_MODELS = (WorkdayOverride, PublishedSchedule)
 _ACTIONS: dict[type[models.Model], int] = {
     Rule: AuditAction.RULE_CHANGED,
     Purpose: AuditAction.PURPOSE_CHANGED,
     Department: AuditAction.DEPARTMENT_CHANGED,
     EligibilityThreshold: AuditAction.THRESHOLD_CHANGED,
     WorkdayOverride: AuditAction.CALENDAR_CHANGED,
+    PublishedSchedule: AuditAction.CALENDAR_CHANGED,
     ScreeningCategory: AuditAction.POLICY_CHANGED,
     ScreeningTerm: AuditAction.POLICY_CHANGED,
     ScreeningPattern: AuditAction.POLICY_CHANGED,
@@ -105,6 +109,8 @@ def catalogue_object_save(
         object_ref=f"{model._meta.model_name}:{obj.pk}",
         details=details,
     )
+    if model in _CALENDAR_MODELS:
+        calendar_changed.send(sender=model, actor_kind=actor_kind, actor_id=actor_id)
     return obj
 
 
@@ -125,6 +131,8 @@ def catalogue_object_delete(obj: models.Model, *, actor_kind: str, actor_id: str
         object_ref=object_ref,
         details=details,
     )
+    if model in _CALENDAR_MODELS:
+        calendar_changed.send(sender=model, actor_kind=actor_kind, actor_id=actor_id)
 
 
 @transaction.atomic

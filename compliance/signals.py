@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from django.dispatch import Signal
 from django.utils import timezone
+
+# Sent inside the transaction of every change to the working-day calendar (an override
+# or a published year), with ``actor_kind`` and ``actor_id``. A receiver that raises
+# ``ComplianceError`` refuses the change: the whole transaction is rolled back.
+calendar_changed = Signal()
 
 
 def load_default_policy(category_model, term_model, pattern_model, revision_model, using):
@@ -60,6 +66,7 @@ _REGULATOR_MANAGES = (
     "screeningterm",
     "screeningpattern",
     "workdayoverride",
+    "publishedschedule",
 )
 
 

@@ -211,6 +211,11 @@ class Appeal(models.Model):
     )
     filed_at = models.DateTimeField(_("filed at"))
     decision_due = models.DateField(_("decision due"))
+    # Kept so the due date can be recomputed when the working-day calendar changes.
+    decision_working_days = models.PositiveSmallIntegerField(_("working days to decide"), default=5)
+    decision_due_computed = models.BooleanField(
+        _("due date from a computed holiday schedule"), default=False
+    )
     extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
     extension_reason = models.TextField(_("extension reason"), blank=True)
     reviewer = models.ForeignKey(
@@ -286,6 +291,9 @@ class RepairApplication(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_reason = models.TextField(_("reasons"), blank=True)
     removal_due = models.DateField(_("removal due"), null=True, blank=True)
+    removal_due_computed = models.BooleanField(
+        _("due date from a computed holiday schedule"), default=False
+    )
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
     compensation = models.OneToOneField(
         ScoreEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -312,6 +320,7 @@ class NotificationKind(models.TextChoices):
     APPEAL_REVIEW = "appeal_review", _("regulator review")
     REPAIR_DECIDED = "repair_decided", _("credit repair decided")
     EVENT_EXPIRED = "event_expired", _("record no longer served")
+    DEADLINE_CHANGED = "deadline_changed", _("deadline recomputed")
 
 
 class Notification(models.Model):

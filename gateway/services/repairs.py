@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actions import ActorKind, AuditAction
 from audit.services import AuditRecord, audit_append, audit_record
 from compliance.models import Department
-from compliance.selectors import add_working_days
+from compliance.selectors import deadline
 from gateway.errors import Conflict, InvalidRequest, NotFound, problem
 from gateway.models import (
     Account,
@@ -249,13 +249,16 @@ def repair_decide(
         )
         ScoreEvent.objects.filter(pk=event.pk).update(status=EventStatus.REVERSED)
         scores_apply({citizen.pk: compensation.points}, now=now, reason=f"repair {repair.pk}")
-        repair.removal_due = add_working_days(now, REPAIR_REMOVAL_WORKING_DAYS)
+        due = deadline(now, REPAIR_REMOVAL_WORKING_DAYS)
+        repair.removal_due = due.due
+        repair.removal_due_computed = due.computed
         repair.removed_at = now
         repair.compensation = compensation
         details.update(
             compensation=compensation.pk,
             points=compensation.points,
             removal_due=repair.removal_due.isoformat(),
+            removal_due_computed=repair.removal_due_computed,
         )
     repair._history_user = None  # a department key, not a login
     repair._change_reason = f"decided: {decision}"
