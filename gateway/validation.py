@@ -179,8 +179,8 @@ def validate_records(
         elif code not in applicable:
             unauthorized.append(problem(f"{base}/rule", Why.NOT_AUTHORIZED, index))
         elif occurred_at is not None:
-            act_day = occurred_at.astimezone(_SHANGHAI).date()
-            rule = next((r for r in reversed(applicable[code]) if r.in_force_on(act_day)), None)
+            # Instants, not days: a rule published at 15:00 does not reach an act at 08:00.
+            rule = next((r for r in reversed(applicable[code]) if r.in_force_at(occurred_at)), None)
             if rule is None:
                 problems.append(problem(f"{base}/rule", Why.RULE_NOT_IN_FORCE, index))
 
