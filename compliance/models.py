@@ -188,6 +188,17 @@ class Rule(BilingualTitleMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.code} v{self.version}"
 
+    # The lifecycle's services set this token just before they save; nothing else may.
+    def save(self, *args, **kwargs):
+        if not self.__dict__.pop("_lifecycle_write", False):
+            raise ComplianceError(str(RULE_WRITE_OUTSIDE_LIFECYCLE))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self.__dict__.pop("_lifecycle_write", False):
+            raise ComplianceError(str(RULE_WRITE_OUTSIDE_LIFECYCLE))
+        return super().delete(*args, **kwargs)
+
     @property
     def is_deduction(self) -> bool:
         return self.points < 0
@@ -213,17 +224,6 @@ class Rule(BilingualTitleMixin, models.Model):
             and self.published_at is not None
             and self.published_at <= moment
         )
-
-    # The lifecycle's services set this token just before they save; nothing else may.
-    def save(self, *args, **kwargs):
-        if not self.__dict__.pop("_lifecycle_write", False):
-            raise ComplianceError(str(RULE_WRITE_OUTSIDE_LIFECYCLE))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if not self.__dict__.pop("_lifecycle_write", False):
-            raise ComplianceError(str(RULE_WRITE_OUTSIDE_LIFECYCLE))
-        return super().delete(*args, **kwargs)
 
 
 class RuleGroupObjectPermission(GroupObjectPermissionBase):
