@@ -9,6 +9,15 @@ import re
 RETENTION_YEARS = 5
 MIN_RETENTION_YEARS = 1
 
+# Negative information is published for a period set by its severity (State Council
+# General Office 2025 No. 22): minor, not published or at most 3 months; general,
+# 3 months to 1 year; serious, 1 to 3 years. Months, (shortest, longest).
+PUBLICATION_MONTHS = {
+    "minor": (0, 3),
+    "ordinary": (3, 12),
+    "serious": (12, 36),
+}
+
 # A legal basis names a law and an article of it: 第四十七条, Art. 47, §7.
 _ARTICLE = re.compile(
     r"第[〇零一二三四五六七八九十百千0-9]+条|\bArts?\.?\s*\d+|\bArticle\s+\d+|§\s*\d+",

@@ -39,12 +39,13 @@ from django.utils import timezone
 
 from audit.actions import AuditAction
 from audit.services import audit_record
+from compliance import law
 from compliance.models import Department, Rule, RuleComment, RuleSeverity, RuleStatus
 from compliance.selectors import departments_by_rule
 from compliance.services import ComplianceError, grant_set
 from compliance.workdays import to_local_date
 
-MIN_COMMENT_DAYS = {RuleSeverity.SERIOUS: 30, RuleSeverity.ORDINARY: 7}
+MIN_COMMENT_DAYS = {RuleSeverity.SERIOUS: 30, RuleSeverity.ORDINARY: 7, RuleSeverity.MINOR: 7}
 COMMENT_MAX_CHARS = 2000
 # What a new version may change; the code is the identity of the catalogue entry.
 VERSION_FIELDS = frozenset(
@@ -56,6 +57,7 @@ VERSION_FIELDS = frozenset(
         "legal_basis_law",
         "legal_basis_article",
         "retention_years",
+        "publication_months",
     }
 )
 
@@ -196,7 +198,8 @@ def rule_draft_create(
     legal_basis_article: str,
     effective_from: dt.date,
     severity: str = RuleSeverity.ORDINARY,
-    retention_years: int = 5,
+    retention_years: int = law.RETENTION_YEARS,
+    publication_months: int | None = None,
     actor_kind: str,
     actor_id: str,
 ) -> Rule:
@@ -214,6 +217,7 @@ def rule_draft_create(
         legal_basis_article=legal_basis_article,
         effective_from=effective_from,
         retention_years=retention_years,
+        publication_months=publication_months,
         status=RuleStatus.DRAFT,
     )
     _clean(rule)
@@ -462,10 +466,11 @@ EDITABLE_FIELDS = frozenset(
         "effective_from",
         "effective_to",
         "retention_years",
+        "publication_months",
     }
 )
 # Changing these during comment changes what the public was asked about.
-RESTARTS_COMMENT = frozenset({"points", "severity"})
+RESTARTS_COMMENT = frozenset({"points", "severity", "publication_months"})
 
 
 @transaction.atomic
@@ -543,7 +548,8 @@ def rule_import_published(
     effective_from: dt.date,
     effective_to: dt.date | None = None,
     severity: str = RuleSeverity.ORDINARY,
-    retention_years: int = 5,
+    retention_years: int = law.RETENTION_YEARS,
+    publication_months: int | None = None,
     version: int = 1,
     actor_kind: str,
     actor_id: str,
@@ -590,6 +596,7 @@ def rule_import_published(
         effective_from=effective_from,
         effective_to=effective_to,
         retention_years=retention_years,
+        publication_months=publication_months,
     )
     _clean(rule)
     _save(rule, "recorded as published")

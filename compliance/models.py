@@ -75,6 +75,7 @@ class Department(BilingualTitleMixin, models.Model):
 
 
 class RuleSeverity(models.TextChoices):
+    MINOR = "minor", _("minor")
     ORDINARY = "ordinary", _("ordinary")
     SERIOUS = "serious", _("serious dishonesty")
 
@@ -95,6 +96,16 @@ RULE_WRITE_OUTSIDE_LIFECYCLE = _(
 RETENTION_OUT_OF_LAW = _(
     "Negative information is kept at most 5 years from the end of the act, and at least "
     "1 (SH 35, ZJ 16, CRR 16)."
+)
+
+
+PUBLICATION_OUT_OF_TIER = _(
+    "A %(severity)s entry is published for %(shortest)d to %(longest)d months (State Council "
+    "General Office 2025 No. 22)."
+)
+PUBLICATION_BEYOND_RETENTION = _(
+    "An entry cannot be published for longer than it is kept (CRR 16; State Council "
+    "General Office 2025 No. 22)."
 )
 
 
@@ -166,6 +177,16 @@ class Rule(BilingualTitleMixin, models.Model):
         ],
         help_text=_("A deduction stops counting this many years after the act (SH 35, ZJ 16)."),
     )
+    publication_months = models.PositiveSmallIntegerField(
+        _("published for (months)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How long a deduction is published, within its severity's tier: minor at most 3, "
+            "ordinary 3 to 12, serious 12 to 36 (State Council General Office 2025 No. 22). "
+            "Empty: the tier's longest."
+        ),
+    )
     history = history()
 
     objects = RuleQuerySet.as_manager()
@@ -198,6 +219,28 @@ class Rule(BilingualTitleMixin, models.Model):
         if not self.__dict__.pop("_lifecycle_write", False):
             raise ComplianceError(str(RULE_WRITE_OUTSIDE_LIFECYCLE))
         return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        shortest, longest = law.PUBLICATION_MONTHS[self.severity]
+        if self.publication_months is not None and not (
+            shortest <= self.publication_months <= longest
+        ):
+            raise ValidationError(
+                {
+                    "publication_months": PUBLICATION_OUT_OF_TIER
+                    % {"severity": self.severity, "shortest": shortest, "longest": longest}
+                }
+            )
+        if self.publication_months is not None and self.publication_months > 12 * (
+            self.retention_years or 0
+        ):
+            raise ValidationError({"publication_months": PUBLICATION_BEYOND_RETENTION})
+
+    @property
+    def effective_publication_months(self) -> int:
+        if self.publication_months is not None:
+            return self.publication_months
+        return law.PUBLICATION_MONTHS[self.severity][1]
 
     @property
     def is_deduction(self) -> bool:

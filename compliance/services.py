@@ -147,6 +147,7 @@ def _rule_save(rule: Rule, *, actor_kind: str, actor_id: str) -> Rule:
             legal_basis_article=rule.legal_basis_article,
             effective_from=rule.effective_from,
             retention_years=rule.retention_years,
+            publication_months=rule.publication_months,
             **actor,
         )
     elif rule.status == RuleStatus.PUBLISHED:
@@ -165,6 +166,7 @@ def _rule_save(rule: Rule, *, actor_kind: str, actor_id: str) -> Rule:
             effective_from=rule.effective_from,
             effective_to=rule.effective_to,
             retention_years=rule.retention_years,
+            publication_months=rule.publication_months,
             **actor,
         )
     else:

@@ -126,6 +126,8 @@ class ScoreEvent(models.Model):
     )
     points = models.SmallIntegerField(_("points"))
     occurred_at = models.DateTimeField(_("occurred at"))
+    # A continuing act's end; empty when it ended as it occurred. Periods count from it.
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"))
     expires_at = models.DateTimeField(_("stops counting at"), null=True, blank=True)
     evidence = models.JSONField(_("evidence"), default=dict)

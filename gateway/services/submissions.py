@@ -161,7 +161,7 @@ class RecordedEvent:
 
 EVENT_FIELDS = (
     "citizen", "department", "rule", "submission", "record_index", "kind", "points",
-    "occurred_at", "recorded_at", "expires_at", "evidence", "data", "status",
+    "occurred_at", "recorded_at", "expires_at", "evidence", "data", "status", "ended_at",
 )  # fmt: skip
 
 
@@ -187,7 +187,7 @@ def _write(
     for record in valid:
         rule = record.rule
         expires_at = (
-            add_years(record.occurred_at, rule.retention_years) if rule.is_deduction else None
+            add_years(record.period_start, rule.retention_years) if rule.is_deduction else None
         )
         expiries.append(expires_at)
         rows.append(
@@ -196,7 +196,7 @@ def _write(
                 db_uuid(submission.pk), record.index,
                 EventKind.RECORD.value, rule.points, db_datetime(record.occurred_at), recorded_db,
                 db_datetime(expires_at), db_json(record.evidence), db_json(record.data),
-                EventStatus.ACTIVE.value,
+                EventStatus.ACTIVE.value, db_datetime(record.ended_at),
             )
         )  # fmt: skip
     ids = insert_rows(ScoreEvent, EVENT_FIELDS, rows, returning_pk=True)
