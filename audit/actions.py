@@ -39,6 +39,7 @@ class AuditAction(models.IntegerChoices):
     REPAIR_DECIDED = 405, _("credit repair decided")
     SCORE_RECOMPUTED = 406, _("score recomputed")
     DEADLINE_RECOMPUTED = 410, _("deadline recomputed after a calendar change")
+    EVENT_REVOKED = 411, _("event's decision revoked by its department")
 
     # 5xx: catalogue, policy and parties
     RULE_CHANGED = 500, _("rule changed")

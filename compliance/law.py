@@ -18,6 +18,9 @@ PUBLICATION_MONTHS = {
     "serious": (12, 36),
 }
 
+# A revoked decision's record is deleted within 3 working days (SH 37).
+REVOCATION_DELETION_WORKING_DAYS = 3
+
 # A legal basis names a law and an article of it: 第四十七条, Art. 47, §7.
 _ARTICLE = re.compile(
     r"第[〇零一二三四五六七八九十百千0-9]+条|\bArts?\.?\s*\d+|\bArticle\s+\d+|§\s*\d+",

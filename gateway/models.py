@@ -323,6 +323,7 @@ class NotificationKind(models.TextChoices):
     REPAIR_DECIDED = "repair_decided", _("credit repair decided")
     EVENT_EXPIRED = "event_expired", _("record no longer served")
     DEADLINE_CHANGED = "deadline_changed", _("deadline recomputed")
+    EVENT_REVOKED = "event_revoked", _("decision revoked")
 
 
 class Notification(models.Model):
@@ -356,3 +357,35 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- revoked decisions: SH 37 ------------------------------------------------------------
+
+
+class RevocationOutcome(models.TextChoices):
+    REVOKED = "revoked", _("revoked")
+    CHANGED = "changed", _("changed")
+
+
+class Revocation(models.Model):
+    """A department's report that the decision behind a deduction was revoked or changed."""
+
+    event = models.OneToOneField(ScoreEvent, on_delete=models.PROTECT, related_name="revocation")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=16, choices=RevocationOutcome.choices)
+    document = models.CharField(_("revoking document"), max_length=200)
+    issued_by = models.CharField(_("issued by"), max_length=200)
+    issued_on = models.DateField(_("issued on"))
+    reported_at = models.DateTimeField(_("reported at"))
+    removal_due = models.DateField(_("removal due"))
+    removal_due_computed = models.BooleanField(
+        _("due date from a computed holiday schedule"), default=False
+    )
+
+    class Meta:
+        ordering = ["-reported_at"]
+        verbose_name = _("revoked decision")
+        verbose_name_plural = _("revoked decisions")
+
+    def __str__(self) -> str:
+        return f"revocation of event {self.event_id}"
