@@ -345,6 +345,14 @@ class ScreeningCategory(models.Model):
     title_en = models.CharField(_("name (English)"), max_length=200)
     legal_source = models.CharField(_("legal source"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
+    needs_consent = models.BooleanField(
+        _("needs written consent"),
+        default=False,
+        help_text=_(
+            "Collected only with the person's written consent (CRR 14 ¶2, ZJ 14 ¶2, SH 14 ¶2): "
+            "refused unless the record names its consent_reference. Otherwise never collected."
+        ),
+    )
     history = history()
 
     class Meta:

@@ -127,6 +127,15 @@ def policy_spec(version: int):
     )
 
 
+def consent_category_codes() -> frozenset[str]:
+    """Categories collected only with written consent (CRR 14 ¶2, ZJ 14 ¶2, SH 14 ¶2)."""
+    return frozenset(
+        ScreeningCategory.objects.filter(is_active=True, needs_consent=True).values_list(
+            "code", flat=True
+        )
+    )
+
+
 def current_screener():
     """(version, Screener) for the policy in force, rebuilt when a regulator changes it."""
     from compliance import screening

@@ -19,13 +19,30 @@ def load_default_policy(category_model, term_model, pattern_model, revision_mode
 
     if revision_model.objects.using(using).exists():
         return
-    for default in DEFAULT_CATEGORIES:
+    load_categories(category_model, term_model, pattern_model, using, DEFAULT_CATEGORIES)
+    if any(field.name == "needs_consent" for field in category_model._meta.get_fields()):
+        from compliance.consent_defaults import CONSENT_CATEGORIES
+
+        load_categories(
+            category_model, term_model, pattern_model, using, CONSENT_CATEGORIES, needs_consent=True
+        )
+    revision_model.objects.using(using).get_or_create(
+        pk=1, defaults={"number": DEFAULT_POLICY_VERSION, "changed_at": timezone.now()}
+    )
+
+
+def load_categories(
+    category_model, term_model, pattern_model, using, defaults, *, needs_consent=False
+) -> None:
+    extra = {"needs_consent": True} if needs_consent else {}
+    for default in defaults:
         category, _ = category_model.objects.using(using).get_or_create(
             code=default.code,
             defaults={
                 "title_zh": default.name_zh,
                 "title_en": default.name_en,
                 "legal_source": default.legal_source,
+                **extra,
             },
         )
         for term in default.key_terms:
@@ -36,9 +53,6 @@ def load_default_policy(category_model, term_model, pattern_model, revision_mode
                 name=pattern.name,
                 defaults={"pattern": pattern.pattern, "description": pattern.description[:300]},
             )
-    revision_model.objects.using(using).get_or_create(
-        pk=1, defaults={"number": DEFAULT_POLICY_VERSION, "changed_at": timezone.now()}
-    )
 
 
 def ensure_default_policy(sender, using="default", **kwargs):

@@ -20,7 +20,10 @@ from gateway.identity import InvalidIdentityNumber, normalize_identity_number
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 RULE_CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
-RECORD_FIELDS = frozenset({"citizen_id", "rule", "occurred_at", "ended_at", "evidence", "data"})
+MAX_CONSENT_CHARS = 200
+RECORD_FIELDS = frozenset(
+    {"citizen_id", "rule", "occurred_at", "ended_at", "evidence", "data", "consent_reference"}
+)
 BODY_FIELDS = frozenset({"idempotency_key", "records"})
 CLOCK_SKEW = dt.timedelta(minutes=5)
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -80,6 +83,9 @@ class Why:
         "the act is older than the rule's %(years)d-year period: negative information is no "
         "longer served (SH 35, ZJ 16, CRR 16)"
     )
+    BAD_CONSENT = _(
+        "must name the written consent in 1 to 200 characters (CRR 14 ¶2, ZJ 14 ¶2, SH 14 ¶2)"
+    )
     FUTURE_END = _("the act cannot end in the future; send ended_at once it has ended")
     END_BEFORE_ACT = _(
         "the act cannot end before it began; periods count from the end of the act (SH 35, CRR 16)"
@@ -97,6 +103,8 @@ class ValidRecord:
     data: dict[str, Any]
     # The end of a continuing act; the periods count from it (SH 35, CRR 16).
     ended_at: dt.datetime | None = None
+    # The person's written consent to consent-gated data (CRR 14 ¶2).
+    consent_reference: str | None = None
 
     @property
     def period_start(self) -> dt.datetime:
@@ -167,6 +175,12 @@ def validate_records(
         if occurred_at is not None and occurred_at > now + CLOCK_SKEW:
             problems.append(problem(f"{base}/occurred_at", Why.FUTURE_ACT, index))
             occurred_at = None
+        consent = record.get("consent_reference")
+        if consent is not None and not (
+            isinstance(consent, str) and 0 < len(consent.strip()) <= MAX_CONSENT_CHARS
+        ):
+            problems.append(problem(f"{base}/consent_reference", Why.BAD_CONSENT, index))
+            consent = None
         ended_at = None
         if record.get("ended_at") is not None:
             ended_at = _parse_datetime(record["ended_at"], f"{base}/ended_at", index, problems)
@@ -218,7 +232,14 @@ def validate_records(
         if len(problems) == before and rule is not None and identity_number is not None:
             valid.append(
                 ValidRecord(
-                    index, identity_number, rule, occurred_at, evidence or {}, data or {}, ended_at
+                    index,
+                    identity_number,
+                    rule,
+                    occurred_at,
+                    evidence or {},
+                    data or {},
+                    ended_at,
+                    consent.strip() if consent else None,
                 )
             )
     if problems:

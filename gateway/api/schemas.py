@@ -66,6 +66,12 @@ class RecordIn(serializers.Serializer):
         "counts from it (SH 35, CRR 16)",
     )
     evidence = Evidence()
+    consent_reference = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="The person's written consent, required for income, deposits, securities, "
+        "commercial insurance, real estate or tax amounts (CRR 14 ¶2, ZJ 14 ¶2, SH 14 ¶2)",
+    )
     data = serializers.DictField(
         required=False, help_text="Details kept with the department's record; never screened out"
     )

@@ -16,9 +16,11 @@ from django.utils import timezone
 from audit.actions import ActorKind, AuditAction
 from audit.services import AuditRecord, audit_append, audit_record
 from compliance import selectors as compliance_selectors
+from compliance.consent import sort_violations
 from compliance.models import Department, Rule, ScreeningRefusal
 from gateway.bodies import check_storable, parse_json_body
 from gateway.errors import (
+    ConsentRequired,
     GatewayError,
     IdempotencyConflict,
     InvalidRequest,
@@ -78,7 +80,12 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
     # Screening comes before every other refusal, so that prohibited data is always
     # recorded as such, however malformed the rest of the body is.
     policy_version, screener = compliance_selectors.current_screener()
-    violations = screener.screen_text(text, document)
+    screened = sort_violations(
+        screener.screen_text(text, document),
+        document,
+        compliance_selectors.consent_category_codes(),
+    )
+    violations = screened.prohibited
     if violations:
         error = ProhibitedData(
             Msg.PROHIBITED,
@@ -87,6 +94,8 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
         )
         _prohibited_refusal_record(principal, violations, body_sha256, policy_version)
         raise error
+    if screened.without_consent:
+        _consent_refusal(principal, screened.without_consent, body_sha256, policy_version)
 
     try:
         check_storable(text, document)
@@ -238,6 +247,7 @@ def _write(
             "rules": dict(Counter(f"{r.rule.code}@v{r.rule.version}" for r in valid)),
             "body_sha256": body_sha256,
             "events": [events[0].pk, events[-1].pk],
+            **_consents(valid),
         },
     )
     # One lock for the whole batch: the submission's entry and its notices' entry.
@@ -271,6 +281,16 @@ def _iso(moment: dt.datetime) -> str:
 def storable_text(value: str) -> str:
     """VALUE with characters no database column can hold (NUL, lone surrogates) escaped."""
     return value.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _consents(valid: list[ValidRecord]) -> dict[str, Any]:
+    """The written consents the records name (CRR 14 ¶2), kept in the acceptance's entry."""
+    named = [
+        {"record": record.index, "reference": record.consent_reference}
+        for record in valid
+        if record.consent_reference
+    ]
+    return {"consents": named} if named else {}
 
 
 def _violation_payload(violation) -> dict[str, Any]:
@@ -314,6 +334,26 @@ def _prohibited_refusal_record(principal, violations, body_sha256: str, policy_v
             )
         ]
     )
+
+
+def _consent_refusal(principal, violations, body_sha256: str, policy_version: int):
+    """Refuse consent-gated data without a consent reference (CRR 14 ¶2); record the refusal."""
+    payload = [_violation_payload(v) for v in violations]
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.SUBMISSION_REFUSED_CONSENT,
+            actor_kind=ActorKind.DEPARTMENT,
+            actor_id=principal.department.code,
+            legal_basis="CRR 14 ¶2; ZJ 14 ¶2; SH 14 ¶2",
+            details={
+                "key": principal.key_id,
+                "body_sha256": body_sha256,
+                "policy_version": policy_version,
+                "categories": sorted({v.category for v in violations}),
+                "paths": [item["path"] for item in payload][:200],
+            },
+        )
+    raise ConsentRequired(Msg.CONSENT_REQUIRED, violations=payload, policy_version=policy_version)
 
 
 _REFUSAL_ACTIONS = {
