@@ -10,13 +10,12 @@ from rest_framework.views import APIView
 from gateway.api.authentication import DepartmentKeyAuthentication
 from gateway.api.openapi import BODY_ERRORS, errors
 from gateway.api.permissions import IsDepartment
-from gateway.models import RevocationOutcome
 from gateway.services.revocations import event_revoke
 
 
 class RevocationIn(serializers.Serializer):
-    outcome = serializers.ChoiceField(
-        RevocationOutcome.values, required=False, help_text="Default `revoked`"
+    outcome = serializers.CharField(
+        required=False, help_text="`revoked` (the default) or `changed`"
     )
     document = serializers.CharField(max_length=200, help_text="The revoking decision")
     issued_by = serializers.CharField(max_length=200)
@@ -26,7 +25,7 @@ class RevocationIn(serializers.Serializer):
 class RevocationOut(serializers.Serializer):
     id = serializers.IntegerField()
     event = serializers.IntegerField()
-    outcome = serializers.ChoiceField(RevocationOutcome.values)
+    outcome = serializers.CharField(help_text="`revoked` or `changed`")
     document = serializers.CharField()
     issued_on = serializers.DateField()
     reported_at = serializers.DateTimeField()
@@ -70,8 +69,9 @@ class EventRevocationView(APIView):
                 403,
                 404,
                 409,
-                s403="`not_your_event`: another department's record",
-                s404="`not_found`: no record has this id",
+                s403="`not_your_event`: not a record of the caller's department (the same "
+                "answer whether or not the record exists)",
+                s404="`not_found`: the id is not a positive integer",
                 s409="`not_revocable`: not a deduction, already revoked, or no longer counts",
             ),
         },

@@ -109,7 +109,7 @@ def _event_id(value: Any) -> int:
         raise NotFound(Why.NOT_FOUND) from None
     if not 0 < event_id < 2**62:
         raise NotFound(Why.NOT_FOUND)
-    return event_id
+    return event_id  # a well-formed id; whose record it is, is checked next
 
 
 def event_revoke(
@@ -123,9 +123,9 @@ def event_revoke(
     """Record the revocation; the record stops counting now and is removed by expiry."""
     pk = _event_id(event_id)
     owner = ScoreEvent.objects.filter(pk=pk).values_list("department_id", flat=True).first()
-    if owner is None:
-        raise NotFound(Why.NOT_FOUND)
-    if owner != department.pk:
+    # A record that does not exist gets the same answer as another department's: the
+    # refusal never tells whether a record exists.
+    if owner is None or owner != department.pk:
         # The attempt is recorded in its own transaction: the refusal rolls nothing back.
         with transaction.atomic():
             audit_record(

@@ -75,6 +75,7 @@ OPERATIONS = {
     "v1_citizens_score_retrieve": (80, DEPARTMENT),
     "v1_repairs_retrieve": (1, DEPARTMENT),
     "v1_repairs_decision_create": (80, DEPARTMENT),
+    "v1_events_revocation_create": (80, DEPARTMENT),
     "v1_auth_token_create": (80, PUBLIC),
     "v1_auth_token_destroy": (1, LEAVER),
     "v1_me_score_retrieve": (1, RESIDENT),
