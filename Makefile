@@ -6,9 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test install lint bench
 
+# The audit integrator runs beside the server, as in production, so the log's checkpoints
+# advance while you use the demo; both stop with Ctrl-C.
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	@$(BIN)/python manage.py audit_integrate & integrator=$$!; \
+	trap 'kill $$integrator 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install

@@ -38,6 +38,7 @@ class AuditAction(models.IntegerChoices):
     REPAIR_APPLIED = 404, _("credit repair applied for")
     REPAIR_DECIDED = 405, _("credit repair decided")
     SCORE_RECOMPUTED = 406, _("score recomputed")
+    LEDGER_COMMITTED = 407, _("ledger state committed to the log")
     DEADLINE_RECOMPUTED = 410, _("deadline recomputed after a calendar change")
     EVENT_REVOKED = 411, _("event's decision revoked by its department")
     SUBMISSION_REFUSED_CONSENT = 412, _("submission refused: written consent not named")

@@ -174,3 +174,55 @@ class ConsistencyProofView(APIView):
                 "proof": _hex(selectors.consistency_proof(old, new)),
             }
         )
+
+
+_receipt_schema = inline_serializer(
+    "ReceiptStatus",
+    {
+        "leaf_hash": serializers.CharField(**_HEX),
+        "status": serializers.ChoiceField(["pending", "sequenced", "included"]),
+        "index": serializers.IntegerField(allow_null=True),
+        "tree_size": serializers.IntegerField(allow_null=True),
+        "inclusion_proof": serializers.ListField(child=serializers.CharField(**_HEX)),
+        "checkpoint": serializers.CharField(allow_null=True),
+    },
+)
+
+
+class ReceiptView(APIView):
+    @extend_schema(
+        responses={
+            200: _receipt_schema,
+            400: OpenApiResponse(_error_schema, description="`invalid`: not a SHA-256 in hex"),
+            404: OpenApiResponse(_error_schema, description="`not_found`: no such entry"),
+        },
+        summary="Where a receipted entry stands: queued, sequenced, or provably included",
+    )
+    def get(self, request, leaf_hash: str):
+        if len(leaf_hash) != 64 or not all(c in "0123456789abcdef" for c in leaf_hash.lower()):
+            raise ValidationError({"leaf_hash": ["must be 64 hexadecimal digits"]})
+        leaf = bytes.fromhex(leaf_hash)
+        entry = selectors.entry_by_leaf_hash(leaf)
+        if entry is None:
+            raise NotFound("no entry with this leaf hash")
+        body = {
+            "leaf_hash": leaf.hex(),
+            "status": "pending",
+            "index": entry.sequence,
+            "tree_size": None,
+            "inclusion_proof": [],
+            "checkpoint": None,
+        }
+        if entry.sequence is not None:
+            body["status"] = "sequenced"
+            checkpoint = selectors.latest_checkpoint()
+            if checkpoint is not None and entry.sequence < checkpoint.size:
+                body.update(
+                    status="included",
+                    tree_size=checkpoint.size,
+                    inclusion_proof=_hex(
+                        selectors.inclusion_proof(entry.sequence, checkpoint.size)
+                    ),
+                    checkpoint=checkpoint.note,
+                )
+        return Response(body)

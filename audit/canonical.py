@@ -1,6 +1,13 @@
 """Canonical, versioned bytes of one audit entry (Django-free).
 
-Layout of version 1, the bytes that are hashed into the Merkle tree:
+Version 2, written since entries are sequenced off the request path, is the byte 0x02
+followed by the UTF-8 JSON of the entry's fields (keys sorted, no spaces). The fields
+carry the entry's random ``id`` and its ``time``; they do not carry its position, so
+the leaf hash is known when the act commits, before the integrator gives the entry
+its index, and a signed receipt can promise it at once. The Merkle tree orders the
+entries; no hash chain is needed.
+
+Layout of version 1 (logs written before version 2; still verified):
 
     offset  size  field
     0       1     format version (0x01)
@@ -19,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 FORMAT_VERSION = 1
+FORMAT_VERSION_2 = 2
 HEADER_SIZE = 41
 GENESIS_PREVIOUS_HASH = bytes(32)
 
@@ -44,26 +52,32 @@ def encode_entry(sequence: int, previous_hash: bytes, fields: dict[str, Any]) ->
     )
 
 
+def encode_entry_v2(fields: dict[str, Any]) -> bytes:
+    """Version 2 bytes: position-free, so the leaf hash is fixed before sequencing."""
+    return b"\x02" + canonical_json(fields)
+
+
 @dataclass(frozen=True, slots=True)
 class DecodedEntry:
     version: int
-    sequence: int
+    sequence: int | None
     previous_hash: bytes
     fields: dict[str, Any]
 
 
 def decode_entry(data: bytes) -> DecodedEntry:
-    if len(data) < HEADER_SIZE or data[0] != FORMAT_VERSION:
-        raise EntryFormatError("not a version 1 audit entry")
+    """Decode a version 1 or version 2 entry (``sequence`` is None for version 2)."""
+    if data[:1] == b"\x02":
+        body, sequence, previous = data[1:], None, b""
+    elif len(data) >= HEADER_SIZE and data[0] == FORMAT_VERSION:
+        body = data[HEADER_SIZE:]
+        sequence, previous = int.from_bytes(data[1:9], "big"), bytes(data[9:41])
+    else:
+        raise EntryFormatError("not a version 1 or 2 audit entry")
     try:
-        fields = json.loads(data[HEADER_SIZE:].decode("utf-8"))
+        fields = json.loads(bytes(body).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise EntryFormatError("entry body is not UTF-8 JSON") from exc
     if not isinstance(fields, dict):
         raise EntryFormatError("entry body is not a JSON object")
-    return DecodedEntry(
-        version=data[0],
-        sequence=int.from_bytes(data[1:9], "big"),
-        previous_hash=bytes(data[9:41]),
-        fields=fields,
-    )
+    return DecodedEntry(version=data[0], sequence=sequence, previous_hash=previous, fields=fields)

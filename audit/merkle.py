@@ -353,6 +353,41 @@ class CompactRange:
             completed.extend(append(h))
         return completed
 
+    def extend_fast(self, leaf_hashes: Sequence[bytes]) -> None:
+        """Append many leaf hashes without reporting subtrees (verifiers need only roots).
+
+        Aligned runs of 2**k leaves are hashed level by level with whole-list operations,
+        then joined to the frontier as one perfect subtree, so the per-leaf Python work of
+        :meth:`append` is avoided; the result is identical.
+        """
+        leaves = leaf_hashes if isinstance(leaf_hashes, list) else list(leaf_hashes)
+        pos, n = 0, len(leaves)
+        while pos < n:
+            size = self._size
+            # Largest k with 2**k <= remaining leaves and size aligned to 2**k.
+            level = (n - pos).bit_length() - 1
+            if size:
+                level = min(level, (size & -size).bit_length() - 1)
+            width = 1 << level
+            nodes = leaves[pos : pos + width]
+            while len(nodes) > 1:
+                nodes = _next_level(nodes)
+            self._join(level, nodes[0])
+            pos += width
+
+    def _join(self, level: int, subtree: bytes) -> None:
+        # A perfect subtree of 2**level leaves, at a size aligned to it: merge upwards
+        # exactly as ``append`` merges a leaf (level 0).
+        hashes = self._hashes
+        size = self._size
+        cur = subtree
+        height = level
+        while size >> height & 1:
+            cur = _sha256(b"\x01" + hashes.pop() + cur).digest()
+            height += 1
+        hashes.append(cur)
+        self._size = size + (1 << level)
+
     def root(self) -> bytes:
         """Root of the tree of ``size`` leaves, O(log size)."""
         return _fold(self._hashes)

@@ -14,7 +14,11 @@ from audit.actions import ActorKind, AuditAction
 
 
 class LogHead(models.Model):
-    """The single row that sequences appends: locked FOR UPDATE for each batch."""
+    """The single row the integrator extends: the tree's size and frontier.
+
+    Only the integrator (one at a time, see ``audit.integrator``) locks and writes it;
+    audited acts never touch it, so they take no global lock.
+    """
 
     size = models.BigIntegerField(default=0)
     last_leaf_hash = models.BinaryField(default=bytes(32))
@@ -29,7 +33,18 @@ class LogHead(models.Model):
 
 
 class AuditEntry(models.Model):
-    sequence = models.BigIntegerField(_("index"), primary_key=True)
+    """One entry of the log.
+
+    An audited act inserts its entry with ``sequence`` NULL, in the act's own
+    transaction: the unsequenced entries are the integrator's queue. The integrator
+    later sets ``sequence`` once (the triggers refuse every other change) and extends
+    the tree. The leaf hash is fixed at insert (format version 2 has no position in it).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    sequence = models.BigIntegerField(_("index"), null=True, blank=True, unique=True)
+    entry_id = models.CharField(_("entry id"), max_length=32, unique=True)
+    format_version = models.PositiveSmallIntegerField(default=2)
     recorded_at = models.DateTimeField(_("time"))
     actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
     actor_id = models.CharField(_("actor"), max_length=150, db_index=True)
@@ -41,21 +56,29 @@ class AuditEntry(models.Model):
     legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
     object_ref = models.CharField(_("object"), max_length=200, blank=True)
     details = models.JSONField(_("details"), default=dict)
-    previous_hash = models.BinaryField(_("previous leaf hash"))
-    leaf_hash = models.BinaryField(_("leaf hash"))
+    # Version 1 entries only: the leaf hash of the entry before (a hash chain).
+    previous_hash = models.BinaryField(_("previous leaf hash"), default=b"", blank=True)
+    leaf_hash = models.BinaryField(_("leaf hash"), db_index=True)
 
     class Meta:
-        ordering = ["-sequence"]
+        ordering = ["-id"]
         indexes = [
-            models.Index(fields=["action", "sequence"]),
-            models.Index(fields=["recorded_at"]),
-            models.Index(fields=["subject", "sequence"]),
+            models.Index(fields=["action", "id"], name="audit_entry_action_id"),
+            models.Index(fields=["recorded_at"], name="audit_entry_recorded_at"),
+            models.Index(fields=["subject", "id"], name="audit_entry_subject_id"),
+            # The integrator's queue: entries not yet given an index.
+            models.Index(
+                fields=["id"],
+                name="audit_entry_unsequenced",
+                condition=models.Q(sequence__isnull=True),
+            ),
         ]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.get_action_display()}"
+        index = "pending" if self.sequence is None else self.sequence
+        return f"#{index} {self.get_action_display()}"
 
 
 class TreeNode(models.Model):

@@ -4,26 +4,60 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.db import models
+
 from audit import merkle
 from audit.models import AuditEntry, Checkpoint, LogHead, TreeNode, VerificationRun
-from audit.services import entry_bytes
 
 
 def log_size() -> int:
     return LogHead.objects.values_list("size", flat=True).get(pk=1)
 
 
-def entries_in_order(chunk_size: int = 5000) -> Iterator[AuditEntry]:
-    return AuditEntry.objects.order_by("sequence").iterator(chunk_size=chunk_size)
+def sequenced_entries_in_chunks(size: int, chunk_size: int = 5000) -> Iterator[list[AuditEntry]]:
+    """Entries with index below ``size``, in order, one short query per chunk.
 
-
-def canonical_entries() -> Iterator[tuple[AuditEntry, bytes]]:
-    for entry in entries_in_order():
-        yield entry, entry_bytes(entry)
+    Keyset pagination on the index: no long transaction, no server-side cursor, flat
+    memory, and nothing an audited act waits for.
+    """
+    start = 0
+    while start < size:
+        chunk = list(
+            AuditEntry.objects.filter(sequence__gte=start, sequence__lt=size).order_by("sequence")[
+                :chunk_size
+            ]
+        )
+        if not chunk:
+            return
+        yield chunk
+        start = chunk[-1].sequence + 1
 
 
 def checkpoints_oldest_first() -> list[Checkpoint]:
     return list(Checkpoint.objects.order_by("size", "id"))
+
+
+def checkpoints_oldest_first_iter(max_size: int, chunk_size: int = 2000) -> Iterator[Checkpoint]:
+    """Checkpoints of size at most ``max_size``, oldest first, streamed by keyset."""
+    last = (-1, 0)
+    while True:
+        chunk = list(
+            Checkpoint.objects.filter(size__lte=max_size)
+            .filter(models.Q(size__gt=last[0]) | models.Q(size=last[0], id__gt=last[1]))
+            .order_by("size", "id")[:chunk_size]
+        )
+        yield from chunk
+        if len(chunk) < chunk_size:
+            return
+        last = (chunk[-1].size, chunk[-1].id)
+
+
+def checkpoint_count(max_size: int) -> int:
+    return Checkpoint.objects.filter(size__lte=max_size).count()
+
+
+def entry_by_leaf_hash(leaf: bytes) -> AuditEntry | None:
+    return AuditEntry.objects.filter(leaf_hash=leaf).only("id", "sequence").first()
 
 
 def latest_checkpoint() -> Checkpoint | None:
@@ -38,7 +72,7 @@ def entries_for_subject(subject: str, actions=None):
     queryset = AuditEntry.objects.filter(subject=subject)
     if actions is not None:
         queryset = queryset.filter(action__in=list(actions))
-    return queryset.order_by("-sequence")
+    return queryset.order_by("-id")
 
 
 class _StoredNodes:

@@ -10,4 +10,9 @@ urlpatterns = [
         api.ConsistencyProofView.as_view(),
         name="audit-consistency",
     ),
+    path(
+        "api/v1/audit/receipts/<str:leaf_hash>",
+        api.ReceiptView.as_view(),
+        name="audit-receipt",
+    ),
 ]

@@ -49,7 +49,15 @@ IDENTITY_INDEX_KEY = _secret("IDENTITY_INDEX_KEY", generate=_random_key_b64)
 # Ed25519 private key (base64 32-byte seed or PEM) that signs audit checkpoints.
 AUDIT_SIGNING_KEY = _secret("AUDIT_SIGNING_KEY", generate=_random_key_b64)
 AUDIT_LOG_ORIGIN = env_str("AUDIT_LOG_ORIGIN", "credit-gateway.example/audit-log")
-AUDIT_KEY_NAME = env_str("AUDIT_KEY_NAME", "credit-gateway-audit")
+# The signer name equals the origin line by default, as C2SP tlog-checkpoint advises.
+AUDIT_KEY_NAME = env_str("AUDIT_KEY_NAME", AUDIT_LOG_ORIGIN)
+# Seconds within which a receipted entry is sequenced into the log (the receipt's promise).
+AUDIT_MAX_MERGE_DELAY = env_int("AUDIT_MAX_MERGE_DELAY", 1)
+# Benchmarks only: audited acts compute their entries but do not store them, to measure
+# what the log costs. Refused in production.
+AUDIT_BENCHMARK_SKIP_WRITES = env_bool("AUDIT_BENCHMARK_SKIP_WRITES", False)
+if AUDIT_BENCHMARK_SKIP_WRITES and PRODUCTION:
+    raise ImproperlyConfigured("AUDIT_BENCHMARK_SKIP_WRITES is for benchmarks, never production")
 # After a rotation of the signing key: the old verifier keys (public), comma-separated,
 # so checkpoints signed before the rotation still verify.
 AUDIT_RETIRED_VERIFIER_KEYS = env_list("AUDIT_RETIRED_VERIFIER_KEYS", [])

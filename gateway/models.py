@@ -58,7 +58,11 @@ class Score(models.Model):
     points_sum = models.IntegerField(_("sum of counted points"), default=0)
     score = models.SmallIntegerField(_("score"), default=STARTING_SCORE)
     updated_at = models.DateTimeField(_("updated at"))
-    history = history()
+    # The audit entry that committed this row's current state (gateway.services.binding).
+    audit_entry = models.CharField(
+        _("vouched by audit entry"), max_length=32, blank=True, db_index=True, editable=False
+    )
+    history = history(excluded_fields=["audit_entry"])
 
     class Meta:
         verbose_name = _("score")
@@ -134,6 +138,10 @@ class ScoreEvent(models.Model):
     data = models.JSONField(_("details"), default=dict)
     status = models.CharField(
         _("status"), max_length=16, choices=EventStatus.choices, default=EventStatus.ACTIVE
+    )
+    # The audit entry that committed this row's current state (gateway.services.binding).
+    audit_entry = models.CharField(
+        _("vouched by audit entry"), max_length=32, blank=True, db_index=True, editable=False
     )
 
     class Meta:

@@ -66,10 +66,11 @@ def body_json(response) -> dict:
     return json.loads(response.content)
 
 
-# The audit tables refuse DELETE and TRUNCATE, which is how pytest-django empties the
-# database after a transactional test. Such tests drop the triggers just before that
-# flush (as only a database administrator could), and the next test puts them back.
-_triggers_dropped = False
+# The append-only tables (the log, refusal records, history) refuse DELETE and TRUNCATE,
+# which is how pytest-django empties the database after a transactional test. Such tests
+# drop the triggers just before that flush (as only a database administrator could), and
+# the next test puts them back.
+_dropped_tables: list[str] = []
 
 
 def _is_transactional(request) -> bool:
@@ -81,16 +82,16 @@ def _is_transactional(request) -> bool:
 
 @pytest.fixture(autouse=True)
 def _audit_triggers_around_flush(request, django_db_blocker):
-    global _triggers_dropped
+    global _dropped_tables
     from django.db import connection
 
     from audit import triggers
 
-    if _triggers_dropped:
+    if _dropped_tables:
         with django_db_blocker.unblock():
-            triggers.uninstall(connection)
-            triggers.install(connection)
-        _triggers_dropped = False
+            triggers.unprotect(connection, _dropped_tables)
+            triggers.reinstall(connection, _dropped_tables)
+        _dropped_tables = []
     if not _is_transactional(request):
         yield
         return
@@ -98,5 +99,6 @@ def _audit_triggers_around_flush(request, django_db_blocker):
     request.getfixturevalue("transactional_db")
     yield
     with django_db_blocker.unblock():
-        triggers.uninstall(connection)
-    _triggers_dropped = True
+        tables = triggers.protected_tables(connection)
+        triggers.unprotect(connection, tables)
+    _dropped_tables = tables

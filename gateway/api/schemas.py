@@ -94,8 +94,13 @@ class EventOut(serializers.Serializer):
 
 
 class Receipt(serializers.Serializer):
-    index = serializers.IntegerField()
-    leaf_hash = serializers.CharField()
+    """The log's signed promise to include the submission's entry (see audit.receipts)."""
+
+    leaf_hash = serializers.CharField(help_text="SHA-256 leaf hash of the audit entry, hex")
+    time = serializers.DateTimeField()
+    origin = serializers.CharField(help_text="the audit log's origin line")
+    max_merge_delay = serializers.IntegerField(help_text="seconds within which it is sequenced")
+    note = serializers.CharField(help_text="the receipt as a C2SP signed note")
 
 
 class SubmissionAccepted(serializers.Serializer):

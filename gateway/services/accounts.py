@@ -21,6 +21,7 @@ from compliance.signals import REGULATOR_GROUP
 from gateway.errors import Conflict, InvalidRequest, problem
 from gateway.identity import InvalidIdentityNumber, normalize_identity_number
 from gateway.models import Account, Citizen, Role
+from gateway.services.binding import LedgerBinding
 from gateway.services.ledger import citizens_resolve
 
 # Regulators read everything in the admin and change nothing there but the catalogue
@@ -135,8 +136,11 @@ def account_create(
     if users.objects.filter(username__iexact=username).exists():
         raise UsernameTaken(AccountMsg.USERNAME_TAKEN)
     citizen = None
+    binding = LedgerBinding()
     if identity_number is not None:
-        citizen_pk = citizens_resolve([identity_number], now=now)[identity_number]
+        citizen_pk = citizens_resolve([identity_number], now=now, audit_entry=binding.entry_id)[
+            identity_number
+        ]
         citizen = Citizen.objects.select_for_update().get(pk=citizen_pk)
         if Account.objects.filter(citizen=citizen).exists():
             raise CitizenHasAccount(AccountMsg.CITIZEN_HAS_ACCOUNT)
@@ -160,7 +164,8 @@ def account_create(
         actor_id=actor_id,
         subject=citizen.identity_index if citizen else "",
         object_ref=f"account:{user.pk}",
-        details=details,
+        details={**details, **binding.commitment()},
+        entry_id=binding.entry_id,
     )
     return account
 

@@ -67,6 +67,7 @@ from gateway.models import (
     ScoreEvent,
 )
 from gateway.services.accounts import account_of, actor_of
+from gateway.services.binding import LedgerBinding
 from gateway.services.ledger import scores_apply
 from gateway.services.notices import SEPARATOR
 from gateway.services.notifications import notification_send
@@ -269,16 +270,21 @@ def _lapsed(event: ScoreEvent, now: dt.datetime) -> bool:
     )
 
 
-def _settle(appeal: Appeal, event: ScoreEvent, target: int, now: dt.datetime) -> ScoreEvent | None:
+def _settle(
+    appeal: Appeal, event: ScoreEvent, target: int, now: dt.datetime
+) -> tuple[ScoreEvent | None, LedgerBinding]:
     """Make the record count ``target`` points with at most one compensating row.
 
-    Returns the compensating row, or None when nothing needed to change.
+    Returns the compensating row (None when no points changed) and the binding of the
+    ledger rows this touched, for the decision's audit entry.
     """
+    binding = LedgerBinding()
     event = ScoreEvent.objects.select_for_update().get(pk=event.pk)
     if _lapsed(event, now):
         if event.status == EventStatus.DISPUTED:
             ScoreEvent.objects.filter(pk=event.pk).update(status=EventStatus.ACTIVE)
-        return None
+            binding.mark_events([event.pk])
+        return None, binding
     mine, others = 0, False
     for points, data in event.compensations.values_list("points", "data"):
         if isinstance(data, dict) and data.get("appeal") == appeal.pk:
@@ -288,12 +294,13 @@ def _settle(appeal: Appeal, event: ScoreEvent, target: int, now: dt.datetime) ->
     if others and event.status == EventStatus.REVERSED:
         # Taken out of the score meanwhile by other means (a confirmed credit repair):
         # whatever the objection's outcome, the record no longer counts.
-        return None
+        return None, binding
     delta = target - (event.points + mine)
     new_status = EventStatus.REVERSED if target == 0 else EventStatus.ACTIVE
     ScoreEvent.objects.filter(pk=event.pk).update(status=new_status)
+    binding.mark_events([event.pk])
     if delta == 0:
-        return None
+        return None, binding
     row = ScoreEvent.objects.create(
         citizen_id=event.citizen_id,
         department_id=event.department_id,
@@ -311,9 +318,15 @@ def _settle(appeal: Appeal, event: ScoreEvent, target: int, now: dt.datetime) ->
         },
         data={"appeal": appeal.pk},
         status=EventStatus.ACTIVE,
+        audit_entry=binding.entry_id,
     )
-    scores_apply({event.citizen_id: delta}, now=now, reason=f"appeal {appeal.pk}")
-    return row
+    scores_apply(
+        {event.citizen_id: delta},
+        now=now,
+        reason=f"appeal {appeal.pk}",
+        audit_entry=binding.entry_id,
+    )
+    return row, binding
 
 
 def _ledger_record(appeal: Appeal, row: ScoreEvent | None, actor: dict) -> list[AuditRecord]:
@@ -337,7 +350,14 @@ def _ledger_record(appeal: Appeal, row: ScoreEvent | None, actor: dict) -> list[
     ]
 
 
-def _appeal_record(appeal: Appeal, action: int, actor: dict, **details: Any) -> AuditRecord:
+def _appeal_record(
+    appeal: Appeal,
+    action: int,
+    actor: dict,
+    *,
+    binding: LedgerBinding | None = None,
+    **details: Any,
+) -> AuditRecord:
     return AuditRecord(
         action=action,
         subject=appeal.citizen.identity_index,
@@ -345,7 +365,8 @@ def _appeal_record(appeal: Appeal, action: int, actor: dict, **details: Any) -> 
         legal_basis=REVIEW_LEGAL_BASIS
         if action == AuditAction.APPEAL_REVIEW_REQUESTED
         else LEGAL_BASIS,
-        details={"event": appeal.event_id, **details},
+        details={"event": appeal.event_id, **details, **(binding.commitment() if binding else {})},
+        entry_id=binding.entry_id if binding else None,
         **actor,
     )
 
@@ -478,6 +499,8 @@ def appeal_file(
     appeal._change_reason = "filed"
     appeal.save()
     ScoreEvent.objects.filter(pk=event.pk).update(status=EventStatus.DISPUTED)
+    binding = LedgerBinding()
+    binding.mark_events([event.pk])
     if reviewer is not None:
         assign_perm(DECIDE_PERMISSION, reviewer, appeal)
 
@@ -492,6 +515,7 @@ def appeal_file(
                 appeal,
                 AuditAction.APPEAL_FILED,
                 actor,
+                binding=binding,
                 department=event.department.code,
                 flagged=EventStatus.DISPUTED,
                 decision_due=appeal.decision_due.isoformat(),
@@ -558,7 +582,7 @@ def appeal_decide(
         raise AppealNotOpen(AppealMsg.NOT_DECIDABLE)
     text, target = _decision_input(outcome, reason, points, appeal.event.points)
 
-    row = _settle(appeal, appeal.event, target, now)
+    row, binding = _settle(appeal, appeal.event, target, now)
     appeal.status = AppealStatus.DECIDED
     appeal.outcome = outcome
     appeal.decision_reason = text
@@ -579,6 +603,7 @@ def appeal_decide(
                 appeal,
                 AuditAction.APPEAL_DECIDED,
                 actor,
+                binding=binding,
                 stage="decision",
                 outcome=outcome,
                 points=target,
@@ -844,7 +869,7 @@ def appeal_review_decide(
         raise AppealNotOpen(AppealMsg.NOT_UNDER_REVIEW)
     text, target = _decision_input(outcome, reason, points, appeal.event.points)
 
-    row = _settle(appeal, appeal.event, target, now)
+    row, binding = _settle(appeal, appeal.event, target, now)
     appeal.status = AppealStatus.REVIEWED
     appeal.review_outcome = outcome
     appeal.review_reason = text
@@ -872,6 +897,7 @@ def appeal_review_decide(
                 appeal,
                 AuditAction.APPEAL_DECIDED,
                 actor,
+                binding=binding,
                 stage="review",
                 outcome=outcome,
                 points=target,

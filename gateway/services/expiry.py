@@ -22,6 +22,7 @@ from audit.actions import ActorKind, AuditAction
 from audit.services import AuditRecord, audit_append
 from compliance.models import Department, Rule
 from gateway.models import Citizen, EventKind, EventStatus, NotificationKind, ScoreEvent
+from gateway.services.binding import LedgerBinding
 from gateway.services.ledger import scores_apply
 from gateway.services.notices import bilingual_notification, local_day, notifications_bulk_send
 
@@ -91,11 +92,16 @@ def _expire_batch(now: dt.datetime, batch_size: int) -> tuple[ExpiryResult, int]
     )
     if not rows:
         return ExpiryResult(), 0
-    ScoreEvent.objects.filter(pk__in=[row["id"] for row in rows]).update(status=EventStatus.EXPIRED)
+    # The batch's first entry vouches for every row the batch changes.
+    binding = LedgerBinding()
+    ScoreEvent.objects.filter(pk__in=[row["id"] for row in rows]).update(
+        status=EventStatus.EXPIRED, audit_entry=binding.entry_id
+    )
     deltas: dict[int, int] = defaultdict(int)
     for row in rows:
         deltas[row["citizen_id"]] -= row["points"]
-    scores_apply(deltas, now=now, reason="expired (SH 35)")
+    scores_apply(deltas, now=now, reason="expired (SH 35)", audit_entry=binding.entry_id)
+    commitment = binding.commitment()
 
     subjects = dict(
         Citizen.objects.filter(pk__in=deltas.keys()).values_list("id", "identity_index")
@@ -115,9 +121,11 @@ def _expire_batch(now: dt.datetime, batch_size: int) -> tuple[ExpiryResult, int]
                     "points": row["points"],
                     "compensates": row["compensates_id"],
                     "expires_at": row["expires_at"].isoformat(),
+                    **(commitment if position == 0 else {}),
                 },
+                entry_id=binding.entry_id if position == 0 else None,
             )
-            for row in rows
+            for position, row in enumerate(rows)
         ]
     )
 

@@ -22,11 +22,14 @@ class Resident:
     identity_index: str
 
 
-def residents_resolve(identity_numbers: Iterable[str], *, now: dt.datetime) -> dict[str, Resident]:
+def residents_resolve(
+    identity_numbers: Iterable[str], *, now: dt.datetime, audit_entry: str
+) -> dict[str, Resident]:
     """Map identity numbers to residents, registering those the store has not seen.
 
     A new resident gets a Citizen row (encrypted number, blind index, mask), a Score row
-    at the starting score, and the history rows of both, in one statement each.
+    at the starting score, and the history rows of both, in one statement each. The new
+    Score rows name ``audit_entry``, the entry of the act that registers them.
     """
     identity_vault = vault()
     index_of = {number: identity_vault.blind_index(number) for number in set(identity_numbers)}
@@ -60,8 +63,8 @@ def residents_resolve(identity_numbers: Iterable[str], *, now: dt.datetime) -> d
         )  # fmt: skip
         insert_rows(
             Score,
-            ("citizen", "points_sum", "score", "updated_at"),
-            [(pk, 0, STARTING_SCORE, now_db) for pk in ids],
+            ("citizen", "points_sum", "score", "updated_at", "audit_entry"),
+            [(pk, 0, STARTING_SCORE, now_db, audit_entry) for pk in ids],
         )
         insert_rows(
             Score.history.model,
@@ -74,11 +77,15 @@ def residents_resolve(identity_numbers: Iterable[str], *, now: dt.datetime) -> d
     return {number: Resident(existing[index], index) for number, index in index_of.items()}
 
 
-def citizens_resolve(identity_numbers: Iterable[str], *, now: dt.datetime) -> dict[str, int]:
+def citizens_resolve(
+    identity_numbers: Iterable[str], *, now: dt.datetime, audit_entry: str
+) -> dict[str, int]:
     """Map identity numbers to citizen ids, registering residents the store has not seen."""
     return {
         number: resident.id
-        for number, resident in residents_resolve(identity_numbers, now=now).items()
+        for number, resident in residents_resolve(
+            identity_numbers, now=now, audit_entry=audit_entry
+        ).items()
     }
 
 
@@ -86,11 +93,14 @@ def citizen_find(identity_number: str) -> Citizen | None:
     return Citizen.objects.filter(identity_index=vault().blind_index(identity_number)).first()
 
 
-def scores_apply(deltas: Mapping[int, int], *, now: dt.datetime, reason: str) -> None:
+def scores_apply(
+    deltas: Mapping[int, int], *, now: dt.datetime, reason: str, audit_entry: str
+) -> None:
     """Add point deltas to current scores atomically, clamping to 0..200, with history.
 
     One statement for the whole batch; on PostgreSQL the rows are first locked in
-    id order so concurrent batches over the same residents cannot deadlock.
+    id order so concurrent batches over the same residents cannot deadlock. Each row
+    changed names ``audit_entry``, the entry that will commit its new state.
     """
     items = sorted((citizen_id, delta) for citizen_id, delta in deltas.items() if delta)
     if not items:
@@ -107,19 +117,21 @@ def scores_apply(deltas: Mapping[int, int], *, now: dt.datetime, reason: str) ->
             # Two array parameters, whatever the batch size.
             sql = (
                 f"UPDATE {table} AS s SET points_sum = s.points_sum + v.delta, "  # noqa: S608
-                "score = GREATEST(0, LEAST(200, 100 + s.points_sum + v.delta)), updated_at = %s "
+                "score = GREATEST(0, LEAST(200, 100 + s.points_sum + v.delta)), updated_at = %s, "
+                "audit_entry = %s "
                 "FROM unnest(%s::bigint[], %s::integer[]) AS v(citizen_id, delta) "
                 "WHERE s.citizen_id = v.citizen_id RETURNING s.citizen_id, s.points_sum, s.score"
             )
-            params: list[object] = [now, ids, [delta for _, delta in items]]
+            params: list[object] = [now, audit_entry, ids, [delta for _, delta in items]]
         else:
             values = ", ".join(["(%s, %s)"] * len(items))
-            params = [now]
+            params = [now, audit_entry]
             for citizen_id, delta in items:
                 params.extend((citizen_id, delta))
             sql = (
                 f"UPDATE {table} SET points_sum = {table}.points_sum + v.delta, "  # noqa: S608
-                f"score = max(0, min(200, 100 + {table}.points_sum + v.delta)), updated_at = %s "
+                f"score = max(0, min(200, 100 + {table}.points_sum + v.delta)), updated_at = %s, "
+                "audit_entry = %s "
                 "FROM (SELECT column1 AS citizen_id, column2 AS delta "
                 f"FROM (VALUES {values})) AS v "
                 f"WHERE {table}.citizen_id = v.citizen_id "

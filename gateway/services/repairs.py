@@ -31,6 +31,7 @@ from gateway.models import (
     RepairStatus,
     ScoreEvent,
 )
+from gateway.services.binding import LedgerBinding
 from gateway.services.ledger import scores_apply
 from gateway.services.notices import (
     REPAIR_REMOVAL_WORKING_DAYS,
@@ -229,6 +230,7 @@ def repair_decide(
     repair.status = decision
     repair.decided_at = now
     repair.decision_reason = reason
+    binding = LedgerBinding()
     if decision == RepairStatus.CONFIRMED:
         if not _counts(event, now):
             status = EventStatus.EXPIRED if event.status in REPAIRABLE else event.status
@@ -246,9 +248,17 @@ def repair_decide(
             evidence={"repair": repair.pk, "reference": repair.reference},
             data={},
             status=EventStatus.ACTIVE,
+            audit_entry=binding.entry_id,
         )
-        ScoreEvent.objects.filter(pk=event.pk).update(status=EventStatus.REVERSED)
-        scores_apply({citizen.pk: compensation.points}, now=now, reason=f"repair {repair.pk}")
+        ScoreEvent.objects.filter(pk=event.pk).update(
+            status=EventStatus.REVERSED, audit_entry=binding.entry_id
+        )
+        scores_apply(
+            {citizen.pk: compensation.points},
+            now=now,
+            reason=f"repair {repair.pk}",
+            audit_entry=binding.entry_id,
+        )
         due = deadline(now, REPAIR_REMOVAL_WORKING_DAYS)
         repair.removal_due = due.due
         repair.removal_due_computed = due.computed
@@ -270,7 +280,8 @@ def repair_decide(
         subject=citizen.identity_index,
         object_ref=f"repair:{repair.pk}",
         legal_basis=LEGAL_BASIS,
-        details=details,
+        details={**details, **binding.commitment()},
+        entry_id=binding.entry_id,
     )
     _notify(repair, event)
     return repair

@@ -31,6 +31,7 @@ from gateway.models import (
     RevocationOutcome,
     ScoreEvent,
 )
+from gateway.services.binding import LedgerBinding
 from gateway.services.notices import bilingual_notification, local_day, notifications_bulk_send
 
 LEGAL_BASIS = "SH 37"
@@ -171,9 +172,15 @@ def _revoke(
     )
     # Ending the period now takes the record, and every row compensating it, out of
     # every read at once; expire_events then removes them from the stored score.
-    ScoreEvent.objects.filter(pk=event.pk).update(expires_at=now, status=EventStatus.REVERSED)
-    ScoreEvent.objects.filter(compensates=event).update(expires_at=now)
+    binding = LedgerBinding()
+    ScoreEvent.objects.filter(pk=event.pk).update(
+        expires_at=now, status=EventStatus.REVERSED, audit_entry=binding.entry_id
+    )
+    ScoreEvent.objects.filter(compensates=event).update(
+        expires_at=now, audit_entry=binding.entry_id
+    )
     audit_record(
+        entry_id=binding.entry_id,
         action=AuditAction.EVENT_REVOKED,
         actor_kind=ActorKind.DEPARTMENT,
         actor_id=department.code,
@@ -189,6 +196,7 @@ def _revoke(
             "points": event.points,
             "removal_due": due.due.isoformat(),
             "removal_due_computed": due.computed,
+            **binding.commitment(),
         },
     )
     _notify(event, revocation, now)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from audit.actions import ActorKind, AuditAction
 from audit.services import audit_record
 from gateway.models import EventStatus, Score, ScoreEvent, clamp_score
+from gateway.services.binding import LedgerBinding
 from gateway.services.ledger import scores_apply
 
 
@@ -44,12 +45,21 @@ def scores_find_drift() -> list[Drift]:
 @transaction.atomic
 def scores_repair_drift(drift: list[Drift], *, actor_id: str = "manage.py") -> None:
     now = timezone.now()
+    binding = LedgerBinding()
     for item in drift:
         Score.objects.filter(citizen_id=item.citizen_id).update(points_sum=0, score=100)
-        scores_apply({item.citizen_id: item.ledger_points_sum}, now=now, reason="recomputed")
+        scores_apply(
+            {item.citizen_id: item.ledger_points_sum},
+            now=now,
+            reason="recomputed",
+            audit_entry=binding.entry_id,
+        )
+    # A zero ledger sum leaves the row as reset above: vouch for it all the same.
+    binding.mark_scores([item.citizen_id for item in drift])
     audit_record(
         action=AuditAction.SCORE_RECOMPUTED,
         actor_kind=ActorKind.SYSTEM,
         actor_id=actor_id,
-        details={"repaired": len(drift)},
+        details={"repaired": len(drift), **binding.commitment()},
+        entry_id=binding.entry_id,
     )

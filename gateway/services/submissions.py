@@ -31,6 +31,7 @@ from gateway.errors import (
 )
 from gateway.models import EventKind, EventStatus, ScoreEvent, Submission
 from gateway.principals import DepartmentPrincipal
+from gateway.services.binding import LedgerBinding
 from gateway.services.bulk import db_datetime, db_json, db_uuid, insert_rows
 from gateway.services.ledger import residents_resolve, scores_apply
 from gateway.services.notices import notices_create_for_events
@@ -170,7 +171,8 @@ class RecordedEvent:
 
 EVENT_FIELDS = (
     "citizen", "department", "rule", "submission", "record_index", "kind", "points",
-    "occurred_at", "recorded_at", "expires_at", "evidence", "data", "status", "ended_at",
+    "occurred_at", "recorded_at", "expires_at", "evidence", "data", "status", "audit_entry",
+    "ended_at",
 )  # fmt: skip
 
 
@@ -190,7 +192,11 @@ def _write(
         received_at=now,
         record_count=len(valid),
     )
-    residents = residents_resolve((record.identity_number for record in valid), now=now)
+    # The submission's entry vouches for every ledger and score row it writes.
+    binding = LedgerBinding()
+    residents = residents_resolve(
+        (record.identity_number for record in valid), now=now, audit_entry=binding.entry_id
+    )
     recorded_db = db_datetime(now)
     rows, expiries = [], []
     for record in valid:
@@ -205,7 +211,7 @@ def _write(
                 db_uuid(submission.pk), record.index,
                 EventKind.RECORD.value, rule.points, db_datetime(record.occurred_at), recorded_db,
                 db_datetime(expires_at), db_json(record.evidence), db_json(record.data),
-                EventStatus.ACTIVE.value, db_datetime(record.ended_at),
+                EventStatus.ACTIVE.value, binding.entry_id, db_datetime(record.ended_at),
             )
         )  # fmt: skip
     ids = insert_rows(ScoreEvent, EVENT_FIELDS, rows, returning_pk=True)
@@ -227,7 +233,9 @@ def _write(
     deltas: dict[int, int] = defaultdict(int)
     for event in events:
         deltas[event.citizen_id] += event.points
-    scores_apply(deltas, now=now, reason=f"submission {submission.pk}")
+    scores_apply(
+        deltas, now=now, reason=f"submission {submission.pk}", audit_entry=binding.entry_id
+    )
     notice_entry = notices_create_for_events(events, now=now)  # CRR 15; ZJ 28, SH 32, GB22
 
     subjects = sorted({resident.identity_index for resident in residents.values()})
@@ -247,8 +255,10 @@ def _write(
             "rules": dict(Counter(f"{r.rule.code}@v{r.rule.version}" for r in valid)),
             "body_sha256": body_sha256,
             "events": [events[0].pk, events[-1].pk],
+            **binding.commitment(),
             **_consents(valid),
         },
+        entry_id=binding.entry_id,
     )
     # One lock for the whole batch: the submission's entry and its notices' entry.
     receipt = audit_append([accepted, notice_entry] if notice_entry else [accepted])[0]

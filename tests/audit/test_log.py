@@ -1,9 +1,8 @@
-"""The audit log in the database: order, chaining, triggers, tamper detection, proofs."""
+"""The audit log in the database: queueing, sequencing, triggers, tamper detection, proofs."""
 
 from __future__ import annotations
 
 import io
-import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,14 @@ from django.db import DatabaseError, connection, transaction
 from audit import merkle, triggers
 from audit.actions import ActorKind, AuditAction
 from audit.models import AuditEntry, LogHead
-from audit.services import AuditError, AuditRecord, audit_append, checkpoint_create, entry_bytes
+from audit.services import (
+    AuditError,
+    AuditRecord,
+    audit_append,
+    entry_bytes,
+    integrate_all,
+    integrate_pending,
+)
 from tests.conftest import body_json
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,16 +54,36 @@ def verify() -> tuple[int, str]:
 
 @pytest.mark.django_db
 class TestAppend:
-    def test_sequence_numbers_have_no_gaps_and_chain(self):
+    def test_acts_queue_entries_that_the_integrator_sequences_without_gaps(self):
         receipts = append(5) + append(3)
-        assert [r.index for r in receipts] == list(range(8))
+        assert AuditEntry.objects.filter(sequence__isnull=True).count() == 8
+        assert LogHead.objects.get().size == 0
+        assert integrate_pending(limit=3).sequenced == 3
+        assert integrate_pending(limit=100).sequenced == 5
+        assert integrate_pending().sequenced == 0
         entries = list(AuditEntry.objects.order_by("sequence"))
-        assert bytes(entries[0].previous_hash) == bytes(32)
-        for before, after in itertools.pairwise(entries):
-            assert bytes(after.previous_hash) == bytes(before.leaf_hash)
+        assert [e.sequence for e in entries] == list(range(8))
+        # Queue order is insertion order, and each receipt names its entry's leaf.
+        assert [bytes(e.leaf_hash) for e in entries] == [r.leaf_hash for r in receipts]
         for entry in entries:
+            assert entry.format_version == 2
             assert merkle.leaf_hash(entry_bytes(entry)) == bytes(entry.leaf_hash)
-        assert LogHead.objects.get().size == 8
+        head = LogHead.objects.get()
+        assert head.size == 8
+        root = merkle.root_from_leaf_hashes([r.leaf_hash for r in receipts])
+        assert (
+            merkle.CompactRange.from_hashes(
+                8, [bytes(head.frontier)[i : i + 32] for i in range(0, len(head.frontier), 32)]
+            ).root()
+            == root
+        )
+
+    def test_a_checkpoint_signs_what_is_sequenced(self):
+        append(4)
+        checkpoint = integrate_all()
+        assert checkpoint.size == 4
+        append(2)
+        assert integrate_all().size == 6
 
     @pytest.mark.django_db(transaction=True)
     def test_it_refuses_to_write_outside_a_transaction(self):
@@ -69,6 +95,7 @@ class TestAppend:
             append(1)
             raise RuntimeError("the act failed")
         assert AuditEntry.objects.count() == 0
+        assert integrate_pending().sequenced == 0
         assert LogHead.objects.get().size == 0
 
 
@@ -78,6 +105,8 @@ class TestTriggers:
         "statement",
         [
             "UPDATE audit_auditentry SET actor_id = 'someone_else'",
+            "UPDATE audit_auditentry SET sequence = sequence + 100",
+            "UPDATE audit_auditentry SET sequence = NULL",
             "DELETE FROM audit_auditentry",
             "UPDATE audit_checkpoint SET size = 0",
             "DELETE FROM audit_treenode",
@@ -85,7 +114,7 @@ class TestTriggers:
     )
     def test_the_database_refuses_edits(self, statement):
         append(4)
-        checkpoint_create()
+        integrate_all()
         with (
             pytest.raises(DatabaseError, match="append-only"),
             transaction.atomic(),
@@ -93,6 +122,27 @@ class TestTriggers:
         ):
             cursor.execute(statement)
         assert AuditEntry.objects.filter(actor_id="traffic_police").count() == 4
+
+    def test_only_the_index_may_be_set_and_only_once(self):
+        append(2)
+        first = AuditEntry.objects.order_by("id").first()
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(
+                "UPDATE audit_auditentry SET sequence = 0, purpose = 'other' WHERE id = %s",
+                [first.id],
+            )
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE audit_auditentry SET sequence = 0 WHERE id = %s", [first.id])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("UPDATE audit_auditentry SET sequence = 1 WHERE id = %s", [first.id])
 
     def test_truncate_is_refused(self):
         # SQLite has no TRUNCATE: its equivalent is an unqualified DELETE, which a
@@ -129,22 +179,24 @@ def _execute(sql: str, params=()) -> None:
 class TestTamperDetection:
     def test_an_untouched_log_verifies(self):
         append(10)
-        checkpoint_create()
+        integrate_all()
         append(3)
-        checkpoint_create()
+        integrate_all()
         assert verify() == (0, "ok")
 
     def test_an_edited_entry_is_caught_at_its_index(self, insider):
         append(10)
-        checkpoint_create()
+        integrate_all()
         _execute("UPDATE audit_auditentry SET purpose = 'curiosity' WHERE sequence = 4")
         status, message = verify()
         assert status == 1
         assert "index 4" in message
 
-    def test_an_edit_with_a_recomputed_leaf_hash_is_caught(self, insider):
-        append(10)
-        checkpoint_create()
+    def test_an_edit_with_a_recomputed_leaf_hash_is_caught_by_the_checkpoints(self, insider):
+        append(5)
+        integrate_all()
+        append(5)
+        integrate_all()
         entry = AuditEntry.objects.get(sequence=6)
         entry.actor_id = "court"
         new_leaf = merkle.leaf_hash(entry_bytes(entry))
@@ -154,29 +206,31 @@ class TestTamperDetection:
         )
         status, message = verify()
         assert status == 1
-        assert "index 6" in message
+        assert "index 5" in message and "entries [5, 10) differ" in message
 
     def test_a_deleted_entry_is_caught_at_its_index(self, insider):
         append(10)
-        checkpoint_create()
+        integrate_all()
         _execute("DELETE FROM audit_auditentry WHERE sequence = 3")
         status, message = verify()
         assert status == 1
         assert "index 3" in message
 
     def test_reordered_entries_are_caught(self, insider):
-        append(10)
-        checkpoint_create()
+        append(2)
+        integrate_all()
+        append(8)
+        integrate_all()
         _execute("UPDATE audit_auditentry SET sequence = 100 WHERE sequence = 2")
         _execute("UPDATE audit_auditentry SET sequence = 2 WHERE sequence = 5")
         _execute("UPDATE audit_auditentry SET sequence = 5 WHERE sequence = 100")
         status, message = verify()
         assert status == 1
-        assert "index 2" in message
+        assert "index 2" in message and "entries [2, 10) differ" in message
 
     def test_a_tail_cut_after_a_checkpoint_is_caught(self, insider):
         append(10)
-        checkpoint_create()
+        integrate_all()
         _execute("DELETE FROM audit_auditentry WHERE sequence >= 7")
         status, message = verify()
         assert status == 1
@@ -184,7 +238,7 @@ class TestTamperDetection:
 
     def test_a_forged_checkpoint_is_caught(self, insider):
         append(4)
-        checkpoint = checkpoint_create()
+        checkpoint = integrate_all()
         forged = checkpoint.note.replace("\n4\n", "\n3\n")
         _execute("UPDATE audit_checkpoint SET note = %s", [forged])
         assert verify()[0] == 1
@@ -194,9 +248,9 @@ class TestTamperDetection:
 class TestExportAndOfflineVerification:
     def test_an_export_verifies_offline_with_the_public_key_alone(self, tmp_path):
         append(20)
-        checkpoint_create()
+        integrate_all()
         append(5)
-        checkpoint_create()
+        integrate_all()
         export = tmp_path / "log.export"
         out = io.StringIO()
         call_command("audit_export", str(export), stdout=out)
@@ -212,9 +266,25 @@ class TestExportAndOfflineVerification:
         assert result.stdout.startswith("OK")
         assert AuditEntry.objects.filter(action=AuditAction.AUDIT_EXPORTED).exists()
 
+    def test_an_export_is_the_latest_signed_prefix_and_streams_version_2(self, tmp_path):
+        from audit.verify import read_export_header, verify_export_file
+
+        append(5)
+        checkpoint = integrate_all()
+        append(3)
+        integrate_pending()  # sequenced, not yet signed: not in the export
+        export = tmp_path / "log.export"
+        call_command("audit_export", str(export), stdout=io.StringIO())
+        header = read_export_header(export)
+        assert (header.version, header.size) == (2, checkpoint.size) == (2, 5)
+        from audit.keys import verifier_key
+
+        result = verify_export_file(export, verifier_key())
+        assert result.ok and result.size == 5, result.line()
+
     def test_an_export_of_a_tampered_log_fails_offline(self, tmp_path, insider):
         append(20)
-        checkpoint_create()
+        integrate_all()
         _execute(
             "UPDATE audit_auditentry SET purpose = 'x', leaf_hash = %s WHERE sequence = 19",
             [bytes(32)],
@@ -243,14 +313,14 @@ class TestProofEndpoints:
 
     def test_the_latest_checkpoint_is_served(self, client):
         append(7)
-        checkpoint_create()
+        integrate_all()
         payload = body_json(client.get("/api/v1/audit/checkpoint"))
         assert payload["size"] == 7
         assert payload["note"].startswith(payload["origin"] + "\n7\n")
 
     def test_every_entry_is_provably_included(self, client):
         append(13)
-        checkpoint = checkpoint_create()
+        checkpoint = integrate_all()
         root = bytes(checkpoint.root_hash)
         for index in range(13):
             payload = body_json(client.get(f"/api/v1/audit/proof/inclusion?index={index}&size=13"))
@@ -261,9 +331,9 @@ class TestProofEndpoints:
 
     def test_consistency_between_two_sizes(self, client):
         append(5)
-        first = checkpoint_create()
+        first = integrate_all()
         append(9)
-        second = checkpoint_create()
+        second = integrate_all()
         payload = body_json(client.get("/api/v1/audit/proof/consistency?from=5&to=14"))
         proof = [bytes.fromhex(h) for h in payload["proof"]]
         assert merkle.verify_consistency(
@@ -289,3 +359,38 @@ class TestProofEndpoints:
         response = client.get(f"/api/v1/audit/proof/{query}")
         assert response.status_code == 400
         assert body_json(response)["error"] == "invalid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_and_acts_do_not_wait_for_the_integrators_lock(tmp_path):
+    """The head row is the integrator's alone: holding it blocks neither acts nor exports."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a held write lock blocks every writer")
+    import threading
+
+    from django.db import connections
+
+    append(4)
+    integrate_all()
+    holder = connections.create_connection("default")
+    holder.set_autocommit(False)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT size FROM audit_loghead WHERE id = 1 FOR UPDATE")
+        done = threading.Event()
+
+        def export_and_act():
+            try:
+                call_command("audit_export", str(tmp_path / "x.export"), stdout=io.StringIO())
+                append(1)
+                done.set()
+            finally:
+                connections["default"].close()
+
+        worker = threading.Thread(target=export_and_act)
+        worker.start()
+        worker.join(timeout=30)
+        assert done.is_set(), "an export or an act waited for the integrator's lock"
+    finally:
+        holder.rollback()
+        holder.close()

@@ -74,7 +74,7 @@ def transitions(rule) -> list[tuple]:
         (entry.details["from"], entry.details["to"])
         for entry in AuditEntry.objects.filter(
             action=AuditAction.RULE_TRANSITIONED, object_ref=f"rule:{rule.pk}"
-        ).order_by("sequence")
+        ).order_by("id")
     ]
 
 

@@ -39,7 +39,7 @@ def test_a_new_term_in_an_existing_category_refuses_the_next_submission(world, a
         {"record": 0, "path": "/records/0/data/lab_group", "category": "blood_type"}
     ]
     assert payload["policy_version"] >= 2
-    entry = AuditEntry.objects.filter(action=AuditAction.POLICY_CHANGED).latest("sequence")
+    entry = AuditEntry.objects.filter(action=AuditAction.POLICY_CHANGED).latest("id")
     assert entry.actor_id == "root"
     assert ScreeningTerm.history.filter(term="=lab_group").exists()
 

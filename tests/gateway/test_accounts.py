@@ -57,7 +57,9 @@ class TestAccountCreate:
         entry = AuditEntry.objects.get(action=AuditAction.ACCOUNT_CREATED)
         assert entry.subject == account.citizen.identity_index
         assert entry.object_ref == f"account:{account.user.pk}"
-        assert entry.details == {"role": "citizen"}
+        # Beside the role, only the digest of the new resident's starting score.
+        assert {k: v for k, v in entry.details.items() if k != "ledger"} == {"role": "citizen"}
+        assert set(entry.details["ledger"]) == {"scores"}
         assert ALICE_ID not in json.dumps(
             list(AuditEntry.objects.values("subject", "object_ref", "details", "actor_id"))
         )

@@ -712,7 +712,7 @@ class TestEveryStepLeavesItsTrace:
         """The audit entry, the history row and the appellant's notification of one step."""
         entry = (
             AuditEntry.objects.filter(action=action, object_ref=f"appeal:{appeal.pk}")
-            .order_by("-sequence")
+            .order_by("-id")
             .first()
         )
         assert entry is not None, action

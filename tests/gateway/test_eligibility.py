@@ -97,7 +97,7 @@ class TestThresholdAdmin:
         assert list(
             threshold.history.order_by("history_date").values_list("minimum_score", flat=True)
         ) == [100, 95]
-        entry = AuditEntry.objects.filter(action=AuditAction.THRESHOLD_CHANGED).latest("sequence")
+        entry = AuditEntry.objects.filter(action=AuditAction.THRESHOLD_CHANGED).latest("id")
         assert entry.actor_id == "root"
         assert entry.details["fields"] == {"minimum_score": 95}
         assert answers(residents.world)["eligibility"] == {"civilization_loan": True}

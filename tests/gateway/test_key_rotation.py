@@ -11,7 +11,7 @@ from django.core.management import call_command
 from audit.actions import AuditAction
 from audit.keys import verifier_key
 from audit.models import AuditEntry
-from audit.services import checkpoint_create, verification_run
+from audit.services import integrate_all, verification_run
 from gateway.identity import vault
 from gateway.models import Citizen
 from tests import factories
@@ -55,11 +55,11 @@ def test_an_identity_key_rotation_keeps_old_rows_readable_and_moves_them(world, 
 
 def test_a_signing_key_rotation_keeps_old_checkpoints_verifiable(world, settings):
     world.submit(world.key_a, [factories.deduction_record(factories.identity_number(serial=3))])
-    checkpoint_create()
+    integrate_all()
     retired = verifier_key()
     settings.AUDIT_SIGNING_KEY = _key()
     world.submit(world.key_a, [factories.deduction_record(factories.identity_number(serial=4))])
-    checkpoint_create()
+    integrate_all()
     assert verifier_key() != retired
 
     settings.AUDIT_RETIRED_VERIFIER_KEYS = []

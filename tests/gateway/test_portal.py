@@ -42,7 +42,7 @@ def text(response) -> str:
 
 
 def entries(action) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(action=action).order_by("sequence"))
+    return list(AuditEntry.objects.filter(action=action).order_by("id"))
 
 
 def department_reads(people) -> None:

@@ -37,7 +37,7 @@ class TestAccepted:
         assert payload["events"][0]["rule"] == "traffic.failure_to_yield"
         assert payload["events"][0]["rule_version"] == 1
         assert payload["events"][0]["status"] == "active"
-        assert set(payload["receipt"]) == {"index", "leaf_hash"}
+        assert set(payload["receipt"]) == {"leaf_hash", "time", "origin", "max_merge_delay", "note"}
         assert "score" not in json.dumps(payload)
         assert score_of(CITIZEN) == 97
 
@@ -87,8 +87,9 @@ class TestAccepted:
     def test_it_audits_the_accepted_submission_with_its_receipt(self, world):
         response = world.submit(world.key_a, [factories.deduction_record(CITIZEN)])
         receipt = body_json(response)["receipt"]
-        entry = AuditEntry.objects.get(sequence=receipt["index"])
+        entry = AuditEntry.objects.get(leaf_hash=bytes.fromhex(receipt["leaf_hash"]))
         assert entry.action == AuditAction.SUBMISSION_ACCEPTED
+        assert receipt["note"].startswith(receipt["origin"] + "\nreceipt\n")
         assert bytes(entry.leaf_hash).hex() == receipt["leaf_hash"]
         assert entry.actor_id == "traffic_police"
         assert entry.subject == vault().blind_index(CITIZEN)

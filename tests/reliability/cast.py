@@ -23,7 +23,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from audit.services import checkpoint_create
+from audit.services import integrate_all
 from gateway.models import Appeal, RepairApplication, ScoreEvent
 from gateway.services import appeals as appeal_services
 from gateway.services.repairs import repair_apply
@@ -131,7 +131,7 @@ def cast_create(world) -> Cast:
     bob_deduction = _deduct(world, BOB_ID, 6)
     bob_pending = _file(bob, _deduct(world, BOB_ID, 7))
 
-    checkpoint_create()
+    integrate_all()
     return Cast(
         world=world,
         alice=alice,

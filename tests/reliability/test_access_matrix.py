@@ -37,6 +37,7 @@ from django.urls import get_resolver, resolve
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.models import AuditEntry
 from gateway.models import Notification
 from tests import factories
 from tests.gateway.people import ALICE_ID, PASSWORD
@@ -112,6 +113,7 @@ TABLE = [
     row("GET /api/v1/purposes",                                200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/v1/audit/checkpoint",                        200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/v1/audit/proof/inclusion?index=0&size=2",    200,  200,  200,  200,  200,  200,  200,  200,  200),
+    row("GET /api/v1/audit/receipts/{leaf}",                   200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/v1/audit/proof/consistency?from=1&to=2",     200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/schema/",                                    200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/docs/",                                      200,  200,  200,  200,  200,  200,  200,  200,  200),
@@ -201,12 +203,17 @@ def objects_of(cast: Cast) -> dict[str, Any]:
         "under_review": cast.under_review.pk,
         "repair": cast.repair.pk,
         "notification": notification.pk,
+        "leaf": bytes(AuditEntry.objects.exclude(sequence=None).order_by("id")[0].leaf_hash).hex(),
     }
 
 
 def missing_objects(objects: dict[str, Any]) -> dict[str, Any]:
     return {
-        name: UNKNOWN_RESIDENT if name == "alice_id" else NOWHERE + index
+        name: UNKNOWN_RESIDENT
+        if name == "alice_id"
+        else "00" * 32
+        if name == "leaf"
+        else NOWHERE + index
         for index, name in enumerate(objects)
     }
 

@@ -98,7 +98,7 @@ def run_clients(port: int, keys_path, workdir, clients: int, batches: int) -> li
 def fetch_proofs(port: int, receipts: list[dict], size: int) -> list[dict]:
     def one(receipt):
         status, _, payload = http_json(
-            port, "GET", f"/api/v1/audit/proof/inclusion?index={receipt['index']}&size={size}"
+            port, "GET", f"/api/v1/audit/receipts/{receipt['leaf_hash']}"
         )
         return receipt, status, payload
 
@@ -162,18 +162,21 @@ def test_concurrent_departments_keep_ledger_scores_and_log_consistent(kind):
             signed = note.parse_checkpoint(note.open_note(latest["note"], latest["verifier_key"]))
             assert (signed.size, signed.root_hash) == (size, root)
             receipts = [response["receipt"] for response in accepted.values()]
-            assert len({r["index"] for r in receipts}) == len(receipts)
             started = time.monotonic()
+            indexes = set()
             for receipt, status, proof in fetch_proofs(port, receipts, size):
                 assert status == 200, proof
+                assert proof["status"] == "included" and proof["tree_size"] == size, proof
                 assert proof["leaf_hash"] == receipt["leaf_hash"]
+                indexes.add(proof["index"])
                 assert merkle.verify_inclusion(
                     bytes.fromhex(receipt["leaf_hash"]),
-                    receipt["index"],
+                    proof["index"],
                     size,
-                    [bytes.fromhex(h) for h in proof["proof"]],
+                    [bytes.fromhex(h) for h in proof["inclusion_proof"]],
                     root,
                 ), receipt
+            assert len(indexes) == len(receipts)
             timings["proofs"] = time.monotonic() - started
         finally:
             server.stop()

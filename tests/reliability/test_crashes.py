@@ -187,14 +187,13 @@ def test_sigkill_mid_batch_then_retry_applies_each_batch_once_and_whole(kind):
                     continue
                 receipt = batch.response["receipt"]
                 status, _, proof = http_json(
-                    port,
-                    "GET",
-                    f"/api/v1/audit/proof/inclusion?index={receipt['index']}&size={size}",
+                    port, "GET", f"/api/v1/audit/receipts/{receipt['leaf_hash']}"
                 )
                 assert status == 200, proof
+                assert proof["status"] == "included" and proof["tree_size"] == size, proof
                 assert merkle.verify_inclusion(
-                    bytes.fromhex(receipt["leaf_hash"]), receipt["index"], size,
-                    [bytes.fromhex(h) for h in proof["proof"]], root,
+                    bytes.fromhex(receipt["leaf_hash"]), proof["index"], size,
+                    [bytes.fromhex(h) for h in proof["inclusion_proof"]], root,
                 ), f"{batch.key} {context}"  # fmt: skip
         finally:
             server.stop()

@@ -43,6 +43,7 @@ from schemathesis.generation.meta import TestPhase
 from schemathesis.pytest._test_builder import build_operation_test
 from schemathesis.python._constants.orchestrator import make_constants_value_source
 
+from audit.models import AuditEntry
 from tests import factories
 from tests.gateway.people import PASSWORD, make_account
 from tests.reliability.cast import Cast, cast_create
@@ -94,6 +95,7 @@ OPERATIONS = {
     "v1_rules_list": (1, PUBLIC),
     "v1_purposes_list": (1, PUBLIC),
     "v1_audit_checkpoint_retrieve": (1, PUBLIC),
+    "v1_audit_receipts_retrieve": (60, PUBLIC),
     "v1_audit_proof_inclusion_retrieve": (60, PUBLIC),
     "v1_audit_proof_consistency_retrieve": (60, PUBLIC),
 }
@@ -204,6 +206,9 @@ def _aim(case, cast: Cast, log_size: int, *, primary: bool) -> None:
     login = operation_id == "v1_auth_token_create" and body is not None
     if login and (primary or len(str(body.get("username", ""))) % 4 == 0):
         case.body = {"username": "alice", "password": PASSWORD}
+    if "leaf_hash" in path and (primary or len(str(path["leaf_hash"])) % 3 == 0):
+        entry = AuditEntry.objects.order_by("id").first()
+        path["leaf_hash"] = bytes(entry.leaf_hash).hex()
     if operation_id.startswith("v1_audit_proof") and case.query:
         for name, value in list(case.query.items()):
             if isinstance(value, int) and not isinstance(value, bool) and value % 2 == 0:

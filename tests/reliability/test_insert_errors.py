@@ -26,7 +26,7 @@ from tests.conftest import body_json
 @pytest.mark.django_db
 def test_a_duplicate_row_is_an_integrity_error_on_every_database():
     number = factories.identity_number(serial=1)
-    residents_resolve([number], now=timezone.now())
+    residents_resolve([number], now=timezone.now(), audit_entry="")
     row = (b"x", vault().blind_index(number), "masked", db_datetime(timezone.now()))
     fields = ("identity_ciphertext", "identity_index", "identity_masked", "registered_at")
     with pytest.raises(IntegrityError) as raised, transaction.atomic():
@@ -55,7 +55,7 @@ def test_a_resident_registered_by_a_concurrent_batch_is_retried_not_a_500(world)
     def register_then_commit_once_the_batch_waits():
         try:
             with transaction.atomic():
-                residents_resolve([number], now=timezone.now())
+                residents_resolve([number], now=timezone.now(), audit_entry="")
                 registered.set()
                 deadline = time.monotonic() + 20
                 while _lock_waiters() == 0:

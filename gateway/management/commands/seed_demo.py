@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from audit.services import checkpoint_create
+from audit.services import integrate_all
 from compliance.models import (
     Department,
     EligibilityThreshold,
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         credentials = self._credentials(departments)
         accepted = self._records(departments)
         if accepted:
-            checkpoint_create()
+            integrate_all()
         self.stdout.write(
             f"demo data: {len(departments)} departments, {Rule.objects.count()} rules, "
             f"{Purpose.objects.count()} purposes, {accepted} new records"
