@@ -155,7 +155,7 @@ class TestCommentPeriod:
         assert rule.comment_opens_on is None and rule.comment_closes_on is None
         entry = AuditEntry.objects.filter(
             action=AuditAction.RULE_TRANSITIONED, object_ref=f"rule:{rule.pk}"
-        ).latest("sequence")
+        ).latest("id")
         assert entry.details["comment_restarted"] is True
         assert (entry.details["from"], entry.details["to"]) == ("comment", "draft")
 
