@@ -51,7 +51,8 @@ def deadlines_recompute(
     calendar = workday_calendar()
     with transaction.atomic():
         appeals = list(
-            Appeal.objects.select_for_update()
+            # Only the appeals are locked: PostgreSQL cannot lock the nullable reviewer join.
+            Appeal.objects.select_for_update(of=("self",))
             .filter(status=AppealStatus.PENDING)
             .select_related("citizen", "event", "reviewer")
             .order_by("pk")
