@@ -26,6 +26,7 @@ from compliance.models import (
     Rule,
     RuleStatus,
     ScreeningCategory,
+    ScreeningDecoder,
     ScreeningPattern,
     ScreeningPolicyRevision,
     ScreeningTerm,
@@ -33,7 +34,7 @@ from compliance.models import (
 )
 from compliance.signals import calendar_changed
 
-_POLICY_MODELS = (ScreeningCategory, ScreeningTerm, ScreeningPattern)
+_POLICY_MODELS = (ScreeningCategory, ScreeningTerm, ScreeningPattern, ScreeningDecoder)
 _CALENDAR_MODELS = (WorkdayOverride, PublishedSchedule)
 _ACTIONS: dict[type[models.Model], int] = {
     Rule: AuditAction.RULE_CHANGED,
@@ -45,6 +46,7 @@ _ACTIONS: dict[type[models.Model], int] = {
     ScreeningCategory: AuditAction.POLICY_CHANGED,
     ScreeningTerm: AuditAction.POLICY_CHANGED,
     ScreeningPattern: AuditAction.POLICY_CHANGED,
+    ScreeningDecoder: AuditAction.POLICY_CHANGED,
 }
 
 
