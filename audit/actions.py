@@ -40,6 +40,9 @@ class AuditAction(models.IntegerChoices):
     REPAIR_DECIDED = 405, _("credit repair decided")
     SCORE_RECOMPUTED = 406, _("score recomputed")
     LEDGER_COMMITTED = 407, _("ledger state committed to the log")
+    DEADLINE_RECOMPUTED = 410, _("deadline recomputed after a calendar change")
+    EVENT_REVOKED = 411, _("event's decision revoked by its department")
+    SUBMISSION_REFUSED_CONSENT = 412, _("submission refused: written consent not named")
 
     # 5xx: catalogue, policy and parties
     RULE_CHANGED = 500, _("rule changed")

@@ -69,6 +69,9 @@ def setup_catalogue() -> str:
         legal_basis_law="道路交通安全法",
         legal_basis_article="第四十七条",
         status="published",
+        comment_opens_on=dt.date(2025, 10, 1),
+        comment_closes_on=dt.date(2025, 10, 30),
+        published_at=dt.datetime(2025, 11, 1, tzinfo=dt.UTC),
         effective_from=dt.date(2026, 1, 1),
     )
     catalogue_object_save(rule, **actor)

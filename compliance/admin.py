@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -349,24 +350,54 @@ class WorkdayOverrideAdmin(AuditedAdmin):
                 messages.warning(request, message)
         return super().changelist_view(request, extra_context)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return _refusable(super().changeform_view, request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return _refusable(super().delete_view, request, object_id, extra_context)
+
+
+@admin.register(models.PublishedSchedule)
+class PublishedScheduleAdmin(AuditedAdmin):
+    """Marks a year's State Council arrangement as entered: its deadlines stop being computed."""
+
+    list_display = ("year", "document")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return _refusable(super().changeform_view, request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return _refusable(super().delete_view, request, object_id, extra_context)
+
+
+def _refusable(view, request, *args):
+    """A calendar change refused below (a deadline moved into the past) is rolled back
+    whole and shown to the regulator, instead of a server error."""
+    try:
+        return view(request, *args)
+    except lifecycle.ComplianceError as error:
+        messages.error(request, str(error))
+        return HttpResponseRedirect(request.get_full_path())
+
 
 def workday_calendar_warnings(today) -> list[str]:
-    """Warn about this year or next when the official holiday schedule is not known.
+    """Warn about this year or next when the official holiday schedule is not published.
 
     The State Council publishes next year's schedule late in the year before; until
-    the chinesecalendar package knows it, deadlines count Monday to Friday, without
-    public holidays or make-up working days, unless they are entered here.
+    the chinesecalendar package knows it or the regulator enters it, deadlines count
+    the holidays computed from the national rules, and each says so.
     """
     calendar = workday_calendar()
     return [
         _(
             "The official holiday schedule for %(year)d is not known to this installation: "
-            "appeal and deletion deadlines in %(year)d count Monday to Friday only. Enter "
-            "that year's public holidays and make-up working days here, or upgrade the "
-            "chinesecalendar package."
+            "deadlines in %(year)d count the statutory holidays computed from the national "
+            "rules, without the State Council's joined days off and make-up working days, "
+            "and say so. Enter that year's days off and make-up working days here and mark "
+            "the year as published, or upgrade the chinesecalendar package."
         )
         % {"year": year}
-        for year in calendar.unknown_years(today, today.replace(year=today.year + 1, day=1))
+        for year in calendar.unpublished_years(today, today.replace(year=today.year + 1, day=1))
     ]
 
 

@@ -14,6 +14,13 @@ Dates are calendar days in Asia/Shanghai (the settings' TIME_ZONE):
   was never possible.
 - Publication comes after the last day of comment, and a version takes effect no
   earlier than the day it is published.
+- The comment period must be the full one of the rule's severity when it is
+  published; a change of severity or points during comment restarts it (the rule
+  goes back to draft), so the public always comments on what is published.
+- A rule is saved only here: ``Rule.save`` refuses any other caller, so the admin,
+  a command or a shell cannot skip a step. Rules published before the gateway
+  existed come in through ``rule_import_published``, which checks the same law
+  against the dates they carry.
 - A new version that replaces one already published takes effect from the day
   after publication at the earliest. The version it replaces then ends the day
   before, so that version still covers every act up to and including today: no
@@ -33,11 +40,13 @@ from django.utils import timezone
 from audit.actions import AuditAction
 from audit.guard import guarded
 from audit.services import audit_record
+from compliance import law
 from compliance.models import Department, Rule, RuleComment, RuleSeverity, RuleStatus
 from compliance.selectors import departments_by_rule
 from compliance.services import ComplianceError, grant_set
+from compliance.workdays import to_local_date
 
-MIN_COMMENT_DAYS = {RuleSeverity.SERIOUS: 30, RuleSeverity.ORDINARY: 7}
+MIN_COMMENT_DAYS = {RuleSeverity.SERIOUS: 30, RuleSeverity.ORDINARY: 7, RuleSeverity.MINOR: 7}
 COMMENT_MAX_CHARS = 2000
 # What a new version may change; the code is the identity of the catalogue entry.
 VERSION_FIELDS = frozenset(
@@ -49,6 +58,7 @@ VERSION_FIELDS = frozenset(
         "legal_basis_law",
         "legal_basis_article",
         "retention_years",
+        "publication_months",
     }
 )
 
@@ -93,6 +103,27 @@ class Refusal:
     COMMENT_CLOSED = "This rule is not open for public comment today."
     COMMENT_EMPTY = "Write a comment."
     COMMENT_TOO_LONG = "A comment holds at most {limit} characters."
+    COMMENT_TOO_SHORT_FOR_SEVERITY = (
+        "A {severity} catalogue entry needs at least {minimum} days of public comment; its "
+        "period {opens_on} to {closes_on} was {days} (SH 10, ZJ 12, State Council 2020 "
+        "No. 49 §7). Withdraw it and open a new draft for the full period."
+    )
+    NOT_EDITABLE = "A {status} rule is not edited (SH 10): make a new version or withdraw it."
+    PUBLISHED_NEVER_EDITED = (
+        "A published rule is never edited: create a new version with its own effective "
+        "dates (SH 10)."
+    )
+    TRANSITION_FIELDS = (
+        "{fields} change only through the lifecycle's transitions (open for comment, "
+        "publish, withdraw), never by editing (SH 10)."
+    )
+    VERSION_EXISTS = "Version {version} of {code} is already in the catalogue."
+    PUBLISHED_BEFORE_COMMENT_CLOSED = (
+        "A rule is published after its comment period: published on {published_on}, "
+        "comment closed on {closes_on} (SH 10)."
+    )
+    PUBLISHED_IN_FUTURE = "A rule cannot be recorded as published in the future ({published_at})."
+    NAIVE_PUBLISHED_AT = "The publication instant needs its time zone."
 
 
 def _today(now: dt.datetime | None = None) -> dt.date:
@@ -105,7 +136,24 @@ def _locked(rule: Rule) -> Rule:
 
 def _save(rule: Rule, reason: str, fields: list[str] | None = None) -> None:
     rule._change_reason = reason[:100]
+    rule._lifecycle_write = True
     rule.save(update_fields=fields)
+
+
+def _check_comment_period(severity: str, opens_on: dt.date, closes_on: dt.date, message: str):
+    days = (closes_on - opens_on).days + 1
+    minimum = MIN_COMMENT_DAYS[RuleSeverity(severity)]
+    if days < minimum:
+        raise ComplianceError(
+            message.format(
+                severity=RuleSeverity(severity).label,
+                minimum=minimum,
+                opens_on=opens_on,
+                closes_on=closes_on,
+                days=days,
+            )
+        )
+    return days
 
 
 def _audit(
@@ -155,7 +203,8 @@ def rule_draft_create(
     legal_basis_article: str,
     effective_from: dt.date,
     severity: str = RuleSeverity.ORDINARY,
-    retention_years: int = 5,
+    retention_years: int = law.RETENTION_YEARS,
+    publication_months: int | None = None,
     actor_kind: str,
     actor_id: str,
 ) -> Rule:
@@ -173,6 +222,7 @@ def rule_draft_create(
         legal_basis_article=legal_basis_article,
         effective_from=effective_from,
         retention_years=retention_years,
+        publication_months=publication_months,
         status=RuleStatus.DRAFT,
     )
     _clean(rule)
@@ -200,18 +250,7 @@ def rule_open_comment(
         raise ComplianceError(Refusal.PERIOD_IN_PAST.format(opens_on=opens_on, today=today))
     if closes_on < opens_on:
         raise ComplianceError(Refusal.PERIOD_REVERSED)
-    days = (closes_on - opens_on).days + 1
-    minimum = MIN_COMMENT_DAYS[RuleSeverity(rule.severity)]
-    if days < minimum:
-        raise ComplianceError(
-            Refusal.PERIOD_TOO_SHORT.format(
-                severity=rule.get_severity_display(),
-                minimum=minimum,
-                opens_on=opens_on,
-                closes_on=closes_on,
-                days=days,
-            )
-        )
+    days = _check_comment_period(rule.severity, opens_on, closes_on, Refusal.PERIOD_TOO_SHORT)
     before = rule.status
     rule.status = RuleStatus.COMMENT
     rule.comment_opens_on = opens_on
@@ -247,6 +286,12 @@ def rule_publish(
         raise ComplianceError(Refusal.NOT_IN_COMMENT)
     if rule.comment_closes_on is None or today <= rule.comment_closes_on:
         raise ComplianceError(Refusal.COMMENT_NOT_CLOSED.format(closes_on=rule.comment_closes_on))
+    _check_comment_period(
+        rule.severity,
+        rule.comment_opens_on,
+        rule.comment_closes_on,
+        Refusal.COMMENT_TOO_SHORT_FOR_SEVERITY,
+    )
     if effective_from < today:
         raise ComplianceError(
             Refusal.RETROACTIVE.format(today=today, effective_from=effective_from)
@@ -410,6 +455,168 @@ def rule_withdraw(
         actor_id=actor_id,
         reason=reason[:500],
         restored_versions=restored,
+    )
+    return rule
+
+
+# What an edit of a draft, or of a rule in comment, may change.
+EDITABLE_FIELDS = frozenset(
+    {
+        "title_zh",
+        "title_en",
+        "points",
+        "severity",
+        "legal_basis_law",
+        "legal_basis_article",
+        "effective_from",
+        "effective_to",
+        "retention_years",
+        "publication_months",
+    }
+)
+# Changing these during comment changes what the public was asked about.
+RESTARTS_COMMENT = frozenset({"points", "severity", "publication_months"})
+
+
+@transaction.atomic
+def rule_edit(*, rule: Rule, actor_kind: str, actor_id: str) -> Rule:
+    """Save the edited fields of a draft or of a rule in comment.
+
+    ``rule`` carries the new values. A change of points or severity during comment
+    sends the rule back to draft: its comment period must start again.
+    """
+    stored = _locked(rule)
+    if stored.status == RuleStatus.PUBLISHED:
+        raise ComplianceError(Refusal.PUBLISHED_NEVER_EDITED)
+    if stored.status != RuleStatus.DRAFT and stored.status != RuleStatus.COMMENT:
+        raise ComplianceError(Refusal.NOT_EDITABLE.format(status=stored.status))
+    changed = sorted(
+        field.name
+        for field in Rule._meta.concrete_fields
+        if getattr(rule, field.attname) != getattr(stored, field.attname)
+    )
+    forbidden = [name for name in changed if name not in EDITABLE_FIELDS]
+    if forbidden:
+        raise ComplianceError(Refusal.TRANSITION_FIELDS.format(fields=", ".join(forbidden)))
+    if not changed:
+        return stored
+    restarted = stored.status == RuleStatus.COMMENT and bool(RESTARTS_COMMENT & set(changed))
+    if restarted:
+        rule.status = RuleStatus.DRAFT
+        rule.comment_opens_on = None
+        rule.comment_closes_on = None
+    _clean(rule)
+    _save(rule, "edited" + ("; comment period restarted" if restarted else ""))
+    _audit(
+        rule,
+        before=stored.status,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        legal_basis="SH 10; ZJ 12" if restarted else "",
+        changed={name: _plain(getattr(rule, name)) for name in changed},
+        comment_restarted=restarted,
+    )
+    return rule
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+@transaction.atomic
+def rule_draft_delete(*, rule: Rule, actor_kind: str, actor_id: str) -> None:
+    """Delete a draft that never went out for comment; anything later is withdrawn."""
+    stored = _locked(rule)
+    if stored.status == RuleStatus.PUBLISHED:
+        raise ComplianceError("A published rule is withdrawn, never deleted.")
+    if stored.status != RuleStatus.DRAFT:
+        raise ComplianceError(Refusal.NOT_EDITABLE.format(status=stored.status))
+    pk = stored.pk
+    stored._lifecycle_write = True
+    stored.delete()
+    stored.pk = pk
+    _audit(stored, before=RuleStatus.DRAFT, actor_kind=actor_kind, actor_id=actor_id, deleted=True)
+
+
+@transaction.atomic
+def rule_import_published(
+    *,
+    code: str,
+    title_zh: str,
+    title_en: str,
+    points: int,
+    legal_basis_law: str,
+    legal_basis_article: str,
+    comment_opens_on: dt.date,
+    comment_closes_on: dt.date,
+    published_at: dt.datetime,
+    effective_from: dt.date,
+    effective_to: dt.date | None = None,
+    severity: str = RuleSeverity.ORDINARY,
+    retention_years: int = law.RETENTION_YEARS,
+    publication_months: int | None = None,
+    version: int = 1,
+    actor_kind: str,
+    actor_id: str,
+    now: dt.datetime | None = None,
+) -> Rule:
+    """Record a rule published before the gateway existed, checking the dates it carries
+    against the same law as ``rule_open_comment`` and ``rule_publish``."""
+    now = now or timezone.now()
+    if Rule.objects.filter(code=code, version=version).exists():
+        raise ComplianceError(Refusal.VERSION_EXISTS.format(version=version, code=code))
+    if published_at.tzinfo is None or published_at.utcoffset() is None:
+        raise ComplianceError(Refusal.NAIVE_PUBLISHED_AT)
+    if published_at > now:
+        raise ComplianceError(Refusal.PUBLISHED_IN_FUTURE.format(published_at=published_at))
+    if comment_opens_on is None or comment_closes_on is None:
+        raise ComplianceError(Refusal.NOT_IN_COMMENT)
+    if comment_closes_on < comment_opens_on:
+        raise ComplianceError(Refusal.PERIOD_REVERSED)
+    _check_comment_period(severity, comment_opens_on, comment_closes_on, Refusal.PERIOD_TOO_SHORT)
+    published_on = to_local_date(published_at)
+    if published_on <= comment_closes_on:
+        raise ComplianceError(
+            Refusal.PUBLISHED_BEFORE_COMMENT_CLOSED.format(
+                published_on=published_on, closes_on=comment_closes_on
+            )
+        )
+    if effective_from < published_on:
+        raise ComplianceError(
+            Refusal.RETROACTIVE.format(today=published_on, effective_from=effective_from)
+        )
+    rule = Rule(
+        code=code,
+        version=version,
+        title_zh=title_zh,
+        title_en=title_en,
+        points=points,
+        severity=severity,
+        legal_basis_law=legal_basis_law,
+        legal_basis_article=legal_basis_article,
+        status=RuleStatus.PUBLISHED,
+        comment_opens_on=comment_opens_on,
+        comment_closes_on=comment_closes_on,
+        published_at=published_at,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        retention_years=retention_years,
+        publication_months=publication_months,
+    )
+    _clean(rule)
+    _save(rule, "recorded as published")
+    _audit(
+        rule,
+        before=None,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        legal_basis="SH 9-11; SH 10",
+        imported=True,
+        points=points,
+        comment_opens_on=comment_opens_on,
+        comment_closes_on=comment_closes_on,
+        published_at=published_at.isoformat(),
+        effective_from=effective_from,
     )
     return rule
 

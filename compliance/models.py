@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -13,12 +14,28 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
 
+from compliance import law
+from compliance.errors import ComplianceError
 from compliance.history import history
 
 CODE_VALIDATOR = RegexValidator(
     r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$",
     _("Use lower-case letters, digits, underscores and dots, e.g. traffic.failure_to_yield."),
 )
+
+
+def validate_law_name(value: str) -> None:
+    if not law.is_law_name(value):
+        raise ValidationError(
+            _("Name the law or regulation, e.g. 《中华人民共和国道路交通安全法》 (SH 11).")
+        )
+
+
+def validate_article(value: str) -> None:
+    if not law.is_article_citation(value):
+        raise ValidationError(
+            _("Cite the article, e.g. 第四十七条 or Art. 47: a legal basis names one (SH 11).")
+        )
 
 
 class BilingualTitleMixin:
@@ -70,6 +87,7 @@ class Department(BilingualTitleMixin, models.Model):
 
 
 class RuleSeverity(models.TextChoices):
+    MINOR = "minor", _("minor")
     ORDINARY = "ordinary", _("ordinary")
     SERIOUS = "serious", _("serious dishonesty")
 
@@ -81,7 +99,42 @@ class RuleStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("withdrawn")
 
 
+RULE_WRITE_OUTSIDE_LIFECYCLE = _(
+    "A rule changes only through the catalogue's lifecycle (compliance.lifecycle): draft, "
+    "public comment, publication, new version, withdrawal (SH 10, ZJ 12)."
+)
+
+
+RETENTION_OUT_OF_LAW = _(
+    "Negative information is kept at most 5 years from the end of the act, and at least "
+    "1 (SH 35, ZJ 16, CRR 16)."
+)
+
+
+PUBLICATION_OUT_OF_TIER = _(
+    "A %(severity)s entry is published for %(shortest)d to %(longest)d months (State Council "
+    "General Office 2025 No. 22)."
+)
+PUBLICATION_BEYOND_RETENTION = _(
+    "An entry cannot be published for longer than it is kept (CRR 16; State Council "
+    "General Office 2025 No. 22)."
+)
+
+
 class RuleQuerySet(models.QuerySet):
+    # Bulk writes would skip the lifecycle's checks and audit entries.
+    def update(self, **kwargs):
+        raise ComplianceError(str(RULE_WRITE_OUTSIDE_LIFECYCLE))
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise ComplianceError(str(RULE_WRITE_OUTSIDE_LIFECYCLE))
+
+    def bulk_update(self, objs, *args, **kwargs):
+        raise ComplianceError(str(RULE_WRITE_OUTSIDE_LIFECYCLE))
+
+    def delete(self):
+        raise ComplianceError(str(RULE_WRITE_OUTSIDE_LIFECYCLE))
+
     def published(self):
         return self.filter(status=RuleStatus.PUBLISHED)
 
@@ -110,8 +163,10 @@ class Rule(BilingualTitleMixin, models.Model):
     severity = models.CharField(
         _("severity"), max_length=16, choices=RuleSeverity.choices, default=RuleSeverity.ORDINARY
     )
-    legal_basis_law = models.CharField(_("law"), max_length=200)
-    legal_basis_article = models.CharField(_("article"), max_length=100)
+    legal_basis_law = models.CharField(_("law"), max_length=200, validators=[validate_law_name])
+    legal_basis_article = models.CharField(
+        _("article"), max_length=100, validators=[validate_article]
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=RuleStatus.choices, default=RuleStatus.DRAFT
     )
@@ -127,8 +182,22 @@ class Rule(BilingualTitleMixin, models.Model):
     )
     retention_years = models.PositiveSmallIntegerField(
         _("served for (years)"),
-        default=5,
+        default=law.RETENTION_YEARS,
+        validators=[
+            MinValueValidator(law.MIN_RETENTION_YEARS, message=RETENTION_OUT_OF_LAW),
+            MaxValueValidator(law.RETENTION_YEARS, message=RETENTION_OUT_OF_LAW),
+        ],
         help_text=_("A deduction stops counting this many years after the act (SH 35, ZJ 16)."),
+    )
+    publication_months = models.PositiveSmallIntegerField(
+        _("published for (months)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How long a deduction is published, within its severity's tier: minor at most 3, "
+            "ordinary 3 to 12, serious 12 to 36 (State Council General Office 2025 No. 22). "
+            "Empty: the tier's longest."
+        ),
     )
     history = history()
 
@@ -139,6 +208,11 @@ class Rule(BilingualTitleMixin, models.Model):
         constraints = [
             models.UniqueConstraint(fields=["code", "version"], name="rule_code_version_unique"),
             models.CheckConstraint(condition=~Q(points=0), name="rule_points_nonzero"),
+            models.CheckConstraint(
+                condition=Q(retention_years__gte=law.MIN_RETENTION_YEARS)
+                & Q(retention_years__lte=law.RETENTION_YEARS),
+                name="rule_retention_within_law",
+            ),
         ]
         permissions = [("apply_rule", "Can apply this rule to residents")]
         verbose_name = _("rule")
@@ -146,6 +220,39 @@ class Rule(BilingualTitleMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} v{self.version}"
+
+    # The lifecycle's services set this token just before they save; nothing else may.
+    def save(self, *args, **kwargs):
+        if not self.__dict__.pop("_lifecycle_write", False):
+            raise ComplianceError(str(RULE_WRITE_OUTSIDE_LIFECYCLE))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self.__dict__.pop("_lifecycle_write", False):
+            raise ComplianceError(str(RULE_WRITE_OUTSIDE_LIFECYCLE))
+        return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        shortest, longest = law.PUBLICATION_MONTHS[self.severity]
+        if self.publication_months is not None and not (
+            shortest <= self.publication_months <= longest
+        ):
+            raise ValidationError(
+                {
+                    "publication_months": PUBLICATION_OUT_OF_TIER
+                    % {"severity": self.severity, "shortest": shortest, "longest": longest}
+                }
+            )
+        if self.publication_months is not None and self.publication_months > 12 * (
+            self.retention_years or 0
+        ):
+            raise ValidationError({"publication_months": PUBLICATION_BEYOND_RETENTION})
+
+    @property
+    def effective_publication_months(self) -> int:
+        if self.publication_months is not None:
+            return self.publication_months
+        return law.PUBLICATION_MONTHS[self.severity][1]
 
     @property
     def is_deduction(self) -> bool:
@@ -160,6 +267,17 @@ class Rule(BilingualTitleMixin, models.Model):
             self.status == RuleStatus.PUBLISHED
             and self.effective_from <= day
             and (self.effective_to is None or day <= self.effective_to)
+        )
+
+    def in_force_at(self, moment: dt.datetime) -> bool:
+        """Whether the version applies to an act at ``moment``: its effective day has come
+        in Asia/Shanghai, and the act is not before the instant of publication (SH 10)."""
+        from compliance.workdays import to_local_date
+
+        return (
+            self.in_force_on(to_local_date(moment))
+            and self.published_at is not None
+            and self.published_at <= moment
         )
 
 
@@ -239,6 +357,14 @@ class ScreeningCategory(models.Model):
     title_en = models.CharField(_("name (English)"), max_length=200)
     legal_source = models.CharField(_("legal source"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
+    needs_consent = models.BooleanField(
+        _("needs written consent"),
+        default=False,
+        help_text=_(
+            "Collected only with the person's written consent (CRR 14 ¶2, ZJ 14 ¶2, SH 14 ¶2): "
+            "refused unless the record names its consent_reference. Otherwise never collected."
+        ),
+    )
     history = history()
 
     class Meta:
@@ -399,6 +525,32 @@ class WorkdayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'work' if self.is_workday else 'off'}"
+
+
+class PublishedSchedule(models.Model):
+    """The regulator has entered the State Council's arrangement for a year as overrides.
+
+    Until then the year's working days are computed from the national holiday rules,
+    and every deadline in the year says so.
+    """
+
+    year = models.PositiveSmallIntegerField(
+        _("year"), unique=True, validators=[MinValueValidator(2000), MaxValueValidator(9999)]
+    )
+    document = models.CharField(
+        _("State Council notice"),
+        max_length=200,
+        help_text=_("The notice whose days off and make-up working days were entered."),
+    )
+    history = history()
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("published holiday schedule")
+        verbose_name_plural = _("published holiday schedules")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.document}"
 
 
 class RuleComment(models.Model):

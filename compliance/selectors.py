@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch
 
 from compliance.models import (
     Department,
+    PublishedSchedule,
     Purpose,
     PurposeGroupObjectPermission,
     Rule,
@@ -136,6 +138,15 @@ def policy_spec(version: int):
     )
 
 
+def consent_category_codes() -> frozenset[str]:
+    """Categories collected only with written consent (CRR 14 ¶2, ZJ 14 ¶2, SH 14 ¶2)."""
+    return frozenset(
+        ScreeningCategory.objects.filter(is_active=True, needs_consent=True).values_list(
+            "code", flat=True
+        )
+    )
+
+
 def current_screener():
     """(version, Screener) for the policy in force, rebuilt when a regulator changes it."""
     from compliance import screening
@@ -165,8 +176,25 @@ def screen_free_text(text: str):
 
 def workday_calendar() -> WorkdayCalendar:
     overrides = dict(WorkdayOverride.objects.values_list("date", "is_workday"))
-    return WorkdayCalendar(overrides=overrides)
+    published = set(PublishedSchedule.objects.values_list("year", flat=True))
+    return WorkdayCalendar(overrides=overrides, published_years=published)
 
 
 def add_working_days(start: dt.date | dt.datetime, days: int) -> dt.date:
     return workday_calendar().add_working_days(start, days)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A due date, and whether a year it spans has only a computed holiday schedule."""
+
+    due: dt.date
+    computed: bool
+
+
+def deadline(
+    start: dt.date | dt.datetime, days: int, calendar: WorkdayCalendar | None = None
+) -> Deadline:
+    calendar = calendar or workday_calendar()
+    due = calendar.add_working_days(start, days)
+    return Deadline(due=due, computed=bool(calendar.unpublished_years(start, due)))

@@ -18,9 +18,11 @@ from guardian.shortcuts import assign_perm, remove_perm
 from audit.actions import ActorKind, AuditAction
 from audit.guard import guarded
 from audit.services import audit_record
+from compliance.errors import ComplianceError
 from compliance.models import (
     Department,
     EligibilityThreshold,
+    PublishedSchedule,
     Purpose,
     Rule,
     RuleStatus,
@@ -31,19 +33,17 @@ from compliance.models import (
     ScreeningTerm,
     WorkdayOverride,
 )
-
-
-class ComplianceError(Exception):
-    """A change the law or the catalogue's lifecycle does not allow."""
-
+from compliance.signals import calendar_changed
 
 _POLICY_MODELS = (ScreeningCategory, ScreeningTerm, ScreeningPattern, ScreeningDecoder)
+_CALENDAR_MODELS = (WorkdayOverride, PublishedSchedule)
 _ACTIONS: dict[type[models.Model], int] = {
     Rule: AuditAction.RULE_CHANGED,
     Purpose: AuditAction.PURPOSE_CHANGED,
     Department: AuditAction.DEPARTMENT_CHANGED,
     EligibilityThreshold: AuditAction.THRESHOLD_CHANGED,
     WorkdayOverride: AuditAction.CALENDAR_CHANGED,
+    PublishedSchedule: AuditAction.CALENDAR_CHANGED,
     ScreeningCategory: AuditAction.POLICY_CHANGED,
     ScreeningTerm: AuditAction.POLICY_CHANGED,
     ScreeningPattern: AuditAction.POLICY_CHANGED,
@@ -78,13 +78,8 @@ def catalogue_object_save(
 ) -> models.Model:
     """Save a catalogue or policy object and write its audit entry in the same transaction."""
     model = type(obj)
-    if model is Rule and obj.pk is not None:
-        stored = Rule.objects.select_for_update().get(pk=obj.pk)
-        if stored.status == RuleStatus.PUBLISHED:
-            raise ComplianceError(
-                "A published rule is never edited: create a new version with its own "
-                "effective dates (SH 10)."
-            )
+    if model is Rule:
+        return _rule_save(obj, actor_kind=actor_kind, actor_id=actor_id)
     if model is Department and obj.pk is None and not getattr(obj, "group_id", None):
         obj.group = Group.objects.create(name=f"department:{obj.code}")
     created = obj.pk is None
@@ -108,14 +103,19 @@ def catalogue_object_save(
         object_ref=f"{model._meta.model_name}:{obj.pk}",
         details=guarded(details) or {},
     )
+    if model in _CALENDAR_MODELS:
+        calendar_changed.send(sender=model, actor_kind=actor_kind, actor_id=actor_id)
     return obj
 
 
 @transaction.atomic
 def catalogue_object_delete(obj: models.Model, *, actor_kind: str, actor_id: str) -> None:
     model = type(obj)
-    if model is Rule and obj.status == RuleStatus.PUBLISHED:
-        raise ComplianceError("A published rule is withdrawn, never deleted.")
+    if model is Rule:
+        from compliance import lifecycle
+
+        lifecycle.rule_draft_delete(rule=obj, actor_kind=actor_kind, actor_id=actor_id)
+        return
     object_ref = f"{model._meta.model_name}:{obj.pk}"
     details: dict[str, Any] = {"model": model._meta.label, "deleted": True}
     obj.delete()
@@ -128,6 +128,61 @@ def catalogue_object_delete(obj: models.Model, *, actor_kind: str, actor_id: str
         object_ref=object_ref,
         details=guarded(details) or {},
     )
+    if model in _CALENDAR_MODELS:
+        calendar_changed.send(sender=model, actor_kind=actor_kind, actor_id=actor_id)
+
+
+def _rule_save(rule: Rule, *, actor_kind: str, actor_id: str) -> Rule:
+    """Rules change only through the lifecycle, whichever door the change comes in by."""
+    from compliance import lifecycle
+
+    actor = {"actor_kind": actor_kind, "actor_id": actor_id}
+    if rule.pk is not None:
+        return lifecycle.rule_edit(rule=rule, **actor)
+    if rule.status == RuleStatus.DRAFT:
+        created = lifecycle.rule_draft_create(
+            code=rule.code,
+            title_zh=rule.title_zh,
+            title_en=rule.title_en,
+            points=rule.points,
+            severity=rule.severity,
+            legal_basis_law=rule.legal_basis_law,
+            legal_basis_article=rule.legal_basis_article,
+            effective_from=rule.effective_from,
+            retention_years=rule.retention_years,
+            publication_months=rule.publication_months,
+            **actor,
+        )
+    elif rule.status == RuleStatus.PUBLISHED:
+        created = lifecycle.rule_import_published(
+            code=rule.code,
+            version=rule.version,
+            title_zh=rule.title_zh,
+            title_en=rule.title_en,
+            points=rule.points,
+            severity=rule.severity,
+            legal_basis_law=rule.legal_basis_law,
+            legal_basis_article=rule.legal_basis_article,
+            comment_opens_on=rule.comment_opens_on,
+            comment_closes_on=rule.comment_closes_on,
+            published_at=rule.published_at,
+            effective_from=rule.effective_from,
+            effective_to=rule.effective_to,
+            retention_years=rule.retention_years,
+            publication_months=rule.publication_months,
+            **actor,
+        )
+    else:
+        raise ComplianceError(
+            "A new rule starts as a draft, or is recorded as published with its comment "
+            "period and publication (SH 10)."
+        )
+    # The caller's object becomes the saved row, as after a plain save().
+    for field in Rule._meta.concrete_fields:
+        setattr(rule, field.attname, getattr(created, field.attname))
+    rule._state.adding = False
+    rule._state.db = created._state.db
+    return rule
 
 
 @transaction.atomic

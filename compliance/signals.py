@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from django.dispatch import Signal
 from django.utils import timezone
+
+# Sent inside the transaction of every change to the working-day calendar (an override
+# or a published year), with ``actor_kind`` and ``actor_id``. A receiver that raises
+# ``ComplianceError`` refuses the change: the whole transaction is rolled back.
+calendar_changed = Signal()
 
 
 def load_default_policy(
@@ -16,6 +22,12 @@ def load_default_policy(
     if revision_model.objects.using(using).exists():
         return
     add_default_policy_entries(category_model, term_model, pattern_model, using, decoder_model)
+    if any(field.name == "needs_consent" for field in category_model._meta.get_fields()):
+        from compliance.consent_defaults import CONSENT_CATEGORIES
+
+        load_categories(
+            category_model, term_model, pattern_model, using, CONSENT_CATEGORIES, needs_consent=True
+        )
     revision_model.objects.using(using).get_or_create(
         pk=1, defaults={"number": DEFAULT_POLICY_VERSION, "changed_at": timezone.now()}
     )
@@ -76,6 +88,31 @@ def add_default_policy_entries(
     return added
 
 
+def load_categories(
+    category_model, term_model, pattern_model, using, defaults, *, needs_consent=False
+) -> None:
+    """Add categories given as ``CategoryDefault`` (the consent-gated ones), if missing."""
+    extra = {"needs_consent": True} if needs_consent else {}
+    for default in defaults:
+        category, _ = category_model.objects.using(using).get_or_create(
+            code=default.code,
+            defaults={
+                "title_zh": default.name_zh,
+                "title_en": default.name_en,
+                "legal_source": default.legal_source,
+                **extra,
+            },
+        )
+        for term in default.key_terms:
+            term_model.objects.using(using).get_or_create(category=category, term=term)
+        for pattern in default.value_patterns:
+            pattern_model.objects.using(using).get_or_create(
+                category=category,
+                name=pattern.name,
+                defaults={"pattern": pattern.pattern, "description": pattern.description[:300]},
+            )
+
+
 def ensure_default_policy(sender, using="default", **kwargs):
     """After every migrate, and after a test flush emptied the tables."""
     from compliance.models import (
@@ -108,6 +145,7 @@ _REGULATOR_MANAGES = (
     "screeningpattern",
     "screeningdecoder",
     "workdayoverride",
+    "publishedschedule",
 )
 
 

@@ -12,9 +12,19 @@ Where a day's status comes from, first match wins:
    local closure can be entered without a package upgrade.
 2. The ``source`` (by default the ``chinese_calendar`` package), for the years it
    knows. A source signals "year not known" by raising ``NotImplementedError``.
-3. A plain Monday-Friday fallback for every other year in 1..9999. Because the
-   official schedule for next year is only published late in the year before,
-   callers should show a warning for the years returned by ``unknown_years``.
+3. For a year from ``HOLIDAY_RULES_IN_FORCE_FROM`` on that the source does not
+   know, the holidays computed from the national holiday rules
+   (``statutory_days_off``): the dates fixed by statute, the lunar festivals and
+   the Qingming solar term, and each holiday falling on a Saturday or Sunday made
+   up on the next working day (Art. 6).
+4. A plain Monday-Friday fallback for every other year in 1..9999.
+
+A year whose schedule comes from step 3 or 4 is "computed, not published": the
+State Council publishes the real arrangement (days off joined to weekends, make-up
+working days) late in the year before, and the regulator enters it as overrides.
+``published_years`` names the years whose arrangement the regulator has entered;
+``unpublished_years`` lists the others in a range, so every deadline in them can
+say that it was computed.
 
 Counting convention: ``add_working_days(start, n)`` returns the n-th working day
 *after* the start day. The day of filing itself never counts, whether or not it
@@ -42,8 +52,16 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from lunar_python import Lunar, Solar
 
-__all__ = ["SHANGHAI", "WorkdayCalendar", "to_local_date"]
+__all__ = [
+    "HOLIDAY_RULES_IN_FORCE_FROM",
+    "SHANGHAI",
+    "WorkdayCalendar",
+    "statutory_days_off",
+    "statutory_holidays",
+    "to_local_date",
+]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -80,9 +98,77 @@ def _default_source(day: date) -> bool:
     return bool(chinese_calendar.is_workday(day))
 
 
+# 全国年节及纪念日放假办法, as amended by State Council Decree No. 795 (2024), in force
+# 1 January 2025: 13 days of statutory holidays for all citizens (Art. 2).
+HOLIDAY_RULES_IN_FORCE_FROM = 2025
+QINGMING = "清明"
+
+
+def statutory_holidays(year: int) -> dict[date, str]:
+    """The 13 statutory holidays of ``year`` (Art. 2 of the 2024 rules), by date.
+
+    New Year 1 Jan; Spring Festival, lunar New Year's Eve and lunar 1/1-1/3;
+    Qingming, the day of the solar term; Labour Day 1-2 May; Dragon Boat, lunar
+    5/5; Mid-Autumn, lunar 8/15; National Day 1-3 Oct. Two holidays on one date
+    (Mid-Autumn on 1-3 October) keep both names, comma-separated.
+    """
+    spring_festival = _lunar_to_date(year, 1, 1)
+    days: list[tuple[date, str]] = [
+        (date(year, 1, 1), "new_year"),
+        (date.fromordinal(spring_festival.toordinal() - 1), "spring_festival"),
+        *((date.fromordinal(spring_festival.toordinal() + i), "spring_festival") for i in range(3)),
+        (_qingming(year), "qingming"),
+        (date(year, 5, 1), "labour_day"),
+        (date(year, 5, 2), "labour_day"),
+        (_lunar_to_date(year, 5, 5), "dragon_boat"),
+        (_lunar_to_date(year, 8, 15), "mid_autumn"),
+        *((date(year, 10, day), "national_day") for day in (1, 2, 3)),
+    ]
+    holidays: dict[date, str] = {}
+    for day, name in days:
+        holidays[day] = f"{holidays[day]},{name}" if day in holidays else name
+    return holidays
+
+
+def statutory_days_off(year: int) -> frozenset[date]:
+    """Every day off of ``year`` under the rules: weekends, holidays and make-up days.
+
+    Art. 6: a holiday for all citizens that falls on a Saturday or Sunday is made
+    up on a working day; in practice the next one after the holiday, which is the
+    rule applied here. A date carrying two holidays is made up the same way (as
+    for National Day and Mid-Autumn on 1 October 2020). No holiday falls late in
+    December, so a make-up day never crosses into the next year.
+    """
+    holidays = statutory_holidays(year)
+    jan1 = date(year, 1, 1).toordinal()
+    length = 366 if calendar.isleap(year) else 365
+    off = {day for i in range(length) if (day := date.fromordinal(jan1 + i)).weekday() >= 5}
+    off |= holidays.keys()
+    for day in sorted(holidays):
+        owed = holidays[day].count(",") + (1 if day.weekday() >= 5 else 0)
+        candidate = day
+        for _ in range(owed):
+            candidate = date.fromordinal(candidate.toordinal() + 1)
+            while candidate in off:
+                candidate = date.fromordinal(candidate.toordinal() + 1)
+            off.add(candidate)
+    return frozenset(off)
+
+
+def _lunar_to_date(year: int, month: int, day: int) -> date:
+    solar = Lunar.fromYmd(year, month, day).getSolar()
+    return date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+def _qingming(year: int) -> date:
+    # The lunar year that contains April holds this year's Qingming in its table.
+    term = Solar.fromYmd(year, 4, 15).getLunar().getJieQiTable()[QINGMING]
+    return date(term.getYear(), term.getMonth(), term.getDay())
+
+
 class WorkdayCalendar:
     """Working-day calendar: regulator overrides, then the official schedule,
-    then Monday-Friday.
+    then the holidays computed from the rules, then Monday-Friday.
 
     ``source`` is a callable ``date -> bool`` (True = working day) that raises
     ``NotImplementedError`` for years it has no schedule for. It defaults to the
@@ -94,6 +180,7 @@ class WorkdayCalendar:
         overrides: Mapping[date, bool] | None = None,
         *,
         source: WorkdaySource | None = None,
+        published_years: frozenset[int] | set[int] = frozenset(),
     ) -> None:
         cleaned: dict[date, bool] = {}
         by_year: dict[int, list[tuple[date, bool]]] = {}
@@ -104,6 +191,7 @@ class WorkdayCalendar:
             by_year.setdefault(day.year, []).append((day, bool(working)))
         self._overrides = cleaned
         self._overrides_by_year = by_year
+        self._published_years = frozenset(published_years)
         self._schedule = _DEFAULT_SCHEDULE if source is None else _Schedule(source)
         self._tables: dict[int, bytes] = {}
         self._counts: dict[int, int] = {}
@@ -126,9 +214,20 @@ class WorkdayCalendar:
         """
         return self._schedule.year_is_known(year)
 
+    def year_is_published(self, year: int) -> bool:
+        """True if ``year`` follows the State Council's published arrangement: the
+        source knows it, or the regulator has entered it as overrides."""
+        return year in self._published_years or self.year_is_known(year)
+
+    def unpublished_years(self, start: DateLike, end: DateLike) -> list[int]:
+        """Years touched by the range (inclusive, either order) whose schedule is
+        only computed: a deadline in them must say so."""
+        first, last = sorted((to_local_date(start).year, to_local_date(end).year))
+        return [year for year in range(first, last + 1) if not self.year_is_published(year)]
+
     def unknown_years(self, start: DateLike, end: DateLike) -> list[int]:
         """Years touched by the range from ``start`` to ``end`` (inclusive, in
-        either order) for which the Monday-Friday fallback is in use.
+        either order) that the source does not know.
         """
         first, last = sorted((to_local_date(start).year, to_local_date(end).year))
         return [year for year in range(first, last + 1) if not self.year_is_known(year)]
@@ -231,7 +330,7 @@ class WorkdayCalendar:
 
 
 class _Schedule:
-    """Source schedule plus the Monday-Friday fallback, without overrides.
+    """Source schedule plus the computed and Monday-Friday fallbacks, without overrides.
 
     Kept apart from ``WorkdayCalendar`` so that calendars using the default
     source share one cache: building a year from ``chinese_calendar`` takes
@@ -270,7 +369,7 @@ class _Schedule:
         shift = jan1.weekday()
         fallback = (_WEEK * 54)[shift : shift + length]
         if not self.year_is_known(year):
-            return fallback
+            return _computed_table(year, fallback)
         days = bytearray(length)
         ordinal = jan1.toordinal()
         for i in range(length):
@@ -279,6 +378,17 @@ class _Schedule:
             except NotImplementedError:
                 days[i] = fallback[i]
         return bytes(days)
+
+
+def _computed_table(year: int, fallback: bytes) -> bytes:
+    if year < HOLIDAY_RULES_IN_FORCE_FROM:
+        return fallback
+    try:
+        off = statutory_days_off(year)
+    except Exception:  # the lunar library's range ends somewhere near 9999
+        return fallback
+    jan1 = date(year, 1, 1).toordinal()
+    return bytes(0 if date.fromordinal(jan1 + i) in off else 1 for i in range(len(fallback)))
 
 
 _DEFAULT_SCHEDULE = _Schedule(_default_source)

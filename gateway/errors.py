@@ -26,6 +26,12 @@ class Msg:
         "The submission contains data the law forbids collecting (SH 14, ZJ 14, CRR 14, "
         "TJ 16, PIPL 28). Nothing was stored."
     )
+    CONSENT_REQUIRED = _(
+        "The submission contains data collected only with the person's written consent "
+        "(income, deposits, securities, commercial insurance, real estate, tax amounts: "
+        "CRR 14 ¶2, ZJ 14 ¶2, SH 14 ¶2); name it in the record's consent_reference. "
+        "Nothing was stored."
+    )
     RULE_NOT_AUTHORIZED = _("The department is not authorised to apply this rule.")
     IDEMPOTENCY_CONFLICT = _(
         "This idempotency key was already used by this department for a different body."
@@ -108,6 +114,11 @@ class PayloadTooLarge(GatewayError):
 class ProhibitedData(GatewayError):
     status_code = 422
     code = "prohibited_data"
+
+
+class ConsentRequired(GatewayError):
+    status_code = 422
+    code = "consent_required"
 
 
 class RuleNotAuthorized(GatewayError):

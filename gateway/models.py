@@ -168,6 +168,8 @@ class ScoreEvent(models.Model):
     )
     points = models.SmallIntegerField(_("points"))
     occurred_at = models.DateTimeField(_("occurred at"))
+    # A continuing act's end; empty when it ended as it occurred. Periods count from it.
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"))
     expires_at = models.DateTimeField(_("stops counting at"), null=True, blank=True)
     evidence = models.JSONField(_("evidence"), default=dict)
@@ -257,6 +259,11 @@ class Appeal(models.Model):
     )
     filed_at = models.DateTimeField(_("filed at"))
     decision_due = models.DateField(_("decision due"))
+    # Kept so the due date can be recomputed when the working-day calendar changes.
+    decision_working_days = models.PositiveSmallIntegerField(_("working days to decide"), default=5)
+    decision_due_computed = models.BooleanField(
+        _("due date from a computed holiday schedule"), default=False
+    )
     extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
     extension_reason = models.TextField(_("extension reason"), blank=True)
     reviewer = models.ForeignKey(
@@ -332,6 +339,9 @@ class RepairApplication(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_reason = models.TextField(_("reasons"), blank=True)
     removal_due = models.DateField(_("removal due"), null=True, blank=True)
+    removal_due_computed = models.BooleanField(
+        _("due date from a computed holiday schedule"), default=False
+    )
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
     compensation = models.OneToOneField(
         ScoreEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -358,6 +368,8 @@ class NotificationKind(models.TextChoices):
     APPEAL_REVIEW = "appeal_review", _("regulator review")
     REPAIR_DECIDED = "repair_decided", _("credit repair decided")
     EVENT_EXPIRED = "event_expired", _("record no longer served")
+    DEADLINE_CHANGED = "deadline_changed", _("deadline recomputed")
+    EVENT_REVOKED = "event_revoked", _("decision revoked")
 
 
 class Notification(models.Model):
@@ -391,3 +403,35 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- revoked decisions: SH 37 ------------------------------------------------------------
+
+
+class RevocationOutcome(models.TextChoices):
+    REVOKED = "revoked", _("revoked")
+    CHANGED = "changed", _("changed")
+
+
+class Revocation(models.Model):
+    """A department's report that the decision behind a deduction was revoked or changed."""
+
+    event = models.OneToOneField(ScoreEvent, on_delete=models.PROTECT, related_name="revocation")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=16, choices=RevocationOutcome.choices)
+    document = models.CharField(_("revoking document"), max_length=200)
+    issued_by = models.CharField(_("issued by"), max_length=200)
+    issued_on = models.DateField(_("issued on"))
+    reported_at = models.DateTimeField(_("reported at"))
+    removal_due = models.DateField(_("removal due"))
+    removal_due_computed = models.BooleanField(
+        _("due date from a computed holiday schedule"), default=False
+    )
+
+    class Meta:
+        ordering = ["-reported_at"]
+        verbose_name = _("revoked decision")
+        verbose_name_plural = _("revoked decisions")
+
+    def __str__(self) -> str:
+        return f"revocation of event {self.event_id}"

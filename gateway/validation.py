@@ -36,7 +36,10 @@ _CALENDAR_DATE = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 RULE_CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
-RECORD_FIELDS = frozenset({"citizen_id", "rule", "occurred_at", "evidence", "data"})
+MAX_CONSENT_CHARS = 200
+RECORD_FIELDS = frozenset(
+    {"citizen_id", "rule", "occurred_at", "ended_at", "evidence", "data", "consent_reference"}
+)
 BODY_FIELDS = frozenset({"idempotency_key", "records"})
 CLOCK_SKEW = dt.timedelta(minutes=5)
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -97,6 +100,13 @@ class Why:
         "the act is older than the rule's %(years)d-year period: negative information is no "
         "longer served (SH 35, ZJ 16, CRR 16)"
     )
+    BAD_CONSENT = _(
+        "must name the written consent in 1 to 200 characters (CRR 14 ¶2, ZJ 14 ¶2, SH 14 ¶2)"
+    )
+    FUTURE_END = _("the act cannot end in the future; send ended_at once it has ended")
+    END_BEFORE_ACT = _(
+        "the act cannot end before it began; periods count from the end of the act (SH 35, CRR 16)"
+    )
     NOT_AUTHORIZED = _("the department is not authorised to apply this rule")
 
 
@@ -108,6 +118,14 @@ class ValidRecord:
     occurred_at: dt.datetime
     evidence: dict[str, Any]
     data: dict[str, Any]
+    # The end of a continuing act; the periods count from it (SH 35, CRR 16).
+    ended_at: dt.datetime | None = None
+    # The person's written consent to consent-gated data (CRR 14 ¶2).
+    consent_reference: str | None = None
+
+    @property
+    def period_start(self) -> dt.datetime:
+        return self.ended_at or self.occurred_at
 
 
 def validate_body_shape(document: Any, *, max_records: int) -> tuple[str, list[Any]]:
@@ -174,6 +192,21 @@ def validate_records(
         if occurred_at is not None and occurred_at > now + CLOCK_SKEW:
             problems.append(problem(f"{base}/occurred_at", Why.FUTURE_ACT, index))
             occurred_at = None
+        consent = record.get("consent_reference")
+        if consent is not None and not (
+            isinstance(consent, str) and 0 < len(consent.strip()) <= MAX_CONSENT_CHARS
+        ):
+            problems.append(problem(f"{base}/consent_reference", Why.BAD_CONSENT, index))
+            consent = None
+        ended_at = None
+        if record.get("ended_at") is not None:
+            ended_at = _parse_datetime(record["ended_at"], f"{base}/ended_at", index, problems)
+            if ended_at is not None and ended_at > now + CLOCK_SKEW:
+                problems.append(problem(f"{base}/ended_at", Why.FUTURE_END, index))
+                ended_at = None
+            elif ended_at is not None and occurred_at is not None and ended_at < occurred_at:
+                problems.append(problem(f"{base}/ended_at", Why.END_BEFORE_ACT, index))
+                ended_at = None
 
         evidence = record.get("evidence")
         if evidence is None:
@@ -200,14 +233,15 @@ def validate_records(
         elif code not in applicable:
             unauthorized.append(problem(f"{base}/rule", Why.NOT_AUTHORIZED, index))
         elif occurred_at is not None:
-            act_day = occurred_at.astimezone(_SHANGHAI).date()
-            rule = next((r for r in reversed(applicable[code]) if r.in_force_on(act_day)), None)
+            # Instants, not days: a rule published at 15:00 does not reach an act at 08:00.
+            rule = next((r for r in reversed(applicable[code]) if r.in_force_at(occurred_at)), None)
             if rule is None:
                 problems.append(problem(f"{base}/rule", Why.RULE_NOT_IN_FORCE, index))
 
         if rule is not None and evidence is not None and occurred_at is not None:
             _check_evidence(rule, evidence, occurred_at, today, base, index, problems)
-            if rule.is_deduction and add_years(occurred_at, rule.retention_years) <= now:
+            served_from = ended_at or occurred_at
+            if rule.is_deduction and add_years(served_from, rule.retention_years) <= now:
                 problems.append(
                     problem(
                         f"{base}/occurred_at",
@@ -218,7 +252,16 @@ def validate_records(
 
         if len(problems) == before and rule is not None and identity_number is not None:
             valid.append(
-                ValidRecord(index, identity_number, rule, occurred_at, evidence or {}, data or {})
+                ValidRecord(
+                    index,
+                    identity_number,
+                    rule,
+                    occurred_at,
+                    evidence or {},
+                    data or {},
+                    ended_at,
+                    consent.strip() if consent else None,
+                )
             )
     if problems:
         raise InvalidRequest(problems)
@@ -352,10 +395,17 @@ def _parse_date(value, path, index, problems) -> dt.date | None:
 
 
 def add_years(moment: dt.datetime, years: int) -> dt.datetime:
+    """The same wall-clock time ``years`` later on the Asia/Shanghai calendar.
+
+    Counted in Shanghai whatever offset the act was sent with, so the same instant
+    always ends on the same day; a period from 29 February ends on 28 February when
+    the year has none (Civil Code Art. 202: the last day of the month).
+    """
+    local = moment.astimezone(_SHANGHAI)
     try:
-        return moment.replace(year=moment.year + years)
+        return local.replace(year=local.year + years)
     except ValueError:  # 29 February
-        return moment.replace(year=moment.year + years, day=28)
+        return local.replace(year=local.year + years, day=28)
 
 
 def _token(key: Any) -> str:

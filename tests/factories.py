@@ -17,6 +17,7 @@ from compliance.models import (
     RuleStatus,
 )
 from compliance.services import catalogue_object_save, department_create, grant_set
+from compliance.workdays import SHANGHAI
 from gateway.identity import check_character
 from gateway.services.keys import department_key_create
 
@@ -55,6 +56,10 @@ def rule(
     retention_years: int = 5,
     severity: str = "ordinary",
 ) -> Rule:
+    # A published rule went through 30 days of comment and was published by 1 December
+    # 2025, or at midnight in Shanghai on its first day if that is earlier.
+    published_on = min(dt.date(2025, 12, 1), effective_from)
+    closes_on = published_on - dt.timedelta(days=1)
     obj = Rule(
         code=code,
         version=version,
@@ -65,7 +70,11 @@ def rule(
         legal_basis_law="《中华人民共和国道路交通安全法》",
         legal_basis_article="第四十七条",
         status=status,
-        published_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC) if status == "published" else None,
+        comment_opens_on=closes_on - dt.timedelta(days=29) if status == "published" else None,
+        comment_closes_on=closes_on if status == "published" else None,
+        published_at=dt.datetime.combine(published_on, dt.time(), SHANGHAI)
+        if status == "published"
+        else None,
         effective_from=effective_from,
         effective_to=effective_to,
         retention_years=retention_years,

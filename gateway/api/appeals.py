@@ -84,6 +84,7 @@ def appeal_payload(appeal: Appeal, *, for_staff: bool, now=None) -> dict[str, An
         "statement": appeal.statement,
         "filed_at": appeal.filed_at.isoformat(),
         "decision_due": appeal.decision_due.isoformat(),
+        "decision_due_computed": appeal.decision_due_computed,
         "extended_at": appeal.extended_at.isoformat() if appeal.extended_at else None,
         "extension_reason": appeal.extension_reason,
         "assigned": appeal.reviewer_id is not None,

@@ -139,6 +139,7 @@ class MyAppealsView(CitizenView):
                 "id": appeal.pk,
                 "status": appeal.status,
                 "decision_due": appeal.decision_due.isoformat(),
+                "decision_due_computed": appeal.decision_due_computed,
             },
             status=201,
         )

@@ -132,6 +132,10 @@ class AppealCreated(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(AppealStatus.values)
     decision_due = serializers.DateField()
+    decision_due_computed = serializers.BooleanField(
+        help_text="The due date counts holidays computed from the national rules: the "
+        "State Council has not yet published the year's schedule"
+    )
 
 
 class DecisionRequest(serializers.Serializer):
@@ -181,6 +185,10 @@ class AppealOut(serializers.Serializer):
     statement = serializers.CharField()
     filed_at = serializers.DateTimeField()
     decision_due = serializers.DateField()
+    decision_due_computed = serializers.BooleanField(
+        help_text="The due date counts holidays computed from the national rules: the "
+        "State Council has not yet published the year's schedule"
+    )
     extended_at = serializers.DateTimeField(allow_null=True)
     extension_reason = serializers.CharField()
     assigned = serializers.BooleanField()

@@ -64,7 +64,19 @@ class RecordIn(serializers.Serializer):
     )
     rule = serializers.RegexField(RULE_CODE.pattern, help_text="A published rule's code")
     occurred_at = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset")
+    ended_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="The end of a continuing act, if later than occurred_at; the 5-year period "
+        "counts from it (SH 35, CRR 16)",
+    )
     evidence = Evidence()
+    consent_reference = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="The person's written consent, required for income, deposits, securities, "
+        "commercial insurance, real estate or tax amounts (CRR 14 ¶2, ZJ 14 ¶2, SH 14 ¶2)",
+    )
     data = serializers.DictField(
         required=False, help_text="Details kept with the department's record; never screened out"
     )

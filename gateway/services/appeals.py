@@ -50,7 +50,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
 from audit.actions import ActorKind, AuditAction
-from compliance.selectors import add_working_days
+from compliance.selectors import deadline
 from compliance.workdays import to_local_date
 from gateway.errors import Conflict, Forbidden, InvalidRequest, NotFound, problem
 from gateway.models import (
@@ -487,13 +487,16 @@ def appeal_file(
     account = Account.objects.filter(citizen=citizen).select_related("user").first()
     user = account.user if account else None
     reviewer = _assign_reviewer(event)
+    due = deadline(now, DECISION_WORKING_DAYS)
     appeal = Appeal(
         event=event,
         citizen=citizen,
         statement=text,
         status=AppealStatus.PENDING,
         filed_at=now,
-        decision_due=add_working_days(now, DECISION_WORKING_DAYS),
+        decision_due=due.due,
+        decision_working_days=DECISION_WORKING_DAYS,
+        decision_due_computed=due.computed,
         reviewer=reviewer,
     )
     appeal._history_user = user
@@ -520,6 +523,7 @@ def appeal_file(
                 department=event.department.code,
                 flagged=EventStatus.DISPUTED,
                 decision_due=appeal.decision_due.isoformat(),
+                decision_due_computed=appeal.decision_due_computed,
                 reviewer=reviewer.get_username() if reviewer else None,
             )
         ]
@@ -534,11 +538,24 @@ def appeal_file(
                 "disputed and does not count against your eligibility while it is reviewed "
                 "(SH 36). A decision is due by %(due)s (5 working days, SH 36, ZJ 31)."
             )
-            % {"event": event.pk, "due": appeal.decision_due.isoformat()},
+            % {"event": event.pk, "due": appeal.decision_due.isoformat()}
+            + computed_deadline_note(appeal.decision_due_computed),
         ),
         decision_due=appeal.decision_due.isoformat(),
+        decision_due_computed=appeal.decision_due_computed,
     )
     return appeal
+
+
+def computed_deadline_note(computed: bool) -> str:
+    """The sentence every deadline in a year without a published schedule carries."""
+    if not computed:
+        return ""
+    return " " + gettext(
+        "This date was computed from the national holiday rules because the State "
+        "Council has not yet published the year's holiday schedule; if the published "
+        "schedule moves it, you will be told the new date."
+    )
 
 
 # --- decision ----------------------------------------------------------------------------
@@ -660,10 +677,24 @@ def appeal_extend(
         raise InvalidRequest(problems)
 
     previous_due = appeal.decision_due
-    appeal.decision_due = add_working_days(appeal.filed_at, working_days)
+    due = deadline(appeal.filed_at, working_days)
+    appeal.decision_due = due.due
+    appeal.decision_working_days = working_days
+    appeal.decision_due_computed = due.computed
     appeal.extended_at = now
     appeal.extension_reason = text
-    _save(appeal, reviewer, "extended", ["decision_due", "extended_at", "extension_reason"])
+    _save(
+        appeal,
+        reviewer,
+        "extended",
+        [
+            "decision_due",
+            "decision_working_days",
+            "decision_due_computed",
+            "extended_at",
+            "extension_reason",
+        ],
+    )
     log_append(
         [
             _appeal_record(
@@ -672,6 +703,7 @@ def appeal_extend(
                 actor_of(reviewer),
                 previous_due=previous_due.isoformat(),
                 decision_due=appeal.decision_due.isoformat(),
+                decision_due_computed=appeal.decision_due_computed,
                 working_days=working_days,
             )
         ]
@@ -685,9 +717,11 @@ def appeal_extend(
                 "The decision on your objection is now due by %(due)s (%(days)d working days "
                 "after filing, ZJ 31). Reason: %(reason)s"
             )
-            % {"due": appeal.decision_due.isoformat(), "days": working_days, "reason": text},
+            % {"due": appeal.decision_due.isoformat(), "days": working_days, "reason": text}
+            + computed_deadline_note(appeal.decision_due_computed),
         ),
         decision_due=appeal.decision_due.isoformat(),
+        decision_due_computed=appeal.decision_due_computed,
     )
     return appeal
 

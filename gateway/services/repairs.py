@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actions import ActorKind, AuditAction
 from compliance.models import Department
-from compliance.selectors import add_working_days
+from compliance.selectors import deadline
 from gateway.errors import Conflict, InvalidRequest, NotFound, problem
 from gateway.models import (
     Account,
@@ -263,13 +263,16 @@ def repair_decide(
             reason=f"repair {repair.pk}",
             audit_entry=binding.entry_id,
         )
-        repair.removal_due = add_working_days(now, REPAIR_REMOVAL_WORKING_DAYS)
+        due = deadline(now, REPAIR_REMOVAL_WORKING_DAYS)
+        repair.removal_due = due.due
+        repair.removal_due_computed = due.computed
         repair.removed_at = now
         repair.compensation = compensation
         details.update(
             compensation=compensation.pk,
             points=compensation.points,
             removal_due=repair.removal_due.isoformat(),
+            removal_due_computed=repair.removal_due_computed,
         )
     repair._history_user = None  # a department key, not a login
     repair._change_reason = f"decided: {decision}"

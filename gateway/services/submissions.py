@@ -16,9 +16,11 @@ from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
 from compliance import selectors as compliance_selectors
+from compliance.consent import sort_violations
 from compliance.models import Department, Rule, ScreeningRefusal, SignaturePolicy
 from gateway.bodies import check_storable, parse_json_body
 from gateway.errors import (
+    ConsentRequired,
     GatewayError,
     IdempotencyConflict,
     InvalidRequest,
@@ -107,7 +109,12 @@ def submission_accept(
     # Screening comes before every other refusal, so that prohibited data is always
     # recorded as such, however malformed the rest of the body is.
     policy_version, screener = compliance_selectors.current_screener()
-    violations = screener.screen_text(text, document)
+    screened = sort_violations(
+        screener.screen_text(text, document),
+        document,
+        compliance_selectors.consent_category_codes(),
+    )
+    violations = screened.prohibited
     if violations:
         # A member whose own name is the prohibited text is named by its position.
         paths = [safe_pointer(document, v.path) for v in violations]
@@ -120,6 +127,10 @@ def submission_accept(
         )
         _prohibited_refusal_record(principal, violations, paths, body_sha256, policy_version)
         raise error
+    if screened.without_consent:
+        _consent_refusal(
+            principal, screened.without_consent, document, body_sha256, policy_version
+        )
 
     try:
         _refuse_identity_numbers_outside_citizen_id(document)
@@ -303,6 +314,7 @@ class RecordedEvent:
 EVENT_FIELDS = (
     "citizen", "department", "rule", "submission", "record_index", "kind", "points",
     "occurred_at", "recorded_at", "expires_at", "evidence", "data", "status", "audit_entry",
+    "ended_at",
 )  # fmt: skip
 
 
@@ -336,7 +348,7 @@ def _write(
     for record in valid:
         rule = record.rule
         expires_at = (
-            add_years(record.occurred_at, rule.retention_years) if rule.is_deduction else None
+            add_years(record.period_start, rule.retention_years) if rule.is_deduction else None
         )
         expiries.append(expires_at)
         rows.append(
@@ -345,7 +357,7 @@ def _write(
                 db_uuid(submission.pk), record.index,
                 EventKind.RECORD.value, rule.points, db_datetime(record.occurred_at), recorded_db,
                 db_datetime(expires_at), db_json(record.evidence), db_json(record.data),
-                EventStatus.ACTIVE.value, binding.entry_id,
+                EventStatus.ACTIVE.value, binding.entry_id, db_datetime(record.ended_at),
             )
         )  # fmt: skip
     ids = insert_rows(ScoreEvent, EVENT_FIELDS, rows, returning_pk=True)
@@ -393,6 +405,7 @@ def _write(
             "body_sha256": body_sha256,
             "events": [events[0].pk, events[-1].pk],
             **binding.commitment(),
+            **_consents(valid),
             # What a regulator needs to check, offline, that the department signed it.
             **({"signature": signature.as_record()} if signature else {}),
         },
@@ -433,6 +446,16 @@ def _iso(moment: dt.datetime) -> str:
 def storable_text(value: str) -> str:
     """VALUE with characters no database column can hold (NUL, lone surrogates) escaped."""
     return value.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _consents(valid: list[ValidRecord]) -> dict[str, Any]:
+    """The written consents the records name (CRR 14 ¶2), kept in the acceptance's entry."""
+    named = [
+        {"record": record.index, "reference": record.consent_reference}
+        for record in valid
+        if record.consent_reference
+    ]
+    return {"consents": named} if named else {}
 
 
 def format_chain(via: str) -> str:
@@ -489,6 +512,27 @@ def _prohibited_refusal_record(
             )
         ]
     )
+
+
+def _consent_refusal(principal, violations, document, body_sha256: str, policy_version: int):
+    """Refuse consent-gated data without a consent reference (CRR 14 ¶2); record the refusal."""
+    paths = [safe_pointer(document, v.path) for v in violations]
+    payload = [_violation_payload(v, path) for v, path in zip(violations, paths, strict=True)]
+    with transaction.atomic():
+        log_record(
+            action=AuditAction.SUBMISSION_REFUSED_CONSENT,
+            actor_kind=ActorKind.DEPARTMENT,
+            actor_id=principal.department.code,
+            legal_basis=closed("CRR 14 ¶2; ZJ 14 ¶2; SH 14 ¶2"),
+            details={
+                "key": principal.key_id,
+                "body_sha256": body_sha256,
+                "policy_version": policy_version,
+                "categories": [closed(c) for c in sorted({v.category for v in violations})],
+                "paths": [item["path"] for item in payload][:200],
+            },
+        )
+    raise ConsentRequired(Msg.CONSENT_REQUIRED, violations=payload, policy_version=policy_version)
 
 
 _REFUSAL_ACTIONS = {

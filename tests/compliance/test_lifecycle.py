@@ -621,4 +621,4 @@ def test_every_refusal_message_names_its_reason_without_formatting_errors():
     for name in dir(Refusal):
         if name.isupper():
             assert isinstance(getattr(Refusal, name), str)
-    assert json.dumps(lifecycle.MIN_COMMENT_DAYS) == '{"serious": 30, "ordinary": 7}'
+    assert json.dumps(lifecycle.MIN_COMMENT_DAYS) == '{"serious": 30, "ordinary": 7, "minor": 7}'

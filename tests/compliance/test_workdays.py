@@ -11,7 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance.workdays import WorkdayCalendar, to_local_date
+from compliance.workdays import (
+    WorkdayCalendar,
+    statutory_days_off,
+    statutory_holidays,
+    to_local_date,
+)
 
 D = date
 CAL = WorkdayCalendar({})
@@ -210,15 +215,22 @@ def test_override_keys_must_be_dates():
 # --------------------------------------------------------------------------- unknown years
 
 
-def test_unknown_year_falls_back_to_monday_to_friday():
-    assert CAL.year_is_known(2026)
+def test_a_year_before_the_2024_rules_and_unknown_falls_back_to_monday_to_friday():
+    assert not CAL.year_is_known(2003)
+    # 1 Jan and 1 Oct 2003 (Wednesdays) count: no rules are computed before 2025.
+    assert CAL.is_workday(D(2003, 1, 1))
+    assert CAL.is_workday(D(2003, 10, 1))
+    assert not CAL.is_workday(D(2003, 10, 4))  # Saturday
+    assert CAL.add_working_days(D(2003, 1, 3), 5) == D(2003, 1, 10)
+
+
+def test_an_unknown_year_after_2025_counts_the_computed_holidays():
     assert not CAL.year_is_known(2030)
-    # 1 Jan and 1 Oct 2030 are a Tuesday: counted as working days by the fallback.
-    assert CAL.is_workday(D(2030, 1, 1))
-    assert CAL.is_workday(D(2030, 10, 1))
-    assert not CAL.is_workday(D(2030, 10, 5))  # Saturday
+    # 1 Jan and 1 Oct 2030 are a Tuesday: statutory holidays.
+    assert not CAL.is_workday(D(2030, 1, 1))
+    assert not CAL.is_workday(D(2030, 10, 1))
+    assert CAL.is_workday(D(2030, 1, 2))
     # Fri 4 Jan 2030 + 5 working days -> Fri 11 Jan 2030.
-    assert CAL.add_working_days(D(2030, 1, 4), 1) == D(2030, 1, 7)
     assert CAL.add_working_days(D(2030, 1, 4), 5) == D(2030, 1, 11)
     assert CAL.working_days_between(D(2030, 1, 4), D(2030, 1, 11)) == 5
 
@@ -243,7 +255,10 @@ def test_extreme_years_do_not_crash():
     assert CAL.add_working_days(D(9999, 12, 30), 0) == D(9999, 12, 30)
     with pytest.raises(OverflowError):
         CAL.add_working_days(D(9999, 12, 30), 5)
-    assert CAL.working_days_between(D(1, 1, 1), D(9999, 12, 31)) > 2_500_000
+    # Before the package's first year: Monday to Friday, 5 days in every 7.
+    assert CAL.working_days_between(D(1, 1, 1), D(2003, 12, 31)) > 520_000
+    # The last years: computed from the rules, about 250 working days a year.
+    assert 480 < CAL.working_days_between(D(9998, 1, 1), D(9999, 12, 31)) < 510
 
 
 def test_source_that_never_works_cannot_loop_forever():
@@ -365,8 +380,10 @@ def test_properties_for_any_year(start, n):
     assert CAL.is_workday(nxt)
     assert CAL.working_days_between(start, due) == n
     assert CAL.working_days_between(start, nxt) == n + 1
-    if not CAL.year_is_known(start.year):
+    if not CAL.year_is_known(start.year) and start.year < 2025:
         assert CAL.is_workday(start) is (start.weekday() < 5)
+    elif not CAL.year_is_known(start.year):
+        assert CAL.is_workday(start) is (start not in statutory_days_off(start.year))
 
 
 @settings(max_examples=200, deadline=None)
@@ -376,3 +393,103 @@ def test_between_is_additive(a, b, c):
     assert CAL.working_days_between(a, c) == (
         CAL.working_days_between(a, b) + CAL.working_days_between(b, c)
     )
+
+
+# --------------------------------------------------------------------------- the 2024 rules
+
+# The State Council's 2026 arrangement (国办, 2025-11-04), LAW.md section F.
+NOTICE_2026_OFF = [
+    *days(D(2026, 1, 1), D(2026, 1, 3)),
+    *days(D(2026, 2, 15), D(2026, 2, 23)),
+    *days(D(2026, 4, 4), D(2026, 4, 6)),
+    *days(D(2026, 5, 1), D(2026, 5, 5)),
+    *days(D(2026, 6, 19), D(2026, 6, 21)),
+    *days(D(2026, 9, 25), D(2026, 9, 27)),
+    *days(D(2026, 10, 1), D(2026, 10, 7)),
+]
+NOTICE_2026_MAKE_UP = [
+    D(2026, 1, 4), D(2026, 2, 14), D(2026, 2, 28), D(2026, 5, 9), D(2026, 9, 20), D(2026, 10, 10)
+]  # fmt: skip
+
+
+def test_every_day_of_2026_follows_the_state_councils_notice():
+    for day in days(D(2026, 1, 1), D(2026, 12, 31)):
+        if day in NOTICE_2026_OFF:
+            expected = False
+        elif day in NOTICE_2026_MAKE_UP:
+            expected = True
+        else:
+            expected = day.weekday() < 5
+        assert CAL.is_workday(day) is expected, day
+    assert CAL.year_is_published(2026)
+
+
+def test_the_rules_computed_for_2026_fall_within_the_notices_days_off():
+    """The notice joins days to the statutory ones; it never moves one of them."""
+    holidays = statutory_holidays(2026)
+    assert len(holidays) == 13
+    assert set(holidays) <= set(NOTICE_2026_OFF)
+
+
+def test_the_2027_holidays_computed_from_the_rules():
+    assert statutory_holidays(2027) == {
+        D(2027, 1, 1): "new_year",
+        D(2027, 2, 5): "spring_festival",  # lunar New Year's Eve
+        D(2027, 2, 6): "spring_festival",
+        D(2027, 2, 7): "spring_festival",
+        D(2027, 2, 8): "spring_festival",
+        D(2027, 4, 5): "qingming",
+        D(2027, 5, 1): "labour_day",
+        D(2027, 5, 2): "labour_day",
+        D(2027, 6, 9): "dragon_boat",
+        D(2027, 9, 15): "mid_autumn",
+        D(2027, 10, 1): "national_day",
+        D(2027, 10, 2): "national_day",
+        D(2027, 10, 3): "national_day",
+    }
+    # Art. 6: the six falling on a weekend are made up on the next working days.
+    off = statutory_days_off(2027)
+    weekday_off = sorted(d for d in off if d.weekday() < 5 and d not in statutory_holidays(2027))
+    assert weekday_off == [
+        D(2027, 2, 9), D(2027, 2, 10), D(2027, 5, 3), D(2027, 5, 4), D(2027, 10, 4), D(2027, 10, 5)
+    ]  # fmt: skip
+    for day in [*statutory_holidays(2027), *weekday_off]:
+        assert not CAL.is_workday(day), day
+    assert CAL.is_workday(D(2027, 2, 11))
+    assert not CAL.year_is_published(2027)
+
+
+def test_two_holidays_on_one_day_are_made_up_twice():
+    # 3 October 2028 is both Mid-Autumn and National Day; 1 October is a Sunday.
+    assert statutory_holidays(2028)[D(2028, 10, 3)] == "mid_autumn,national_day"
+    off = statutory_days_off(2028)
+    assert {D(2028, 10, 4), D(2028, 10, 5)} <= off
+    assert D(2028, 10, 6) not in off
+    assert D(2028, 1, 3) in off  # New Year on a Saturday, made up on Monday
+
+
+@pytest.mark.parametrize(
+    ("filed", "due"),
+    [
+        # Issue's cases: 1 January 2027 is a holiday fixed by statute.
+        (D(2026, 12, 25), D(2027, 1, 4)),
+        (D(2026, 12, 28), D(2027, 1, 5)),
+    ],
+)
+def test_decision_deadlines_across_new_year_2027(filed, due):
+    assert CAL.add_working_days(filed, DECISION_DAYS) == due
+    assert CAL.unpublished_years(filed, due) == [2027]
+
+
+def test_the_regulators_arrangement_wins_and_publishes_the_year():
+    # Say the State Council joins 31 Dec 2026 .. 3 Jan 2027 and makes Sunday 3 Jan work.
+    cal = WorkdayCalendar({D(2027, 1, 4): False, D(2027, 1, 3): True}, published_years={2027})
+    assert cal.add_working_days(D(2026, 12, 28), DECISION_DAYS) == D(2027, 1, 5)
+    assert cal.is_workday(D(2027, 1, 3)) and not cal.is_workday(D(2027, 1, 4))
+    assert cal.unpublished_years(D(2026, 12, 28), D(2027, 1, 5)) == []
+    assert cal.year_is_published(2027) and not cal.year_is_known(2027)
+
+
+def test_leap_day_in_a_computed_year():
+    assert CAL.is_workday(D(2028, 2, 29))  # a Tuesday, no holiday
+    assert CAL.add_working_days(D(2028, 2, 28), 1) == D(2028, 2, 29)

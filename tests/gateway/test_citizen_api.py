@@ -268,7 +268,7 @@ class TestMyAppeals:
         )
         assert response.status_code == 201
         payload = body(response)
-        assert set(payload) == {"id", "status", "decision_due"}
+        assert set(payload) == {"id", "status", "decision_due", "decision_due_computed"}
         assert payload["status"] == "pending"
         assert dt.date.fromisoformat(payload["decision_due"])
 

@@ -47,7 +47,9 @@ def setup(_payload: dict) -> dict:
             legal_basis_law="《中华人民共和国道路交通安全法》",
             legal_basis_article="第四十七条",
             status=RuleStatus.PUBLISHED,
-            published_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=400),
+            comment_opens_on=effective_from - dt.timedelta(days=40),
+            comment_closes_on=effective_from - dt.timedelta(days=2),
+            published_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=401),
             effective_from=effective_from,
             retention_years=5,
         )

@@ -34,6 +34,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import get_resolver, resolve
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.actions import AuditAction
@@ -108,6 +109,9 @@ TABLE = [
         lists=("repair", {"dept_a"})),
     row("POST /api/v1/repairs/{repair}/decision",              401,  200,  404,  401,  401,  401,  401,  401,  401,
         body={"decision": "confirmed"}),
+    row("POST /api/v1/events/{open_deduction}/revocation",     401,  201,  403,  401,  401,  401,  401,  401,  401,
+        body=lambda o, r: {"document": "苏府复决字〔2026〕第12号", "issued_by": "苏州市人民政府",
+                           "issued_on": timezone.localdate().isoformat()}),
     # --- public: the catalogue, the audit log's proofs, health, the schema and its docs
     row("GET /api/v1/rules",                                   200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/v1/purposes",                                200,  200,  200,  200,  200,  200,  200,  200,  200),

@@ -80,6 +80,7 @@ OPERATIONS = {
     "v1_citizens_score_retrieve": (80, DEPARTMENT),
     "v1_repairs_retrieve": (1, DEPARTMENT),
     "v1_repairs_decision_create": (80, DEPARTMENT),
+    "v1_events_revocation_create": (80, DEPARTMENT),
     "v1_auth_token_create": (80, PUBLIC),
     "v1_auth_token_destroy": (1, LEAVER),
     "v1_me_score_retrieve": (1, RESIDENT),
@@ -215,6 +216,9 @@ def _aim(case, cast: Cast, log_size: int, *, primary: bool) -> None:
         path["appeal_id"] = _onto(path["appeal_id"], [*appeals, cast.bob_pending.pk], primary)
     if "repair_id" in path:
         path["repair_id"] = _onto(path["repair_id"], [cast.repair.pk], primary)
+    if "event_id" in path:
+        events = [cast.open_deduction.pk, cast.bob_deduction.pk]
+        path["event_id"] = _onto(path["event_id"], events, primary)
     if body is not None and "event" in body and operation_id in WITH_EVENT:
         events = [cast.open_deduction.pk, cast.pending.event_id, cast.bob_deduction.pk]
         body["event"] = _onto(body["event"], events, primary)

@@ -92,10 +92,13 @@ class Command(BaseCommand):
                 continue
             fields = {k: v for k, v in item.items() if k != "departments"}
             fields["effective_from"] = dt.date.fromisoformat(str(fields["effective_from"]))
+            # The demo catalogue went through 30 days of comment in October 2025.
             rule = Rule(
                 **fields,
                 version=1,
                 status=RuleStatus.PUBLISHED,
+                comment_opens_on=dt.date(2025, 10, 1),
+                comment_closes_on=dt.date(2025, 10, 30),
                 published_at=dt.datetime(2025, 11, 1, 1, 0, tzinfo=dt.UTC),
             )
             with transaction.atomic():
