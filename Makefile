@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint bench
+.PHONY: demo test install lint bench bench-pg
 
 # The audit integrator runs beside the server, as in production, so the log's checkpoints
 # advance while you use the demo; both stop with Ctrl-C.
@@ -34,3 +34,9 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/screening.py
 	$(BIN)/python bench/audit.py
+
+# These two need PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres,
+# where each run creates and drops its own database) and, for the second, pgbench.
+bench-pg: install
+	$(BIN)/python bench/http_load.py
+	$(BIN)/python bench/audit_sql.py

@@ -421,10 +421,38 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[max(0, int(len(ordered) * q) - 1)]
 
 
+def _latency_line(size: int, figures: dict) -> None:
+    idle, during = figures["idle"], figures["during"]
+    if not during:
+        print(f"    {size:,}: the export finished before any read under it")
+        return
+    ratio = statistics.median(during) / statistics.median(idle)
+    _row(
+        f"score read during export ({len(during)})",
+        f"p50 {statistics.median(during) * 1000:.1f} ms",
+        f"idle ({len(idle)} reads)",
+        f"p50 {statistics.median(idle) * 1000:.1f} ms",
+        ratio,
+    )
+    print(
+        f"    p99 {_pct(during, 0.99) * 1000:.1f} ms during vs {_pct(idle, 0.99) * 1000:.1f} ms "
+        f"idle; max {max(during) * 1000:.1f} ms; target p50 ratio <= 2: "
+        f"{'met' if ratio <= 2 else 'MISSED'}"
+    )
+
+
+OPERATIONS = (
+    ("log_export (database -> file)", "export"),
+    ("verification_run (database)", "verify-db"),
+    ("offline verifier (export file)", "verify-file"),
+)
+
+
 def bench_scale(sizes: list[int]) -> None:
     print(f"\n[the log at scale, SQLite] sizes {', '.join(f'{n:,}' for n in sizes)}")
+    print("  each size: a fresh database filled through audit_append, then integrate_all;")
+    print("  each operation in its own process (peak RSS = VmHWM, Django loaded included)")
     rows: dict[int, dict[str, dict]] = {}
-    latency = None
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
             env = {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "GATEWAY_VAR_DIR": tmp}
@@ -440,43 +468,26 @@ def bench_scale(sizes: list[int]) -> None:
                 "verify-db": _child("--rss-child", "verify-db", env=env),
                 "verify-file": _child("--rss-child", "verify-file", "--path", export, env=env),
             }
-            if size == max(sizes):
-                latency = (size, _child("--latency-child", fill["key"], "--path",
-                                        f"{tmp}/second.export", env=env))  # fmt: skip
-    small, big = min(sizes), max(sizes)
-    print(f"  peak RSS (MB), each in its own process; growth = at {big:,} / at {small:,}")
-    header = "".join(f"{f'{n:,} entries':>16}" for n in sizes)
-    print(f"  {'':<34}{header}   growth   seconds at {big:,}")
-    for label, what in (
-        ("log_export (database -> file)", "export"),
-        ("verification_run (database)", "verify-db"),
-        ("offline verifier (export file)", "verify-file"),
-    ):
-        peaks = "".join(f"{rows[n][what]['peak_kb'] / 1024:>16.1f}" for n in sizes)
+            before = rows[size]["export"]["rss_before_kb"] / 1024
+            for label, what in OPERATIONS:
+                row = rows[size][what]
+                print(
+                    f"    {label:<34} peak {row['peak_kb'] / 1024:7.1f} MB "
+                    f"(process before: {before:.1f} MB)   {row['seconds']:7.1f} s"
+                )
+            latency = _child("--latency-child", fill["key"], "--path", f"{tmp}/second.export",
+                             env=env)  # fmt: skip
+            _latency_line(size, latency)
+    if len(sizes) < 2:
+        return
+    small, big = sizes[0], sizes[-1]
+    print(f"  peak RSS (MB) side by side; growth = at {big:,} / at {small:,} (target: flat)")
+    header = "".join(f"{f'{n:,} entries':>17}" for n in sizes)
+    print(f"  {'':<34}{header}   growth")
+    for label, what in OPERATIONS:
+        peaks = "".join(f"{rows[n][what]['peak_kb'] / 1024:>17.1f}" for n in sizes)
         growth = rows[big][what]["peak_kb"] / rows[small][what]["peak_kb"]
-        print(f"  {label:<34}{peaks}   {growth:6.2f}   {rows[big][what]['seconds']:.1f}")
-    base = "".join(f"{rows[n]['export']['rss_before_kb'] / 1024:>16.1f}" for n in sizes)
-    print(f"  {'(process before the work)':<34}{base}")
-    if latency is not None:
-        size, figures = latency
-        idle, during = figures["idle"], figures["during"]
-        if not during:
-            print("  the export finished before any read under it: use a bigger size")
-            return
-        ratio = statistics.median(during) / statistics.median(idle)
-        print(f"  score read (in process), while log_export of {size:,} entries runs elsewhere:")
-        _row(
-            f"during export ({len(during)} reads)",
-            f"p50 {statistics.median(during) * 1000:.1f} ms",
-            f"idle ({len(idle)} reads)",
-            f"p50 {statistics.median(idle) * 1000:.1f} ms",
-            ratio,
-        )
-        print(
-            f"    p99 {_pct(during, 0.99) * 1000:.1f} ms during vs {_pct(idle, 0.99) * 1000:.1f} "
-            f"ms idle; max {max(during) * 1000:.1f} ms; target p50 ratio <= 2: "
-            f"{'met' if ratio <= 2 else 'MISSED'}"
-        )
+        print(f"  {label:<34}{peaks}   {growth:6.2f}")
 
 
 def main(argv: list[str] | None = None) -> None:
