@@ -448,7 +448,7 @@ OPERATIONS = (
 )
 
 
-def bench_scale(sizes: list[int]) -> None:
+def bench_scale(sizes: list[int], quick: bool = False) -> None:
     print(f"\n[the log at scale, SQLite] sizes {', '.join(f'{n:,}' for n in sizes)}")
     print("  each size: a fresh database filled through audit_append, then integrate_all;")
     print("  each operation in its own process (peak RSS = VmHWM, Django loaded included)")
@@ -476,7 +476,7 @@ def bench_scale(sizes: list[int]) -> None:
                     f"(process before: {before:.1f} MB)   {row['seconds']:7.1f} s"
                 )
             latency = _child("--latency-child", fill["key"], "--path", f"{tmp}/second.export",
-                             env=env)  # fmt: skip
+                             *(["--quick"] if quick else []), env=env)  # fmt: skip
             _latency_line(size, latency)
     if len(sizes) < 2:
         return
@@ -534,7 +534,7 @@ def main(argv: list[str] | None = None) -> None:
     if "proofs" in parts:
         bench_inclusion_proofs(quick=args.quick)
     if "scale" in parts:
-        bench_scale(sizes)
+        bench_scale(sizes, args.quick)
 
 
 if __name__ == "__main__":
