@@ -90,7 +90,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
     list_per_page = 50
-    ordering = ("-sequence",)
+    ordering = ("-id",)
     date_hierarchy = None
     readonly_fields = [f.name for f in AuditEntry._meta.fields] + ["leaf_hash_hex"]
     exclude = ("leaf_hash", "previous_hash")

@@ -133,17 +133,11 @@ class VerifyResult:
         return f"FAIL at index {self.first_bad_index}: {self.message}"
 
 
-def _scan_fast(entries: Sequence[bytes], start: int, previous: bytes | None) -> bool:
-    """True when a chunk is well formed, checked with whole-list operations only.
-
-    ``previous`` is the leaf hash before the chunk while the log is still in version 1
-    (None once version 2 entries began).
-    """
+def _all_version_2(entries: Sequence[bytes]) -> bool:
+    """True when every entry of a chunk is a version 2 entry (whole-list operations only)."""
     n = len(entries)
-    firsts = b"".join([e[:1] for e in entries])
-    if previous is None or firsts == bytes((FORMAT_VERSION_2,)) * n:
-        return firsts == bytes((FORMAT_VERSION_2,)) * n and min(map(len, entries)) >= 3
-    return False
+    first_bytes = b"".join([e[:1] for e in entries])
+    return first_bytes == bytes((FORMAT_VERSION_2,)) * n and min(map(len, entries)) >= 3
 
 
 def _scan_v1_fast(entries: Sequence[bytes], leaves: Sequence[bytes], start: int,
@@ -178,7 +172,7 @@ class _EntryScanner:
         if not entries:
             return None
         previous = self.previous
-        if _scan_fast(entries, start, previous):
+        if _all_version_2(entries):
             if self.version_2_from is None:
                 self.version_2_from = start
             self.previous = None
@@ -430,7 +424,8 @@ class StreamVerifier:
         return VerifyResult(True, n, self.checked, None, message, latest_root, self.last_good)
 
 
-def _chunks(entries: Iterable[bytes], size: int = CHUNK) -> Iterator[list[bytes]]:
+def _chunks(entries: Iterable[bytes], size: int | None = None) -> Iterator[list[bytes]]:
+    size = size or CHUNK
     chunk: list[bytes] = []
     for entry in entries:
         chunk.append(entry)
@@ -806,15 +801,17 @@ def load_verifier(
     return parse_verifier_key(verifier_key(name, public))
 
 
-def _progress_printer() -> Callable[[int, int], None] | None:
+def terminal_progress(verb: str = "verifying") -> Callable[[int, int], None] | None:
+    """A progress callback that redraws one line on a terminal (stderr), or None off one."""
     if not sys.stderr.isatty():
         return None
 
     def show(done: int, total: int) -> None:
         percent = 100 * done // total if total else 100
-        print(f"\rverifying: {done:,} of {total:,} entries ({percent}%)", end="", file=sys.stderr)
+        sys.stderr.write(f"\r{verb}: {done:,} of {total:,} entries ({percent}%)")
         if done >= total:
-            print(file=sys.stderr)
+            sys.stderr.write("\n")
+        sys.stderr.flush()
 
     return show
 
@@ -911,7 +908,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             verifier,
             require_checkpoint=not args.allow_no_checkpoint,
             promised_leaves=promised,
-            progress=_progress_printer(),
+            progress=terminal_progress(),
         )
     except ExportFormatError as exc:
         print(f"ERROR: {args.file} is not an audit export: {exc}", file=sys.stderr)

@@ -266,6 +266,22 @@ class TestExportAndOfflineVerification:
         assert result.stdout.startswith("OK")
         assert AuditEntry.objects.filter(action=AuditAction.AUDIT_EXPORTED).exists()
 
+    def test_an_export_is_the_latest_signed_prefix_and_streams_version_2(self, tmp_path):
+        from audit.verify import read_export_header, verify_export_file
+
+        append(5)
+        checkpoint = integrate_all()
+        append(3)
+        integrate_pending()  # sequenced, not yet signed: not in the export
+        export = tmp_path / "log.export"
+        call_command("audit_export", str(export), stdout=io.StringIO())
+        header = read_export_header(export)
+        assert (header.version, header.size) == (2, checkpoint.size) == (2, 5)
+        from audit.keys import verifier_key
+
+        result = verify_export_file(export, verifier_key())
+        assert result.ok and result.size == 5, result.line()
+
     def test_an_export_of_a_tampered_log_fails_offline(self, tmp_path, insider):
         append(20)
         integrate_all()
@@ -343,3 +359,38 @@ class TestProofEndpoints:
         response = client.get(f"/api/v1/audit/proof/{query}")
         assert response.status_code == 400
         assert body_json(response)["error"] == "invalid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_and_acts_do_not_wait_for_the_integrators_lock(tmp_path):
+    """The head row is the integrator's alone: holding it blocks neither acts nor exports."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a held write lock blocks every writer")
+    import threading
+
+    from django.db import connections
+
+    append(4)
+    integrate_all()
+    holder = connections.create_connection("default")
+    holder.set_autocommit(False)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT size FROM audit_loghead WHERE id = 1 FOR UPDATE")
+        done = threading.Event()
+
+        def export_and_act():
+            try:
+                call_command("audit_export", str(tmp_path / "x.export"), stdout=io.StringIO())
+                append(1)
+                done.set()
+            finally:
+                connections["default"].close()
+
+        worker = threading.Thread(target=export_and_act)
+        worker.start()
+        worker.join(timeout=30)
+        assert done.is_set(), "an export or an act waited for the integrator's lock"
+    finally:
+        holder.rollback()
+        holder.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import struct
 import subprocess
@@ -366,3 +367,80 @@ def test_header_declares_more_entries_than_present(tmp_path, log, good_checkpoin
     path.write_bytes(export_bytes(log[:30], good_checkpoints[:2], size=N))
     result = verify_export(read_export(path), VKEY)
     assert not result.ok and result.first_bad_index == 30
+
+
+# --- export format version 2: position-free entries, streamed ---------------------------------
+
+
+def v2_log(n: int = N) -> list[bytes]:
+    return [b"\x02" + json.dumps(_fields(i), sort_keys=True).encode() for i in range(n)]
+
+
+def v2_export(tmp_path, entries, sizes, *, cut: int = 0, extra: bytes = b"") -> Path:
+    from audit.verify import ExportWriter
+
+    buf = io.BytesIO()
+    writer = ExportWriter(
+        buf, origin=ORIGIN, size=max(sizes), verifier_key=VKEY,
+        exported_at="2026-12-03T10:00:00+08:00", checkpoints=len(sizes),
+    )  # fmt: skip
+    done = 0
+    for size in sorted(sizes):
+        writer.entries(entries[done:size])
+        writer.checkpoint(checkpoint(entries, size))
+        done = size
+    data = buf.getvalue()
+    path = tmp_path / "v2.export"
+    path.write_bytes((data[:-cut] if cut else data) + extra)
+    return path
+
+
+def test_v2_export_verifies_from_the_command_line(tmp_path):
+    path = v2_export(tmp_path, v2_log(), CHECKPOINTS)
+    result = run_verify(str(path), "--public-key", VKEY)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(f"OK {ORIGIN}: {N} entries, 3 checkpoints verified")
+
+
+def test_v2_rewritten_entry_is_caught_in_its_checkpoint_range(tmp_path):
+    entries = v2_log()
+    good = [checkpoint(entries, s) for s in CHECKPOINTS]
+    entries[30] = b"\x02" + json.dumps(_fields(30, note="rewritten")).encode()
+    result = verify_log(entries, good, VKEY)
+    assert not result.ok and result.first_bad_index == 25
+    assert "entries [25, 40) differ" in result.message
+
+
+def test_v2_export_cut_short_or_with_trailing_bytes(tmp_path):
+    from audit.verify import verify_export_file
+
+    cut = verify_export_file(v2_export(tmp_path, v2_log(), CHECKPOINTS, cut=10), VKEY)
+    assert not cut.ok and "ends before record" in cut.message
+    trailing = verify_export_file(
+        v2_export(tmp_path, v2_log(), CHECKPOINTS, extra=b"E\x00\x00\x00\x01x"), VKEY
+    )
+    assert not trailing.ok and "unexpected data" in trailing.message
+
+
+def test_version_1_then_version_2_verifies_but_not_the_reverse():
+    mixed = make_log(20) + v2_log(20)
+    good = [checkpoint(mixed, s) for s in (10, 25, 40)]
+    assert verify_log(mixed, good, VKEY).ok
+    reversed_kinds = v2_log(20) + chain([_fields(i) for i in range(20)], start=20)
+    bad = verify_log(reversed_kinds, [checkpoint(reversed_kinds, 40)], VKEY)
+    assert not bad.ok and bad.first_bad_index == 0 and "version 1 entry after" in bad.message
+
+
+def test_streaming_verifies_many_chunks_with_checkpoints_inside_them():
+    from audit import verify as verify_module
+
+    entries = v2_log(1000)
+    sizes = (1, 7, 300, 301, 512, 999, 1000)
+    notes = [checkpoint(entries, s) for s in sizes]
+    original = verify_module.CHUNK
+    verify_module.CHUNK = 64
+    try:
+        result = verify_log(iter(entries), iter(notes), VKEY)
+    finally:
+        verify_module.CHUNK = original
+    assert result.ok and result.checkpoints_checked == len(sizes), result.line()
