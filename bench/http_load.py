@@ -15,6 +15,10 @@ the audited/unaudited ratio (target >= 0.8). After the audited phases it checks 
 integrator caught up (no entry left unsequenced) and prints the integration lag: the time
 from an entry being queued to the first signed checkpoint that covers it. Last, records/s
 for 1,000-record batches on the audited server.
+
+The audited server runs first; the unaudited one then finds tables the audited phases
+have grown, which if anything favours the unaudited side. Each server gets one second
+of unmeasured requests of each kind first.
 """
 
 from __future__ import annotations
