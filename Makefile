@@ -20,10 +20,12 @@ test: install
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml client/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# The department client (client/), whose tests run with the gateway's.
+	$(BIN)/python -m pip install --quiet -e './client[excel]'
 	@touch $@
 
 lint: install
@@ -34,6 +36,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/screening.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/client.py
 
 # These two need PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres,
 # where each run creates and drops its own database) and, for the second, pgbench.

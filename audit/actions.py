@@ -11,6 +11,7 @@ class AuditAction(models.IntegerChoices):
     SUBMISSION_REFUSED_INVALID = 102, _("submission refused: invalid")
     SUBMISSION_REFUSED_RULE = 103, _("submission refused: rule not authorised")
     SUBMISSION_REFUSED_CONFLICT = 104, _("submission refused: idempotency conflict")
+    SUBMISSION_REFUSED_SIGNATURE = 110, _("submission refused: signature missing or invalid")
 
     # 2xx: reads of a resident's data
     SCORE_READ_BY_DEPARTMENT = 200, _("score read by a department")
@@ -52,6 +53,9 @@ class AuditAction(models.IntegerChoices):
     CALENDAR_CHANGED = 508, _("working-day calendar changed")
     ACCOUNT_CREATED = 509, _("account created")
     IDENTITY_KEY_ROTATED = 510, _("identity numbers re-encrypted under a new key")
+    SIGNING_KEY_ADDED = 530, _("department signing key added")
+    SIGNING_KEY_REVOKED = 531, _("department signing key revoked")
+    SIGNATURE_POLICY_CHANGED = 532, _("department signature policy changed")
 
     # 6xx: administration of the log itself
     ADMIN_LOGIN = 600, _("admin login")
@@ -59,6 +63,9 @@ class AuditAction(models.IntegerChoices):
     AUDIT_EXPORTED = 602, _("audit log exported")
     CHECKPOINT_CREATED = 603, _("checkpoint created")
     AUDIT_VERIFIED = 604, _("audit log verified")
+
+    # 63x: witnesses of the log
+    CHECKPOINT_COSIGNED = 630, _("checkpoint cosigned by a witness")
 
 
 class ActorKind(models.TextChoices):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import selectors
 from audit.actions import ActorKind, AuditAction
-from audit.models import AuditEntry, Checkpoint, VerificationRun
+from audit.models import AuditEntry, Checkpoint, Cosignature, VerificationRun
 from audit.services import audit_record
 
 COUNT_CAP = 10_000
@@ -204,6 +204,21 @@ class CheckpointAdmin(ReadOnlyAdmin):
     @admin.display(description=_("root hash"))
     def root_hex(self, checkpoint: Checkpoint) -> str:
         return bytes(checkpoint.root_hash).hex()
+
+
+@admin.register(Cosignature)
+class CosignatureAdmin(ReadOnlyAdmin):
+    list_display = ("checkpoint", "witness_name", "key_id", "timestamp", "received_at")
+    list_filter = ("witness_name",)
+    list_select_related = ("checkpoint",)
+    readonly_fields = (
+        "checkpoint",
+        "witness_name",
+        "key_id",
+        "timestamp",
+        "signature_line",
+        "received_at",
+    )
 
 
 @admin.register(VerificationRun)

@@ -133,3 +133,34 @@ class VerificationRun(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Cosignature(models.Model):
+    """A witness's C2SP cosignature (cosignature/v1) of a stored checkpoint."""
+
+    checkpoint = models.ForeignKey(
+        Checkpoint,
+        on_delete=models.PROTECT,
+        related_name="cosignatures",
+        verbose_name=_("checkpoint"),
+    )
+    witness_name = models.CharField(_("witness"), max_length=200)
+    key_id = models.CharField(_("key id"), max_length=8)
+    # POSIX seconds, as the witness signed them (the cosignature's own timestamp).
+    timestamp = models.BigIntegerField(_("signed at (POSIX seconds)"))
+    signature_line = models.TextField(_("signature line"))
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        ordering = ["checkpoint_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkpoint", "witness_name", "key_id"],
+                name="audit_cosignature_one_per_witness",
+            )
+        ]
+        verbose_name = _("cosignature")
+        verbose_name_plural = _("cosignatures")
+
+    def __str__(self) -> str:
+        return f"{self.witness_name} on checkpoint {self.checkpoint_id}"

@@ -314,15 +314,28 @@ class ScreeningCategoryAdmin(AuditedAdmin):
 
 @admin.register(models.ScreeningTerm)
 class ScreeningTermAdmin(AuditedAdmin):
-    list_display = ("term", "category")
+    list_display = ("term", "category", "source")
     list_filter = ("category",)
     search_fields = ("term",)
 
 
 @admin.register(models.ScreeningPattern)
 class ScreeningPatternAdmin(AuditedAdmin):
-    list_display = ("name", "category", "description")
+    list_display = ("name", "category", "description", "source")
     list_filter = ("category",)
+
+
+@admin.register(models.ScreeningDecoder)
+class ScreeningDecoderAdmin(AuditedAdmin):
+    list_display = ("code", "title", "is_enabled")
+    list_editable = ("is_enabled",)
+    readonly_fields = ("code", "title")
+
+    def has_add_permission(self, request):  # the formats are the engine's, not data
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(models.WorkdayOverride)

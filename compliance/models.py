@@ -35,6 +35,12 @@ class BilingualTitleMixin:
         return self.localized("title")
 
 
+class SignaturePolicy(models.TextChoices):
+    OPTIONAL = "optional", _("signatures optional")
+    REQUIRED = "required", _("signatures required")
+    DEDUCTIONS = "deductions", _("signatures required for deductions")
+
+
 class Department(BilingualTitleMixin, models.Model):
     """A municipal body that submits records or reads scores."""
 
@@ -46,6 +52,12 @@ class Department(BilingualTitleMixin, models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    signature_policy = models.CharField(
+        _("signature policy"),
+        max_length=16,
+        choices=SignaturePolicy.choices,
+        default=SignaturePolicy.OPTIONAL,
+    )
     history = history()
 
     class Meta:
@@ -243,6 +255,7 @@ class ScreeningTerm(models.Model):
 
     category = models.ForeignKey(ScreeningCategory, on_delete=models.CASCADE, related_name="terms")
     term = models.CharField(_("term"), max_length=100)
+    source = models.CharField(_("source"), max_length=200, blank=True)
     history = history()
 
     class Meta:
@@ -269,6 +282,7 @@ class ScreeningPattern(models.Model):
     name = models.CharField(_("name"), max_length=100)
     pattern = models.TextField(_("regular expression"))
     description = models.CharField(_("description"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
     history = history()
 
     class Meta:
@@ -284,6 +298,34 @@ class ScreeningPattern(models.Model):
 
     def clean(self) -> None:
         _check_policy_entry(self.category_id, value_patterns=((self.name, self.pattern),))
+
+
+class ScreeningDecoder(models.Model):
+    """A format the screen unwraps inside string values; a regulator may switch one off."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    title = models.CharField(_("format"), max_length=200)
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    history = history()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("decoder")
+        verbose_name_plural = _("decoders")
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from compliance.decoders import DECODERS
+
+        if self.code not in DECODERS:
+            raise ValidationError(
+                _("Unknown decoder %(code)s; known: %(known)s"),
+                params={"code": self.code, "known": ", ".join(sorted(DECODERS))},
+            )
 
 
 def _check_policy_entry(category_id, *, key_terms=(), value_patterns=()) -> None:

@@ -327,10 +327,17 @@ MEDICAL_HISTORY = CategoryDefault(
         ),
         PatternDefault(
             "disease_name_zh",
-            r"糖尿病|高血压|艾滋病|(?:HIV|hiv)(?:阳性|感染)|乙肝|丙肝|肝炎|肺结核|结核病|癌症|恶性肿瘤"
+            r"(?:(?:患|得|有|罹|染|查出|检出|确诊|诊断为|因|伴|合并)(?:了|过|上|有)?\s*"
+            r"|(?:本人|其|他|她|当事人|申请人|被执行人|该人|该员工|病人|患者)\s*(?:的)?)"
+            r"(?:[^，。；,.;\s]{0,4}?)(?:糖尿病|高血压|艾滋病|乙肝|丙肝|肝炎|肺结核|结核病|癌症|恶性肿瘤"
             r"|白血病|抑郁症|焦虑症|精神分裂|精神病|双相情感障碍|癫痫|阿尔茨海默|帕金森|尿毒症|心脏病"
-            r"|冠心病|脑梗|哮喘|梅毒|淋病|尖锐湿疣|红斑狼疮|渐冻症|肾衰竭|肝硬化",
-            "The name of a disease a person may have, in Chinese.",
+            r"|冠心病|脑梗|哮喘|梅毒|淋病|尖锐湿疣|红斑狼疮|渐冻症|肾衰竭|肝硬化|肺癌|胃癌|乳腺癌|肝癌"
+            r"|中风|痛风|甲亢|白内障|青光眼|自闭症|多动症|唐氏综合征)"
+            r"|(?:糖尿病|高血压|艾滋病|乙肝|丙肝|肝炎|结核|癌症|白血病|抑郁症|精神分裂|癫痫|帕金森|尿毒症"
+            r"|心脏病|哮喘|梅毒)\S{0,4}?(?:患者|病人|携带者|病毒携带|病史|确诊|复发|晚期|早期|发作)"
+            r"|(?:HIV|hiv)(?:阳性|感染)",
+            "A disease named with a person beside it (患有糖尿病, 当事人高血压); a disease named "
+            "alone, as in 糖尿病防治宣传, is a topic, not a finding.",
         ),
         PatternDefault(
             "diagnosis_en",
@@ -410,6 +417,214 @@ BIOMETRIC = CategoryDefault(
 )
 # fmt: on
 
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Vocabulary for one category from one source, loaded as policy data (its terms and
+    patterns carry the source, so a regulator sees where each came from)."""
+
+    category: str
+    source: str
+    key_terms: tuple[str, ...] = ()
+    value_patterns: tuple[PatternDefault, ...] = ()
+
+
+_DISEASES_ZH = (
+    "糖尿病|高血压|艾滋病|乙肝|丙肝|肝炎|肺结核|结核病|癌症|恶性肿瘤|白血病|抑郁症|焦虑症|精神分裂"
+    "|双相情感障碍|癫痫|阿尔茨海默|帕金森|尿毒症|心脏病|冠心病|脑梗|哮喘|红斑狼疮|肾衰竭|肝硬化"
+    "|肺癌|胃癌|乳腺癌|肝癌|中风|痛风|甲亢"
+)
+_ZH_PERSON = r"(?:本人|其|他|她|当事人|申请人|被执行人|该人|该员工|病人|患者|该患者|员工)"
+
+# fmt: off
+VOCABULARY: tuple[Lexicon, ...] = (
+    Lexicon(
+        "medical_history",
+        "Clinical abbreviations in common use (Dx, Hx, PMH, Rx); ICD-10 chapter titles; "
+        "HL7 v2 segment names",
+        key_terms=(
+            "=pmh", "=med hx", "=medhx", "=meds", "prescription",
+            "=icd10cm", "ailment", "comorbidity", "morbidity", "sick leave reason",
+            "sick leave diagnosis", "discharge summary", "discharge diagnosis",
+            "admission diagnosis", "lab result", "lab results", "blood test",
+            "treatment plan", "surgery history", "surgical history", "disability type",
+            "mental illness", "psych eval", "hiv test",
+            "出院", "入院", "化验", "处方", "治疗方案", "手术史", "病假原因", "病假诊断",
+            "病假事由",
+            "主诉", "现病史", "检查结果", "化验结果", "服药", "用药", "患病", "病名", "病种",
+            "=jbzd", "=jws", "bingjia",
+        ),
+        value_patterns=(
+            PatternDefault(
+                "treatment_zh",
+                r"(?:正在|长期|定期|需要|需|在|曾)\s*(?:服用|服|注射|接受)\S{0,12}?(?:药|素|治疗|化疗|放疗|透析)"
+                r"|(?:化疗|放疗|透析|胰岛素治疗|抗病毒治疗|心理治疗|康复治疗)(?:中|期间|疗程)"
+                r"|(?:做了|接受了?|进行了?)\S{0,6}?手术",
+                "A person's treatment stated in Chinese: 正在服用降压药, 透析期间, 接受了心脏手术.",
+            ),
+            PatternDefault(
+                "test_result_zh",
+                r"(?:检查|检测|化验|筛查|体检)(?:结果)?\s*(?:显示|为|呈|[:：])?\s*(?:阳性|阴性|异常|偏高|偏低)"
+                r"|(?:HIV|乙肝|丙肝|梅毒|核酸|抗体)\S{0,4}?(?:阳性|阴性)"
+                r"|血糖\s*\d|血压\s*\d{2,3}\s*/\s*\d{2,3}",
+                "A person's test result in Chinese: 检查结果显示阳性, 乙肝表面抗原阳性, "
+                "血压150/95.",
+            ),
+            PatternDefault(
+                "sick_leave_zh",
+                r"病假\S{0,8}?(?:原因|事由|诊断)|因\S{0,8}?(?:病|症|炎|伤)\S{0,2}?(?:请假|休假|病休)"
+                r"|(?:入院|出院|住院)(?:日期|时间|诊断|记录)|(?:入|住)院(?:記錄|診斷)",
+                "A sick-leave reason or a hospital admission or discharge record, in simplified or "
+                "traditional Chinese.",
+            ),
+            PatternDefault(
+                "diagnosis_context_zh",
+                rf"{_ZH_PERSON}\s*(?:的)?\s*(?:患有|患|得了|有)\s*(?:{_DISEASES_ZH})"
+                r"|(?:诊断|確診|診斷)(?:为|為|是)?\S{0,8}?(?:病|症|炎|癌|瘤)",
+                "A person with a named disease: 当事人患有糖尿病; a diagnosis in traditional "
+                "Chinese: 診斷為糖尿病.",
+            ),
+            PatternDefault(
+                "treatment_en",
+                r"(?i:\b(?:takes|taking|took|on|prescribed|receiving|received|undergoing|underwent)\s+"
+                r"(?:daily\s+|regular\s+)?(?:insulin|metformin|chemo(?:therapy)?|radiotherapy"
+                r"|antidepressants?|antiretrovirals?|methadone|dialysis|medication\s+for)\b"
+                r"|\b(?:admitted|discharged)\s+(?:to|from)\s+(?:the\s+)?(?:hospital|ward|icu)\b"
+                r"|\bsick\s+(?:leave|note)\s+(?:for|due\s+to|because\s+of)\s+\w"
+                r"|\btested\s+(?:positive|negative)\s+for\b"
+                r"|\b(?:HbA1c|eGFR|CD4\s+count|viral\s+load)\b)",
+                "A person's treatment, hospital stay, sick-leave reason or test result in English: "
+                "'takes insulin', 'discharged from hospital', 'tested positive for'.",
+            ),
+            PatternDefault(
+                "fhir_clinical_resource",
+                r"\b(?:Condition|AllergyIntolerance|MedicationStatement|MedicationRequest"
+                r"|DiagnosticReport|FamilyMemberHistory|ClinicalImpression|MolecularSequence)\b"
+                r"(?=[\s\S]{0,200}(?:subject|patient|clinicalStatus|code))",
+                "A FHIR clinical resource about a person (Condition, AllergyIntolerance, ...).",
+            ),
+        ),
+    ),
+    Lexicon(
+        "blood_type",
+        "ABO and Rh(D) blood group notation (ISBT 128 names the standard labels)",
+        key_terms=(
+            "=bld type", "=bld grp", "=bldtype", "=bldgrp", "=btype", "abo rh", "isbt128",
+            "=abo group", "blood typing", "=xx lx", "xuexinglx", "血型代码", "血型编码",
+        ),
+        value_patterns=(
+            PatternDefault(
+                "blood_group_short",
+                r"(?<![A-Za-z0-9])(?:AB|A|B|O)\s*(?:Rh)?\s*(?:\+|-|−|pos|neg)(?:\s*(?:血|型|blood))"
+                r"|(?i:\bABO\s*[/:=]\s*(?-i:AB|A|B|O)\b)",
+                "A blood group written short next to a blood word: AB+ blood, O-型, ABO: A.",
+            ),
+        ),
+    ),
+    Lexicon(
+        "religious_belief",
+        "Names of religions, denominations and observances (State Administration for "
+        "Religious Affairs list of the five recognised religions; common English names)",
+        key_terms=(
+            "denomination", "=sect", "=rites", "=zjxy", "zongjiaoxinyang", "宗教派别", "教别",
+            "信教情况", "宗教身份", "宗教活动", "教籍",
+        ),
+        value_patterns=(
+            PatternDefault(
+                "observance_zh",
+                r"(?:每周|每逢|定期|常年)\S{0,4}?(?:做礼拜|礼拜|望弥撒|诵经|念佛|祷告|朝拜|守斋|封斋)"
+                r"|(?:守|过)(?:斋月|安息日|开斋节|古尔邦节|圣诞节弥撒)|(?:受洗|皈依)(?:于|成为|为)"
+                r"|(?:是|为)\S{0,4}?(?:基督徒|天主教徒|佛教徒|道教徒|穆斯林|伊斯兰教徒|清真教徒)"
+                r"|(?:基督|天主|佛|道|伊斯兰)教(?:徒|信徒)",
+                "A person's observance or membership of a faith in Chinese: 每周做礼拜, 守斋月.",
+            ),
+            PatternDefault(
+                "observance_en",
+                r"(?i:\b(?:observes?|observing|fasts?\s+(?:during|for)|keeps?)\s+(?:the\s+)?"
+                r"(?:ramadan|sabbath|lent|shabbat|kosher|halal)\b"
+                r"|\b(?:he|she|they|applicant|resident|person|subject)\s+(?:is|was|are)\s+(?:a\s+)?"
+                r"(?:member\s+of\s+(?:the\s+)?)?(?:baptist|methodist|lutheran|presbyterian|anglican"
+                r"|pentecostal|adventist|jehovah'?s\s+witness|quaker|shia|sunni|sufi|tibetan\s+buddhist"
+                r"|zen\s+buddhist)\b)",
+                "An observance or denomination stated of a person in English: 'observes Ramadan', "
+                "'she is a Methodist'.",
+            ),
+        ),
+    ),
+    Lexicon(
+        "genetic",
+        "HGNC gene symbols tested in people; cytogenetic notation (ISCN); forensic STR loci "
+        "(CODIS core loci)",
+        key_terms=(
+            "karyotype", "pharmacogenomic", "pharmacogenetic", "ancestry result",
+            "ancestry composition", "haplogroup", "=str profile", "codis", "=pgx", "=jyjc",
+            "=cyp2c19", "=cyp2d6", "核型", "基因型", "单倍群", "祖源", "药物基因组",
+        ),
+        value_patterns=(
+            PatternDefault(
+                "karyotype",
+                r"(?<![0-9A-Za-z])(?:4[5-9]|4[0-4]|69|92),\s*(?:XX|XY|XXY|XO|X|XYY)(?:,[^\s，。]{1,40})?"
+                r"(?![A-Za-z])",
+                "A karyotype in ISCN notation: 46,XY or 47,XX,+21.",
+            ),
+            PatternDefault(
+                "str_profile",
+                r"(?i:\b(?:D3S1358|vWA|FGA|D8S1179|D21S11|D18S51|D5S818|D13S317|D7S820|D16S539"
+                r"|TH01|TPOX|CSF1PO|D2S1338|D19S433|Amelogenin)\b)",
+                "A forensic DNA profile locus (CODIS core STR loci, amelogenin).",
+            ),
+            PatternDefault(
+                "pharmacogenomic_result",
+                r"(?:CYP2C19|CYP2D6|CYP2C9|VKORC1|SLCO1B1|TPMT|DPYD|UGT1A1)\s*(?:\*\d+|[:：]|基因型"
+                r"|(?i:\s+(?:poor|intermediate|normal|rapid|ultrarapid)\s+metabol))",
+                "A pharmacogenomic result: CYP2C19 *2/*3, CYP2D6 poor metaboliser.",
+            ),
+            PatternDefault(
+                "ancestry_result",
+                r"(?i:\b(?:ancestry|admixture)\s+(?:result|composition|estimate|breakdown)s?\b"
+                r"|\bhaplogroup\s+[A-Z]\d?)|祖源(?:分析|报告|成分|检测)|单倍群\s*[A-Z]",
+                "An ancestry or haplogroup result: 'ancestry composition', 单倍群O2.",
+            ),
+        ),
+    ),
+    Lexicon(
+        "fingerprint",
+        "ISO/IEC 19794-2 and -4, ANSI/INCITS 378 and 381, NIST ANSI/NIST-ITL 1 record names",
+        key_terms=(
+            "=minutia", "minutiae points", "=wsq", "=fmr", "=fir", "=ansi378", "=iso19794",
+            "finger image", "=ridge count", "=nist itl", "latent print", "指纹特征点",
+        ),
+        value_patterns=(
+            PatternDefault(
+                "finger_record_standard",
+                r"(?i:\bANSI[\s/-]*(?:INCITS[\s-]*)?(?:378|381)\b|\bISO(?:/IEC)?[\s-]*19794-[24]"
+                r"|\bANSI/NIST-ITL\b|\bWSQ\b)",
+                "The name of a fingerprint record or image standard (ANSI 378, ISO/IEC 19794-2, "
+                "WSQ).",
+            ),
+        ),
+    ),
+    Lexicon(
+        "biometric",
+        "ISO/IEC 19794-5 (face), 19794-6 (iris), 19794-13 (voice); common template names",
+        key_terms=(
+            "face vector", "face landmarks", "facial landmarks", "face embedding",
+            "voice embedding", "speaker embedding", "=ivector", "=xvector", "iris code",
+            "landmarks68", "人脸向量", "人脸关键点", "声纹向量",
+        ),
+        value_patterns=(
+            PatternDefault(
+                "biometric_standard",
+                r"(?i:\bISO(?:/IEC)?[\s-]*19794-(?:5|6|9|13)\b|\bFaceNet\b|\bArcFace\b"
+                r"|\bi-?vector\b|\bx-?vector\b|\bspeaker\s+embedding\b|\b(?:68|5)[\s-]point\s+landmarks?\b)",
+                "The name of a face, iris or voice template standard or model (ISO/IEC 19794-5, "
+                "ArcFace).",
+            ),
+        ),
+    ),
+)
+# fmt: on
+
 DEFAULT_CATEGORIES: tuple[CategoryDefault, ...] = (
     RELIGIOUS_BELIEF,
     GENETIC,
@@ -421,15 +636,38 @@ DEFAULT_CATEGORIES: tuple[CategoryDefault, ...] = (
 
 
 def default_policy_spec() -> PolicySpec:
-    """The shipped policy as the screening engine takes it (version 1)."""
+    """The shipped policy as the screening engine takes it, vocabulary included."""
     return PolicySpec(
         version=DEFAULT_POLICY_VERSION,
         categories=tuple(
             CategorySpec(
                 code=category.code,
-                key_terms=category.key_terms,
-                value_patterns=tuple((p.name, p.pattern) for p in category.value_patterns),
+                key_terms=tuple(term for term, _source in category_terms(category.code)),
+                value_patterns=tuple(
+                    (p.name, p.pattern) for p, _source in category_patterns(category.code)
+                ),
             )
             for category in DEFAULT_CATEGORIES
         ),
     )
+
+
+def category_terms(code: str) -> list[tuple[str, str]]:
+    """(term, source) for every shipped key term of a category, vocabulary last."""
+    category = next(c for c in DEFAULT_CATEGORIES if c.code == code)
+    found = {term: category.legal_source for term in category.key_terms}
+    for lexicon in VOCABULARY:
+        if lexicon.category == code:
+            for term in lexicon.key_terms:
+                found.setdefault(term, lexicon.source)
+    return list(found.items())
+
+
+def category_patterns(code: str) -> list[tuple[PatternDefault, str]]:
+    category = next(c for c in DEFAULT_CATEGORIES if c.code == code)
+    found = {p.name: (p, category.legal_source) for p in category.value_patterns}
+    for lexicon in VOCABULARY:
+        if lexicon.category == code:
+            for pattern in lexicon.value_patterns:
+                found.setdefault(pattern.name, (pattern, lexicon.source))
+    return list(found.values())

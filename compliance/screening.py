@@ -79,6 +79,8 @@ from gc import is_tracked
 from itertools import compress, product
 from typing import Any
 
+from compliance import decoders as _decoders
+
 try:  # The regex syntax tree gives value patterns their triggers; without it they still work.
     import re._constants as _sre
     import re._parser as _sre_parse
@@ -86,6 +88,7 @@ except ImportError:  # pragma: no cover
     _sre = _sre_parse = None
 
 __all__ = [
+    "CONCEALMENT",
     "CategorySpec",
     "PolicyError",
     "PolicySpec",
@@ -111,6 +114,8 @@ class CategorySpec:
 class PolicySpec:
     version: int
     categories: tuple[CategorySpec, ...]
+    # The decoders (compliance.decoders.DECODERS) the screen applies; None means all.
+    decoders: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,17 @@ class Violation:
     path: str
     category: str
     term: str
+    # For data found inside a string: the formats unwrapped and the pointer inside the
+    # carried document, e.g. "base64 › json › /blood_type"; empty otherwise.
+    via: str = ""
+
+
+# Reported when a key or value holds invisible or direction-changing characters, or
+# when what a string carries is nested deeper or decodes larger than the screen reads.
+CONCEALMENT = "concealment"
+MAX_DECODE_DEPTH = 4
+# Characters of carried text the screen decodes per body, beyond the body's own size.
+DECODE_ALLOWANCE = 2_000_000
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -225,15 +241,34 @@ class _Skeleton:
     readings: tuple[str, ...]
     bounds: frozenset[int]
 
+    def marked(self) -> tuple[str, ...]:
+        """The readings with a NUL at every inner token boundary (see _MatchRegex)."""
+        cuts = sorted(b for b in self.bounds if b > 0)
+        result = []
+        for reading in self.readings:
+            cuts_in = [b for b in cuts if b < len(reading)]
+            if not cuts_in:
+                result.append(reading)
+                continue
+            pieces, previous = [], 0
+            for cut in cuts_in:
+                pieces.append(reading[previous:cut])
+                previous = cut
+            pieces.append(reading[previous:])
+            result.append("\x00".join(pieces))
+        return tuple(result)
+
 
 def _skeleton(text: str) -> _Skeleton:
     parts: list[str] = []
     bounds = [0]
     ambiguous: list[int] = []
     offset = 0
-    for token in _TOKEN.findall(_fold(text)):
+    # NFKC, mark stripping and look-alike folding change nothing in ASCII.
+    for token in _TOKEN.findall(text if text.isascii() else _fold(text)):
         if token.isascii():
-            ambiguous.extend(offset + i for i, char in enumerate(token) if char in "I1")
+            if "I" in token or "1" in token:
+                ambiguous.extend(offset + i for i, char in enumerate(token) if char in "I1")
             token = token.lower().translate(_DIGIT_LETTERS)
         else:
             token = token.casefold()
@@ -305,6 +340,38 @@ def _parse_term(code: str, text: Any) -> tuple[_Term, bool]:
     else:
         anywhere = not readings[0].isascii() or len(readings[0]) >= _LATIN_ANYWHERE
     return _Term(text, readings, anywhere), exception
+
+
+def _misspelt_term(term: _Term) -> _Term | None:
+    """The term's one-slip spellings, matched as whole tokens only (inside a longer word a
+    slip is too often another word: "lab group" holds "abgroup")."""
+    if not term.anywhere or " " in term.text.strip() or term.text.lstrip()[:1] in "!=*":
+        return None
+    variants = {v for reading in term.readings for v in _misspellings(reading)}
+    variants -= set(term.readings)
+    return _Term(term.text, tuple(sorted(variants)), anywhere=False) if variants else None
+
+
+# Misspellings are read only in long Latin terms, where one slip cannot turn one ordinary
+# word into another; short words (iris, gait) would collide.
+_MISSPELT_LENGTH = 8
+_VOWELS = "aeiou"
+
+
+def _misspellings(reading: str) -> list[str]:
+    """``reading`` and its spellings at one slip: a letter dropped (not the first), two
+    neighbours swapped, a letter doubled, a vowel written as another."""
+    if len(reading) < _MISSPELT_LENGTH or not reading.isascii() or not reading.isalpha():
+        return []
+    variants = [reading]
+    for i in range(1, len(reading)):
+        variants.append(reading[:i] + reading[i + 1 :])
+        variants.append(reading[: i - 1] + reading[i] + reading[i - 1] + reading[i + 1 :])
+    for i in range(len(reading)):
+        variants.append(reading[: i + 1] + reading[i:])
+        if reading[i] in _VOWELS:
+            variants += [reading[:i] + v + reading[i + 1 :] for v in _VOWELS if v != reading[i]]
+    return variants
 
 
 # --------------------------------------------------------------------------- value triggers
@@ -739,27 +806,50 @@ _NAME_KEYS = (
     "attr", "attr name", "attribute", "attribute name", "property", "property name", "label",
     "code", "字段", "字段名", "字段名称", "名称", "项目", "项目名称", "属性", "属性名",
     "属性名称", "指标", "指标名称", "数据项", "信息项",
+    "k", "n", "title", "caption", "tag", "param", "parameter", "param name", "column",
+    "column name", "custom field", "custom field name", "question", "prompt", "heading",
+    "键", "键名", "标签", "名", "参数", "参数名", "自定义字段", "问题", "标题", "列名",
 )  # fmt: skip
 _VALUE_KEYS = (
     "value", "val", "values", "content", "text", "result", "field value", "item value",
     "attr value", "attribute value", "值", "字段值", "内容", "数值", "结果", "取值", "属性值",
     "指标值",
+    "v", "data", "answer", "response", "detail", "details", "param value", "custom value",
+    "custom field value", "键值", "参数值", "答案", "回答", "详情",
 )  # fmt: skip
 
 
+_ASCII_ROLE_DROP = str.maketrans(
+    "", "", "".join(c for c in map(chr, range(128)) if not c.isalnum())
+)
+
+
 def _role_fold(key: str) -> str:
+    if key.isascii():
+        return key.lower().translate(_ASCII_ROLE_DROP)
     return "".join(char for char in unicodedata.normalize("NFKC", key).casefold() if char.isalnum())
 
 
+# A member holding a table's column names; its sibling arrays hold the rows.
+_COLUMNS, _COLUMN_KEYS = 3, (
+    "columns", "cols", "fields", "field names", "header", "headers", "column names",
+    "列", "列名", "表头", "字段列表", "字段名列表",
+)  # fmt: skip
 _ROLES = {
     **{_role_fold(key): _NAME for key in _NAME_KEYS},
     **{_role_fold(key): _VALUE for key in _VALUE_KEYS},
+    **{_role_fold(key): _COLUMNS for key in _COLUMN_KEYS},
 }
 _role_cache: dict[Any, int] = {}
 _CACHE_LIMIT = 20_000
 
 
+_ROLE_LENGTH = 2 * max(map(len, (*_NAME_KEYS, *_VALUE_KEYS)))
+
+
 def _role(key: Any) -> int:
+    if type(key) is str and len(key) > _ROLE_LENGTH:
+        return 0
     role = _role_cache.get(key)
     if role is None:
         role = _ROLES.get(_role_fold(key), 0) if isinstance(key, str) else 0
@@ -782,14 +872,148 @@ def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
+# For bulk checks every reading of an ambiguous I or 1 is one character (see _marked_line).
+_AMBIGUOUS = "\x01"
+_LINE_FOLD = str.maketrans(
+    {
+        **{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)},
+        "I": _AMBIGUOUS,
+        "1": _AMBIGUOUS,
+        "0": "o",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+    }
+)
+
+
+def _marked_line(key: str) -> str:
+    """A key as one line for bulk checks: like _Skeleton.marked(), with an ambiguous I or 1
+    kept as one character that the bulk regex reads as either i or l."""
+    tokens = _TOKEN.findall(key if key.isascii() else _fold(key))
+    return "\x00".join(
+        token.translate(_LINE_FOLD) if token.isascii() else token.casefold() for token in tokens
+    )
+
+
+def _term_regex(terms: Iterable[_Term], *, bulk: bool = False) -> re.Pattern[str] | None:
+    """One regex finding any of ``terms`` in marked readings (tokens joined by NUL, keys by
+    newline): a whole-token term must start and end at a boundary, and any term may span
+    boundaries inside it.  A match is exactly a place where _Term.spans() finds the term."""
+    roots: dict[bool, dict] = {True: {}, False: {}}
+    for term in terms:
+        for reading in term.readings:
+            node = roots[term.anywhere]
+            for char in reading:
+                node = node.setdefault(char, {})
+            node[""] = {}
+    end_of_token = "(?![^\\x00\\n])"  # noqa: S105 - a regex, not a password
+
+    def letter(char: str) -> str:
+        if bulk and char in "il":
+            return f"[{char}\\x01]"
+        return re.escape(char)
+
+    def emit(node: dict, anywhere: bool) -> str:
+        if "" in node and anywhere:  # a shorter term already suffices
+            return ""
+        parts = []
+        children = sorted((char, child) for char, child in node.items() if char)
+        if children:
+            branches = [letter(char) + emit(child, anywhere) for char, child in children]
+            parts.append("\\x00?(?:" + "|".join(branches) + ")")
+        if "" in node:
+            parts.append(end_of_token)
+        return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+
+    alternatives = []
+    for anywhere, root in roots.items():
+        if not root:
+            continue
+        body = "|".join(letter(c) + emit(child, anywhere) for c, child in sorted(root.items()))
+        if anywhere:
+            start = ""
+        elif bulk:  # a character class first lets the engine skip to the next boundary
+            start = "[\\x00\\n]"
+        else:
+            start = "(?<![^\\x00\\n])"
+        alternatives.append(f"{start}(?:{body})")
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+def _heads_regex(terms: Iterable[_Term]) -> re.Pattern[str] | None:
+    """Finds, in newline-separated marked keys, a key ending with the start of a term that
+    begins at a token boundary: a parent that its child's name may complete."""
+    heads = set()
+    for term in terms:
+        words = [w for w in re.split(r"[\W_]+", term.text.lstrip("!=*")) if w]
+        for reading in term.readings:
+            if not reading.isascii():  # a Chinese term may be cut after any character
+                heads.update(reading[:cut] for cut in range(1, len(reading)))
+                continue
+            # A Latin term is cut between its words ("blood" of "blood type").
+            cut = 0
+            for word in words[:-1]:
+                cut += len(_skeleton(word).readings[0])
+                heads.add(reading[:cut])
+    if not heads:
+        return None
+    trie = _trie_regex_ambiguous(heads)
+    return re.compile(f"[\\x00\\n](?:{trie})(?=\\n)")
+
+
+def _trie_regex_ambiguous(literals: Iterable[str]) -> str:
+    """A trie alternation of ``literals`` over marked lines (NUL between tokens, and an
+    ambiguous I or 1 read as i or l); every literal must be matched whole."""
+    root: dict = {}
+    for literal in literals:
+        node = root
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def letter(char: str) -> str:
+        return f"[{char}\\x01]" if char in "il" else re.escape(char)
+
+    def emit(node: dict) -> str:
+        branches = [
+            letter(char) + ("\\x00?" if child.keys() - {""} else "") + emit(child)
+            for char, child in sorted(node.items())
+            if char
+        ]
+        if "" in node:
+            branches.append("")
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return emit(root)
+
+
 @dataclass(frozen=True)
 class _Category:
     code: str
     terms: tuple[_Term, ...]
     exceptions: tuple[_Term, ...]
     patterns: tuple[_Pattern, ...]
+    term_regex: re.Pattern[str] | None = None
+    exception_regex: re.Pattern[str] | None = None
+    term_of: Mapping[str, str] | None = None
 
     def key_term(self, skeleton: _Skeleton) -> str | None:
+        if self.term_regex is None:
+            return None
+        marked = skeleton.marked()
+        for reading in marked:
+            match = self.term_regex.search(reading)
+            if match is None:
+                continue
+            if self.exception_regex is None or not any(
+                self.exception_regex.search(r) for r in marked
+            ):
+                return self.term_of[match.group().replace("\x00", "")]
+            return self._key_term_with_exceptions(skeleton)
+        return None
+
+    def _key_term_with_exceptions(self, skeleton: _Skeleton) -> str | None:
         # Readings differ only in I/1, so an exception found in any reading covers them all.
         excepted = [
             span
@@ -808,13 +1032,24 @@ class _Category:
 class Screener:
     """A compiled policy.  Safe to share between threads; caches only what it has computed."""
 
-    def __init__(self, version: int, categories: tuple[_Category, ...]) -> None:
+    def __init__(
+        self,
+        version: int,
+        categories: tuple[_Category, ...],
+        decoders: Iterable[str] = tuple(_decoders.DECODERS),
+    ) -> None:
         self.version = version
+        self.decoders = frozenset(decoders)
         self.categories = tuple(category.code for category in categories)
         self._categories = categories
         self._values = _ValueTriggers(p for c in categories for p in c.patterns)
         self._keys = _KeyTriggers(t for c in categories for t in c.terms)
+        terms = [t for c in categories for t in c.terms]
+        self._anywhere_keys = _KeyTriggers(t for t in terms if t.anywhere)
+        self._whole_token = _term_regex((t for t in terms if not t.anywhere), bulk=True)
+        self._heads = _heads_regex(terms)
         self._key_cache: dict[Any, Hits] = {}
+        self._head_cache: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         return f"<Screener version={self.version} categories={len(self.categories)}>"
@@ -825,12 +1060,15 @@ class Screener:
         """(category, term) for each category whose key terms name ``key``."""
         hits = self._key_cache.get(key)
         if hits is None:
-            skeleton = _skeleton(key if isinstance(key, str) else str(key))
+            text = key if isinstance(key, str) else str(key)
+            skeleton = _skeleton(text)
             hits = tuple(
                 (category.code, term)
                 for category in self._categories
                 if (term := category.key_term(skeleton)) is not None
             )
+            if _decoders.CONCEALING.search(text):
+                hits = (*hits, *self._concealed_key(text))
             if len(self._key_cache) >= _CACHE_LIMIT:
                 self._key_cache.clear()
             self._key_cache[key] = hits
@@ -861,6 +1099,22 @@ class Screener:
 
     # -- documents
 
+    def _concealed_key(self, text: str) -> Hits:
+        """Invisible or direction-changing characters in a key, and what tags spell."""
+        hits: list[tuple[str, ...]] = [(CONCEALMENT, kind) for kind in _decoders.concealment(text)]
+        hidden = _decoders.hidden_tag_text(text)
+        if hidden and "unicode_tags" in self.decoders:
+            hits += [(*hit[:2], "unicode_tags") for hit in self.key_categories(hidden)]
+            hits += [(*hit[:2], "unicode_tags") for hit in self.value_categories(hidden)]
+        return tuple(hits)
+
+    def screen_value(self, text: str) -> list[Violation]:
+        """Every violation in one text value (an appeal statement, a note), with what it
+        carries decoded; paths are "" (the text itself), ``via`` names any format."""
+        if not isinstance(text, str):
+            raise TypeError("screen_value() takes a string")
+        return self._screen(text, exhaustive=False)
+
     def screen_text(self, raw_json_text: str, document: Any) -> list[Violation]:
         """Screen a body the gateway has parsed; the text is not needed (see module notes)."""
         del raw_json_text
@@ -876,7 +1130,9 @@ class Screener:
 
     # -- internals
 
-    def _screen(self, document: Any, *, exhaustive: bool) -> list[Violation]:
+    def _screen(
+        self, document: Any, *, exhaustive: bool, depth: int = 0, budget: list[int] | None = None
+    ) -> list[Violation]:
         keys, strings = _gather(document)
         if exhaustive:
             bad_keys = {key: hits for key in keys if (hits := self.key_categories(key))}
@@ -889,25 +1145,174 @@ class Screener:
             hits = self.value_categories(strings[index])
             if hits:
                 bad_strings[strings[index]] = hits
+        carried = self._carried(strings, exhaustive=exhaustive, depth=depth, budget=budget)
+        for string, hits in carried.items():
+            bad_strings[string] = (*bad_strings.get(string, ()), *hits)
         bad_names = self._bad_names(document, keys)
-        if not (bad_keys or bad_strings or bad_names):
+        found = (
+            _locate(document, bad_keys, bad_strings, bad_names)
+            if (bad_keys or bad_strings or bad_names)
+            else []
+        )
+        structural = self._structural(document, keys, bad_keys)
+        if structural:
+            seen = {(v.path, v.category) for v in found}
+            found += [v for v in structural if (v.path, v.category) not in seen]
+        return found
+
+    def _structural(self, document: Any, keys: set, bad_keys: dict) -> list[Violation]:
+        """Names that only structure makes: a key split between a parent and its child
+        ({"blood": {"type": ...}}), and a table's column names ({"columns": [...]})."""
+        parents = self._split_heads(keys)
+        columns = any(_role(key) == _COLUMNS for key in keys)
+        if not parents and not columns:
             return []
-        return _locate(document, bad_keys, bad_strings, bad_names)
+        found: list[Violation] = []
+        seen: set[tuple[str, str]] = set()
+
+        def report(path: str, hits: Hits) -> None:
+            for category, term, *via in hits:
+                if (path, category) not in seen:
+                    seen.add((path, category))
+                    found.append(Violation(path, category, term, *via))
+
+        stack: list[tuple[str, Any]] = [("", document)]
+        while stack:
+            path, node = stack.pop()
+            if isinstance(node, Mapping):
+                for key, item in node.items():
+                    here = f"{path}/{_escape(key if isinstance(key, str) else str(key))}"
+                    if isinstance(item, Mapping) and key in parents:
+                        own = {hit[0] for hit in bad_keys.get(key, ())}
+                        for child in item:
+                            child_own = {hit[0] for hit in bad_keys.get(child, ())}
+                            joined = self.key_categories(f"{key} {child}")
+                            hits = tuple(hit for hit in joined if hit[0] not in own | child_own)
+                            if hits:
+                                report(f"{here}/{_escape(str(child))}", hits)
+                    if columns and _role(key) == _COLUMNS and isinstance(item, list):
+                        for index, name in enumerate(item):
+                            if isinstance(name, str):
+                                report(f"{here}/{index}", self.key_categories(name))
+                    if type(item) not in _ATOMIC:
+                        stack.append((here, item))
+            elif isinstance(node, list | tuple):
+                stack.extend(
+                    (f"{path}/{i}", item)
+                    for i, item in enumerate(node)
+                    if type(item) not in _ATOMIC
+                )
+        return found
+
+    def _split_heads(self, keys: set) -> set:
+        """The keys whose last tokens begin some term (``blood`` of ``blood type``)."""
+        if self._heads is None:
+            return set()
+        owners = [key for key in keys if type(key) is str]
+        if not owners:
+            return set()
+        if len(owners) <= _MANY_KEYS:  # few keys, seen before: one cached verdict each
+            cache = self._head_cache
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            for key in owners:
+                if key not in cache:
+                    cache[key] = self._heads.search(f"\n{_marked_line(key)}\n") is not None
+            return {key for key in owners if cache[key]}
+        text = "".join("\n" + line for line in map(_marked_line, owners)) + "\n"
+        found = set()
+        index = -1
+        counted = 0
+        for match in self._heads.finditer(text):
+            start = match.start()
+            index += text.count("\n", counted, start + 1)
+            counted = start + 1
+            found.add(owners[index])
+        return found
+
+    def _carried(
+        self, strings: list[str], *, exhaustive: bool, depth: int, budget: list[int] | None
+    ) -> dict[str, Hits]:
+        """What the strings that carry another format disclose, by carrying string."""
+        if not strings:
+            return {}
+        if exhaustive:
+            candidates: Iterable[int] = range(len(strings))
+        else:
+            candidates = _hinted(strings)
+            if not candidates:
+                return {}
+        if budget is None:
+            budget = [DECODE_ALLOWANCE + sum(map(len, strings))]
+        found = {}
+        for index in candidates:
+            hits = self._carries(strings[index], exhaustive=exhaustive, depth=depth, budget=budget)
+            if hits:
+                found[strings[index]] = hits
+        return found
+
+    def _carries(self, text: str, *, exhaustive: bool, depth: int, budget: list[int]) -> Hits:
+        hits: list[tuple[str, ...]] = []
+        if _decoders.CONCEALING.search(text):
+            hits += [(CONCEALMENT, kind) for kind in _decoders.concealment(text)]
+        if not self.decoders:
+            return tuple(hits)
+        for name, carried in _decoders.decode_all(text, self.decoders):
+            if depth >= MAX_DECODE_DEPTH:
+                hits.append((CONCEALMENT, "encoding nested too deeply", name))
+                break
+            budget[0] -= len(carried) if isinstance(carried, str) else len(text)
+            if budget[0] < 0:
+                hits.append((CONCEALMENT, "decoded size over the limit", name))
+                break
+            inner = self._screen(carried, exhaustive=exhaustive, depth=depth + 1, budget=budget)
+            for violation in inner:
+                via = " › ".join(part for part in (name, violation.path, violation.via) if part)
+                hits.append((violation.category, violation.term, via))
+        return tuple(hits)
 
     def _bad_keys(self, keys: set) -> dict[Any, Hits]:
         unseen = [key for key in keys if key not in self._key_cache]
+        clean: set = set()
         if len(unseen) > _MANY_KEYS:
+            # Many new keys (a hostile body has 250,000): rule most out in bulk, and keep
+            # the verdicts for this body only, so the shared cache's limit cannot evict them.
             text_keys = [key for key in unseen if type(key) is str]
             suspects = self._keys.suspects(text_keys)
-            for index, key in enumerate(text_keys):
-                if index not in suspects:
-                    self._key_cache[key] = ()
+            clean.update(key for index, key in enumerate(text_keys) if index not in suspects)
+            clean.update(self._near_misses([text_keys[i] for i in sorted(suspects)]))
         bad = {}
         for key in keys:
+            if key in clean:
+                continue
             hits = self.key_categories(key)
             if hits:
                 bad[key] = hits
         return bad
+
+    def _near_misses(self, keys: list[str]) -> set[str]:
+        """Of keys holding a term's letters, those where no term can be: no term matched
+        anywhere holds, and no whole-token term sits at token boundaries (``about`` holds
+        ``abo``, not the token).  Two scans of all the keys at once."""
+        if len(keys) <= _MANY_KEYS:
+            return set()
+        keys = [key for key in keys if not _decoders.CONCEALING.search(key)]
+        anywhere = self._anywhere_keys.suspects(keys)
+        owners = [key for index, key in enumerate(keys) if index not in anywhere]
+        if self._whole_token is None:
+            return set(owners)
+        # Each line starts with its newline, so every token starts after a \n or a NUL
+        # and the scan jumps from one of those to the next.
+        text = "".join("\n" + line for line in map(_marked_line, owners))
+        matched: set[int] = set()
+        index = -1
+        counted = 0
+        for match in self._whole_token.finditer(text):
+            start = match.start()
+            index += text.count("\n", counted, start + 1)
+            counted = start + 1
+            matched.add(index)
+        return {key for index, key in enumerate(owners) if index not in matched}
 
     def _bad_names(self, document: Any, keys: set) -> dict[str, Hits]:
         roles = {_role(key) for key in keys}
@@ -941,10 +1346,10 @@ def _locate(
         kind = type(node)
         if not evaluated and (kind is str or (kind not in _ATOMIC and isinstance(node, str))):
             hits = (*hits, *bad_strings.get(node, ()))
-        for category, term in hits:
+        for category, term, *via in hits:
             if (path, category) not in seen:
                 seen.add((path, category))
-                found.append(Violation(path, category, term))
+                found.append(Violation(path, category, term, *via))
         if kind is dict or (kind not in _ATOMIC and isinstance(node, Mapping)):
             pair = _pair_hits(node, names) if names is not None else ()
             children = []
@@ -958,7 +1363,7 @@ def _locate(
                     elif role == _NAME and type(item) is str:
                         # A pair's name is a field label: what it discloses is reported once,
                         # at the value member, so it keeps only its other findings.
-                        reported = {category for category, _ in pair}
+                        reported = {hit[0] for hit in pair}
                         own = bad_strings.get(item, ())
                         member = (*member, *(hit for hit in own if hit[0] not in reported))
                         evaluated = True
@@ -980,6 +1385,30 @@ def _locate(
             children.reverse()
             stack.extend(children)
     return found
+
+
+def _hinted(strings: list[str]) -> list[int]:
+    """Indexes of the strings showing a sign of carrying another format, in C-speed scans."""
+    joined_sep = _join(strings)
+    if joined_sep is None:
+        return [i for i, string in enumerate(strings) if _decoders.may_carry(string)]
+    joined, sep = joined_sep
+    found: set[int] = set()
+    _scan(joined, _decoders.HINT_CHARS.search, sep, found)
+    index = counted = 0
+    for run in _decoders.BASE64_RUN.finditer(joined):
+        start, end = run.span()
+        whole = (start == 0 or joined[start - 1] == sep) and (
+            end == len(joined) or joined[end] == sep
+        )
+        if not _decoders.mixed_case(run.group()) or (
+            end - start < _decoders.LONG_BASE64 and not whole
+        ):
+            continue
+        index += joined.count(sep, counted, run.start())
+        counted = run.start()
+        found.add(index)
+    return sorted(found)
 
 
 def _may_hold(item: Any, key_set, flagged) -> bool:
@@ -1094,9 +1523,30 @@ def compile_policy(spec: PolicySpec) -> Screener:
         for text in category.key_terms:
             term, is_exception = _parse_term(code, text)
             (exceptions if is_exception else terms).append(term)
+            misspelt = None if is_exception else _misspelt_term(term)
+            if misspelt is not None:
+                terms.append(misspelt)
         patterns = tuple(
             _compile_pattern(code, index, entry)
             for index, entry in enumerate(category.value_patterns)
         )
-        categories.append(_Category(code, tuple(terms), tuple(exceptions), patterns))
-    return Screener(spec.version, tuple(categories))
+        term_of: dict[str, str] = {}
+        for term in terms:
+            for reading in term.readings:
+                term_of.setdefault(reading, term.text)
+        categories.append(
+            _Category(
+                code,
+                tuple(terms),
+                tuple(exceptions),
+                patterns,
+                _term_regex(terms),
+                _term_regex(exceptions),
+                term_of,
+            )
+        )
+    enabled = tuple(_decoders.DECODERS) if spec.decoders is None else tuple(spec.decoders)
+    unknown = sorted(set(enabled) - set(_decoders.DECODERS))
+    if unknown:
+        raise PolicyError(f"unknown decoders {unknown}; known: {sorted(_decoders.DECODERS)}")
+    return Screener(spec.version, tuple(categories), enabled)

@@ -17,6 +17,7 @@ from compliance.models import (
     RuleGroupObjectPermission,
     RuleStatus,
     ScreeningCategory,
+    ScreeningDecoder,
     ScreeningPattern,
     ScreeningPolicyRevision,
     WorkdayOverride,
@@ -106,12 +107,17 @@ def policy_revision() -> int:
 
 def policy_spec(version: int):
     from compliance import screening
+    from compliance.decoders import DECODERS
 
     categories = ScreeningCategory.objects.filter(is_active=True).prefetch_related(
         "terms", Prefetch("patterns", queryset=ScreeningPattern.objects.order_by("name"))
     )
+    # A decoder is on unless a regulator switched it off: a format added to the engine
+    # later is read before anyone has had to enable it.
+    disabled = set(ScreeningDecoder.objects.filter(is_enabled=False).values_list("code", flat=True))
     return screening.PolicySpec(
         version=version,
+        decoders=frozenset(DECODERS) - disabled,
         categories=tuple(
             screening.CategorySpec(
                 code=category.code,
@@ -139,6 +145,14 @@ def current_screener():
             cached = (version, screening.compile_policy(policy_spec(version)))
             _screener_cache["current"] = cached
     return cached
+
+
+def screen_free_text(text: str):
+    """Every violation in one text value (an appeal statement, a note) under the policy in
+    force: Violation(path="", category, term, via), the term or pattern named, never the
+    text.  An empty list means the text may be stored."""
+    _version, screener = current_screener()
+    return screener.screen_value(text)
 
 
 # --- working days -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from compliance.models import (
     Rule,
     RuleStatus,
     ScreeningCategory,
+    ScreeningDecoder,
     ScreeningPattern,
     ScreeningPolicyRevision,
     ScreeningTerm,
@@ -35,7 +36,7 @@ class ComplianceError(Exception):
     """A change the law or the catalogue's lifecycle does not allow."""
 
 
-_POLICY_MODELS = (ScreeningCategory, ScreeningTerm, ScreeningPattern)
+_POLICY_MODELS = (ScreeningCategory, ScreeningTerm, ScreeningPattern, ScreeningDecoder)
 _ACTIONS: dict[type[models.Model], int] = {
     Rule: AuditAction.RULE_CHANGED,
     Purpose: AuditAction.PURPOSE_CHANGED,
@@ -45,6 +46,7 @@ _ACTIONS: dict[type[models.Model], int] = {
     ScreeningCategory: AuditAction.POLICY_CHANGED,
     ScreeningTerm: AuditAction.POLICY_CHANGED,
     ScreeningPattern: AuditAction.POLICY_CHANGED,
+    ScreeningDecoder: AuditAction.POLICY_CHANGED,
 }
 
 

@@ -5,16 +5,39 @@ from __future__ import annotations
 from django.utils import timezone
 
 
-def load_default_policy(category_model, term_model, pattern_model, revision_model, using):
+def load_default_policy(
+    category_model, term_model, pattern_model, revision_model, using, decoder_model=None
+):
     """Load the shipped screening policy into the given models (the live ones, or a
     migration's historical ones) unless a policy revision already exists: a regulator's
     later deletions are never undone."""
-    from compliance.policy_defaults import DEFAULT_CATEGORIES, DEFAULT_POLICY_VERSION
+    from compliance.policy_defaults import DEFAULT_POLICY_VERSION
 
     if revision_model.objects.using(using).exists():
         return
+    add_default_policy_entries(category_model, term_model, pattern_model, using, decoder_model)
+    revision_model.objects.using(using).get_or_create(
+        pk=1, defaults={"number": DEFAULT_POLICY_VERSION, "changed_at": timezone.now()}
+    )
+
+
+def add_default_policy_entries(
+    category_model, term_model, pattern_model, using, decoder_model=None
+) -> int:
+    """Add every shipped category, term, pattern and decoder that is missing; returns how
+    many were added (entries a regulator changed keep their changes)."""
+    from compliance.decoders import DECODER_TITLES
+    from compliance.policy_defaults import (
+        DEFAULT_CATEGORIES,
+        category_patterns,
+        category_terms,
+    )
+
+    # A migration before the sources were recorded passes models without the field.
+    sourced = any(field.name == "source" for field in term_model._meta.get_fields())
+    added = 0
     for default in DEFAULT_CATEGORIES:
-        category, _ = category_model.objects.using(using).get_or_create(
+        category, created = category_model.objects.using(using).get_or_create(
             code=default.code,
             defaults={
                 "title_zh": default.name_zh,
@@ -22,30 +45,54 @@ def load_default_policy(category_model, term_model, pattern_model, revision_mode
                 "legal_source": default.legal_source,
             },
         )
-        for term in default.key_terms:
-            term_model.objects.using(using).get_or_create(category=category, term=term)
-        for pattern in default.value_patterns:
-            pattern_model.objects.using(using).get_or_create(
-                category=category,
-                name=pattern.name,
-                defaults={"pattern": pattern.pattern, "description": pattern.description[:300]},
+        added += created
+        for term, source in category_terms(default.code):
+            terms = term_model.objects.using(using)
+            _, created = terms.get_or_create(
+                category=category, term=term, defaults={"source": source[:200]} if sourced else {}
             )
-    revision_model.objects.using(using).get_or_create(
-        pk=1, defaults={"number": DEFAULT_POLICY_VERSION, "changed_at": timezone.now()}
-    )
+            added += created
+            if sourced and not created:
+                terms.filter(category=category, term=term, source="").update(source=source[:200])
+        for pattern, source in category_patterns(default.code):
+            defaults = {"pattern": pattern.pattern, "description": pattern.description[:300]}
+            if sourced:
+                defaults["source"] = source[:200]
+            patterns = pattern_model.objects.using(using)
+            _, created = patterns.get_or_create(
+                category=category, name=pattern.name, defaults=defaults
+            )
+            added += created
+            if sourced and not created:
+                patterns.filter(category=category, name=pattern.name, source="").update(
+                    source=source[:200]
+                )
+    if decoder_model is not None:
+        for code, title in DECODER_TITLES.items():
+            _, created = decoder_model.objects.using(using).get_or_create(
+                code=code, defaults={"title": title}
+            )
+            added += created
+    return added
 
 
 def ensure_default_policy(sender, using="default", **kwargs):
     """After every migrate, and after a test flush emptied the tables."""
     from compliance.models import (
         ScreeningCategory,
+        ScreeningDecoder,
         ScreeningPattern,
         ScreeningPolicyRevision,
         ScreeningTerm,
     )
 
     load_default_policy(
-        ScreeningCategory, ScreeningTerm, ScreeningPattern, ScreeningPolicyRevision, using
+        ScreeningCategory,
+        ScreeningTerm,
+        ScreeningPattern,
+        ScreeningPolicyRevision,
+        using,
+        ScreeningDecoder,
     )
 
 
@@ -59,6 +106,7 @@ _REGULATOR_MANAGES = (
     "screeningcategory",
     "screeningterm",
     "screeningpattern",
+    "screeningdecoder",
     "workdayoverride",
 )
 

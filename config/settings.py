@@ -61,6 +61,9 @@ if AUDIT_BENCHMARK_SKIP_WRITES and PRODUCTION:
 # After a rotation of the signing key: the old verifier keys (public), comma-separated,
 # so checkpoints signed before the rotation still verify.
 AUDIT_RETIRED_VERIFIER_KEYS = env_list("AUDIT_RETIRED_VERIFIER_KEYS", [])
+# Witnesses whose cosignatures of checkpoints the gateway accepts and stores (public
+# cosignature/v1 verifier keys, comma-separated): `python -m audit.witness keygen` prints one.
+AUDIT_WITNESS_KEYS = env_list("AUDIT_WITNESS_KEYS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -189,6 +192,9 @@ SPECTACULAR_SETTINGS = {
     "resident rights and the audit log's proofs.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Operation ids and tags are named after the path below /api, whatever other routes
+    # (the tlog-tiles resources at /checkpoint and /tile/) the site also serves.
+    "SCHEMA_PATH_PREFIX": "/api",
     # Swagger UI assets are served from the installed package: no external CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -226,6 +232,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 8 * 1024 * 1024, minimum=1024)
 GATEWAY_MAX_BATCH_RECORDS = env_int("GATEWAY_MAX_BATCH_RECORDS", 1000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_MAX_BODY_BYTES
+# A signed submission's `created` may be this old, or this far ahead of the gateway's
+# clock: long enough for a retry with backoff, short enough to bound a replay.
+GATEWAY_SIGNATURE_MAX_AGE_SECONDS = env_int("GATEWAY_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=1)
+GATEWAY_SIGNATURE_MAX_SKEW_SECONDS = env_int("GATEWAY_SIGNATURE_MAX_SKEW_SECONDS", 60, minimum=0)
 
 # In development, e-mails to residents are written as files under var/mail/.
 EMAIL_BACKEND = env_str(

@@ -39,6 +39,44 @@ class Msg:
     UNSUPPORTED_MEDIA_TYPE = _("Send the body as application/json.")
     THROTTLED = _("Too many requests; try again in %(wait)d seconds.")
     SERVER_BUSY = _("The service is busy; retry with the same idempotency key.")
+    SIGNATURE_REQUIRED = _(
+        "This department must sign its submissions (HTTP Message Signatures, RFC 9421, "
+        "ed25519). Nothing was stored."
+    )
+    SIGNATURE_REQUIRED_DEDUCTIONS = _(
+        "This department must sign submissions that hold deductions (HTTP Message "
+        "Signatures, RFC 9421, ed25519). Nothing was stored."
+    )
+    SIGNATURE_MALFORMED = _(
+        "The Signature-Input or Signature header is malformed; send exactly one signature "
+        'with created, keyid and alg="ed25519". Nothing was stored.'
+    )
+    SIGNATURE_UNKNOWN_KEY = _(
+        "The signing key is not registered for this department. Nothing was stored."
+    )
+    SIGNATURE_KEY_REVOKED = _("The signing key has been revoked. Nothing was stored.")
+    SIGNATURE_KEY_NOT_VALID = _(
+        "The signing key is not valid now (expired or not yet valid). Nothing was stored."
+    )
+    SIGNATURE_COVERAGE = _(
+        'The signature must cover "@method", "@path" and "content-digest" (and '
+        'may cover "content-type"), without parameters. Nothing was stored.'
+    )
+    SIGNATURE_DIGEST_MISMATCH = _(
+        "The Content-Digest is missing or does not match the body: the signature was made "
+        "over another body. Nothing was stored."
+    )
+    SIGNATURE_CLOCK_SKEW = _(
+        "The signature's created time is too far from the gateway's clock (at most "
+        "%(max_age)d seconds old, %(max_skew)d seconds ahead); check the clock and sign "
+        "again. Nothing was stored."
+    )
+    SIGNATURE_BAD = _("The signature does not verify with this key. Nothing was stored.")
+    SIGNING_KEY_MALFORMED = _("A public key is the base64 of 32 raw Ed25519 bytes.")
+    SIGNING_KEY_PERIOD = _("A key's validity must end after it begins.")
+    SIGNING_KEY_EXISTS = _("This public key is already registered.")
+    SIGNING_KEY_UNKNOWN = _("No such signing key for this department.")
+    SIGNATURE_POLICY_UNKNOWN = _("The signature policy is one of optional, required, deductions.")
 
 
 class GatewayError(Exception):
@@ -80,6 +118,16 @@ class RuleNotAuthorized(GatewayError):
 class IdempotencyConflict(GatewayError):
     status_code = 409
     code = "idempotency_conflict"
+
+
+class SignatureRequired(GatewayError):
+    status_code = 401
+    code = "signature_required"
+
+
+class SignatureInvalid(GatewayError):
+    status_code = 401
+    code = "signature_invalid"
 
 
 class PurposeRequired(GatewayError):

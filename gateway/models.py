@@ -32,6 +32,29 @@ class DepartmentAPIKey(AbstractAPIKey):
         verbose_name_plural = _("department API keys")
 
 
+class DepartmentSigningKey(models.Model):
+    """An Ed25519 public key a department signs submissions with; its private key never
+    reaches the gateway. Added and revoked only by gateway.services.signing."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="signing_keys"
+    )
+    key_id = models.CharField(_("key id"), max_length=32, unique=True)
+    public_key = models.CharField(_("public key (base64)"), max_length=44)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    added_at = models.DateTimeField(_("added at"))
+
+    class Meta:
+        ordering = ["department", "added_at"]
+        verbose_name = _("department signing key")
+        verbose_name_plural = _("department signing keys")
+
+    def __str__(self) -> str:
+        return f"{self.department_id}/{self.key_id}"
+
+
 class Citizen(models.Model):
     """A resident, known by an encrypted identity number and its blind index."""
 
@@ -82,6 +105,9 @@ class Submission(models.Model):
     received_at = models.DateTimeField(_("received at"))
     record_count = models.PositiveIntegerField(_("records"))
     response = models.JSONField(_("response"), default=dict)
+    # The signed form: key id, signature parameters, value and covered components.
+    signature_key_id = models.CharField(_("signing key id"), max_length=32, blank=True)
+    signature = models.JSONField(_("signature"), null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -88,6 +88,12 @@ class SubmissionView(DepartmentView):
                 description="`rule_not_authorized`: a rule outside the department's authority "
                 "(`problems` names each record)",
             ),
+            401: OpenApiResponse(
+                schemas.Error,
+                description="`unauthenticated` (API key), or `signature_required` / "
+                "`signature_invalid` with a `reason`: the RFC 9421 signature is missing where "
+                "the department's policy requires it, or does not verify; nothing is stored",
+            ),
             409: OpenApiResponse(
                 schemas.Error,
                 description="`idempotency_conflict`: the key was used for a different body",
@@ -109,7 +115,9 @@ class SubmissionView(DepartmentView):
             body = request.body
         except RequestDataTooBig:
             raise PayloadTooLarge(Msg.BODY_TOO_LARGE % {"limit": limit}, limit=limit) from None
-        outcome = submission_accept(principal=request.user, body=body)
+        outcome = submission_accept(
+            principal=request.user, body=body, headers=request.headers, path=request.path
+        )
         response = Response(outcome.payload, status=outcome.status)
         if outcome.replayed:
             response["Idempotent-Replayed"] = "true"

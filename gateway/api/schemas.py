@@ -32,6 +32,11 @@ class Violation(serializers.Serializer):
     record = serializers.IntegerField(required=False)
     path = serializers.CharField()
     category = serializers.CharField()
+    via = serializers.CharField(
+        required=False,
+        help_text="For data carried inside a string: the formats unwrapped and the pointer "
+        "inside, e.g. 'base64 › json › /blood_type'",
+    )
 
 
 class ProhibitedError(Error):

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from audit.actions import ActorKind, AuditAction
 from audit.services import AuditRecord, audit_append, audit_record
 from compliance import selectors as compliance_selectors
-from compliance.models import Department, Rule, ScreeningRefusal
+from compliance.models import Department, Rule, ScreeningRefusal, SignaturePolicy
 from gateway.bodies import check_storable, parse_json_body
 from gateway.errors import (
     GatewayError,
@@ -26,6 +27,8 @@ from gateway.errors import (
     ProhibitedData,
     RuleNotAuthorized,
     ServiceBusy,
+    SignatureInvalid,
+    SignatureRequired,
 )
 from gateway.models import EventKind, EventStatus, ScoreEvent, Submission
 from gateway.principals import DepartmentPrincipal
@@ -33,6 +36,8 @@ from gateway.services.binding import LedgerBinding
 from gateway.services.bulk import db_datetime, db_json, db_uuid, insert_rows
 from gateway.services.ledger import residents_resolve, scores_apply
 from gateway.services.notices import notices_create_for_events
+from gateway.services.signing import submission_signature_check
+from gateway.signatures import Reason, SignatureRefused, VerifiedSignature, has_signature
 from gateway.validation import (
     IDEMPOTENCY_KEY,
     ValidRecord,
@@ -55,10 +60,21 @@ class SubmissionOutcome:
     replayed: bool = False
 
 
-def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> SubmissionOutcome:
-    """Screen, validate and record a batch all-or-nothing; replays return the first response."""
+SUBMISSIONS_PATH = "/api/v1/submissions"
+
+
+def submission_accept(
+    *,
+    principal: DepartmentPrincipal,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+    path: str = SUBMISSIONS_PATH,
+) -> SubmissionOutcome:
+    """Check the signature, then screen, validate and record a batch all-or-nothing;
+    replays return the first response. HEADERS are the request's, for its signature."""
     department = principal.department
     body_sha256 = hashlib.sha256(body).hexdigest()
+    signature = _signature_check(principal, body, body_sha256, headers or {}, path)
     try:
         text, document = parse_json_body(
             body, max_bytes=settings.GATEWAY_MAX_BODY_BYTES, check_characters=False
@@ -103,13 +119,19 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
             applicable=compliance_selectors.rules_applicable_by(department),
             now=now,
         )
+        if (
+            signature is None
+            and department.signature_policy == SignaturePolicy.DEDUCTIONS
+            and any(record.rule.is_deduction for record in valid)
+        ):
+            raise SignatureRequired(Msg.SIGNATURE_REQUIRED_DEDUCTIONS, reason=Reason.MISSING)
     except GatewayError as error:
         _refusal_record(principal, error, body_sha256)
         raise
 
     for _attempt in range(MAX_ATTEMPTS):
         try:
-            return _write(principal, idempotency_key, body_sha256, valid)
+            return _write(principal, idempotency_key, body_sha256, valid, signature)
         except IntegrityError:
             # A concurrent request with the same key won, or registered a shared resident.
             previous = _submission_lookup(department.pk, idempotency_key)
@@ -126,6 +148,56 @@ def submission_accept(*, principal: DepartmentPrincipal, body: bytes) -> Submiss
                 raise
             logger.info("retrying submission after a transient database conflict")
     raise ServiceBusy(Msg.SERVER_BUSY)
+
+
+_SIGNATURE_MESSAGES = {
+    Reason.MALFORMED: Msg.SIGNATURE_MALFORMED,
+    Reason.UNKNOWN_KEY: Msg.SIGNATURE_UNKNOWN_KEY,
+    Reason.KEY_REVOKED: Msg.SIGNATURE_KEY_REVOKED,
+    Reason.KEY_NOT_VALID: Msg.SIGNATURE_KEY_NOT_VALID,
+    Reason.COVERAGE: Msg.SIGNATURE_COVERAGE,
+    Reason.DIGEST_MISMATCH: Msg.SIGNATURE_DIGEST_MISMATCH,
+    Reason.CLOCK_SKEW: Msg.SIGNATURE_CLOCK_SKEW,
+    Reason.BAD_SIGNATURE: Msg.SIGNATURE_BAD,
+}
+
+
+def _signature_check(
+    principal: DepartmentPrincipal,
+    body: bytes,
+    body_sha256: str,
+    headers: Mapping[str, str],
+    path: str,
+) -> VerifiedSignature | None:
+    """The verified signature, None for an unsigned body the policy allows, else 401.
+
+    It runs before anything else reads the body. Whether a body holds deductions is
+    known only once it is validated, so that policy is applied later for unsigned bodies.
+    """
+    department = principal.department
+    error: GatewayError
+    if has_signature(headers):
+        try:
+            return submission_signature_check(
+                department=department, path=path, headers=headers, body=body
+            )
+        except SignatureRefused as refused:
+            message = _SIGNATURE_MESSAGES[refused.reason]
+            if refused.reason == Reason.CLOCK_SKEW:
+                message = message % {
+                    "max_age": settings.GATEWAY_SIGNATURE_MAX_AGE_SECONDS,
+                    "max_skew": settings.GATEWAY_SIGNATURE_MAX_SKEW_SECONDS,
+                }
+            details = {"reason": refused.reason}
+            if refused.key_id:
+                details["key_id"] = refused.key_id
+            error = SignatureInvalid(message, **details)
+    elif department.signature_policy == SignaturePolicy.REQUIRED:
+        error = SignatureRequired(Msg.SIGNATURE_REQUIRED, reason=Reason.MISSING)
+    else:
+        return None
+    _refusal_record(principal, error, body_sha256)
+    raise error
 
 
 def _submission_lookup(department_id: int, idempotency_key: str) -> Submission | None:
@@ -172,6 +244,7 @@ def _write(
     idempotency_key: str,
     body_sha256: str,
     valid: list[ValidRecord],
+    signature: VerifiedSignature | None = None,
 ) -> SubmissionOutcome:
     department = principal.department
     now = timezone.now()
@@ -181,6 +254,8 @@ def _write(
         body_sha256=body_sha256,
         received_at=now,
         record_count=len(valid),
+        signature_key_id=signature.key_id if signature else "",
+        signature=signature.as_record() if signature else None,
     )
     # The submission's entry vouches for every ledger and score row it writes.
     binding = LedgerBinding()
@@ -246,6 +321,8 @@ def _write(
             "body_sha256": body_sha256,
             "events": [events[0].pk, events[-1].pk],
             **binding.commitment(),
+            # What a regulator needs to check, offline, that the department signed it.
+            **({"signature": signature.as_record()} if signature else {}),
         },
         entry_id=binding.entry_id,
     )
@@ -286,6 +363,8 @@ def _violation_payload(violation) -> dict[str, Any]:
     parts = violation.path.split("/")
     path = storable_text(violation.path)
     payload: dict[str, Any] = {"path": path, "category": violation.category}
+    if violation.via:  # the formats unwrapped inside the string at ``path``
+        payload["via"] = storable_text(violation.via)
     if len(parts) > 2 and parts[1] == "records" and parts[2].isdigit():
         payload = {"record": int(parts[2]), **payload}
     return payload
@@ -295,7 +374,7 @@ def _violation_payload(violation) -> dict[str, Any]:
 def _prohibited_refusal_record(principal, violations, body_sha256: str, policy_version: int):
     now = timezone.now()
     categories = sorted({v.category for v in violations})
-    paths = [storable_text(v.path) for v in violations]
+    paths = [storable_text(f"{v.path} ({v.via})" if v.via else v.path) for v in violations]
     ScreeningRefusal.objects.create(
         department=principal.department,
         refused_at=now,
@@ -328,6 +407,8 @@ def _prohibited_refusal_record(principal, violations, body_sha256: str, policy_v
 _REFUSAL_ACTIONS = {
     RuleNotAuthorized: AuditAction.SUBMISSION_REFUSED_RULE,
     IdempotencyConflict: AuditAction.SUBMISSION_REFUSED_CONFLICT,
+    SignatureRequired: AuditAction.SUBMISSION_REFUSED_SIGNATURE,
+    SignatureInvalid: AuditAction.SUBMISSION_REFUSED_SIGNATURE,
 }
 
 
@@ -343,6 +424,7 @@ def _refusal_record(principal, error: GatewayError, body_sha256: str) -> None:
             "key": principal.key_id,
             "status": error.status_code,
             "error": error.code,
+            **{name: error.details[name] for name in ("reason", "key_id") if name in error.details},
             "body_sha256": body_sha256,
             # Paths and reasons only; values were never copied into a problem. A path
             # names the client's own member names, which may hold what no column can.

@@ -33,9 +33,11 @@ LAW_CATEGORIES = {
     "medical_history",
     "biometric",
 }
-POLICY_NAMES = {term for c in DEFAULT_CATEGORIES for term in c.key_terms} | {
-    p.name for c in DEFAULT_CATEGORIES for p in c.value_patterns
-}
+# Every name a violation may give: the shipped terms and patterns, and the concealment kinds.
+POLICY_NAMES = {term for c in default_policy_spec().categories for term in c.key_terms} | {
+    name for c in default_policy_spec().categories for name, _pattern in c.value_patterns
+} | {"unicode tag characters", "bidirectional controls", "encoding nested too deeply",
+     "decoded size over the limit"}  # fmt: skip
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -214,9 +216,9 @@ def test_short_terms_match_whole_tokens_only():
 
 def test_decision_religious_site_volunteering_key_is_refused():
     # The department's own field name classifies the activity by religion (see policy_defaults).
-    assert SCREENER.key_categories("religious_site_cleanup_volunteer") == (
-        ("religious_belief", "religious"),
-    )
+    ((category, term),) = SCREENER.key_categories("religious_site_cleanup_volunteer")
+    # "religio" is also "religion" misspelt by one letter: either term names the finding.
+    assert (category, term) in {("religious_belief", "religious"), ("religious_belief", "religion")}
 
 
 def test_normalise_key_folds_every_spelling_alike():

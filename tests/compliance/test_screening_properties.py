@@ -13,13 +13,15 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compliance.policy_defaults import DEFAULT_CATEGORIES, default_policy_spec
+from compliance.policy_defaults import default_policy_spec
 from compliance.screening import CategorySpec, PolicySpec, compile_policy
 
 SCREENER = compile_policy(default_policy_spec())
-POLICY_NAMES = {term for c in DEFAULT_CATEGORIES for term in c.key_terms} | {
-    p.name for c in DEFAULT_CATEGORIES for p in c.value_patterns
-}
+# Every name a violation may give: the shipped terms and patterns, and the concealment kinds.
+POLICY_NAMES = {term for c in default_policy_spec().categories for term in c.key_terms} | {
+    name for c in default_policy_spec().categories for name, _pattern in c.value_patterns
+} | {"unicode tag characters", "bidirectional controls", "encoding nested too deeply",
+     "decoded size over the limit"}  # fmt: skip
 PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --------------------------------------------------------------------------- prohibited keys
@@ -280,21 +282,38 @@ def violations(document) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- the reference
 
 
-def reference(screener, document) -> list[tuple[str, str]]:
+def carried_hits(screener, text: str, depth: int) -> list[tuple[str, str]]:
+    """What a string discloses through the formats it carries, by plain recursion."""
+    from compliance.decoders import concealment, decode_all
+    from compliance.screening import CONCEALMENT, MAX_DECODE_DEPTH
+
+    hits = [(CONCEALMENT, kind) for kind in concealment(text)]
+    for _name, carried in decode_all(text, screener.decoders):
+        if depth >= MAX_DECODE_DEPTH:
+            hits.append((CONCEALMENT, "too deep"))
+            break
+        hits += [(category, "") for _path, category in reference(screener, carried, depth + 1)]
+    return hits
+
+
+def reference(screener, document, depth: int = 0) -> list[tuple[str, str]]:
     """What screen() must return, by plain recursion over the document (see the module
     docstring of compliance.screening for the rules it restates)."""
     from compliance.screening import _NAME, _VALUE, _role
 
     out: list[tuple[str, str]] = []
 
+    def string_hits(text):
+        return [*screener.value_categories(text), *carried_hits(screener, text, depth)]
+
     def emit(path, hits):
-        for category, _term in hits:
+        for category, *_term in hits:
             if (path, category) not in out:
                 out.append((path, category))
 
     def visit(node, path):
         if isinstance(node, str):
-            emit(path, screener.value_categories(node))
+            emit(path, string_hits(node))
         elif isinstance(node, dict):
             roles = {key: _role(key) for key in node}
             pair = []
@@ -302,7 +321,7 @@ def reference(screener, document) -> list[tuple[str, str]]:
                 for key, item in node.items():
                     if roles[key] == _NAME and isinstance(item, str):
                         pair += [h for h in screener.key_categories(item) if h not in pair]
-            reported = {category for category, _ in pair}
+            reported = {hit[0] for hit in pair}
             for key, item in node.items():
                 path_here = f"{path}/{pointer_token(str(key))}"
                 emit(path_here, screener.key_categories(key))
@@ -311,7 +330,7 @@ def reference(screener, document) -> list[tuple[str, str]]:
                 if isinstance(item, str) and roles[key] == _NAME and pair:
                     emit(
                         path_here,
-                        [h for h in screener.value_categories(item) if h[0] not in reported],
+                        [h for h in string_hits(item) if h[0] not in reported],
                     )
                 else:
                     visit(item, path_here)
@@ -460,3 +479,133 @@ def test_a_regulator_added_category_works_with_a_plain_term(entry, data):
     key = data.draw(st.sampled_from(keys))
     document, path = data.draw(planted((key, "x")))
     assert [(v.path, v.category, v.term) for v in screener.screen(document)] == [(path, code, term)]
+
+
+# --------------------------------------------------------------------------- carried formats
+
+VALUE_CATEGORIES = {
+    "O型": "blood_type", "血型为AB型": "blood_type", "他信仰基督教": "religious_belief",
+    "is a practising Muslim": "religious_belief", "确诊为糖尿病": "medical_history",
+    "was diagnosed with asthma": "medical_history", "BRCA1 positive": "genetic",
+    "人脸特征数据已录入": "biometric",
+}  # fmt: skip
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _gzip64(text: str) -> str:
+    import gzip
+
+    return base64.b64encode(gzip.compress(text.encode())).decode()
+
+
+def _url(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text)
+
+
+def _entities(text: str) -> str:
+    return "".join(f"&#{ord(char)};" for char in text)
+
+
+def _data_uri(text: str) -> str:
+    return "data:text/plain;base64," + _b64(text)
+
+
+# Encodings of text, and of a member inside a document (which then becomes text).
+TEXT_ENCODINGS = {"base64": _b64, "gzip": _gzip64, "url": _url, "entities": _entities,
+                  "data_uri": _data_uri}  # fmt: skip
+
+
+def _as_json(key: str, value: str) -> str:
+    return json.dumps({"id": 1, key: value}, ensure_ascii=False)
+
+
+def _as_form(key: str, value: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"id": "1", key: value})
+
+
+def _as_csv(key: str, value: str) -> str:
+    return f"id,{key}\n1,{value}"
+
+
+def _as_yaml(key: str, value: str) -> str:
+    return f"id: 1\n{key}: {value}"
+
+
+def _as_jwt(key: str, value: str) -> str:
+    payload = base64.urlsafe_b64encode(_as_json(key, value).encode()).decode().rstrip("=")
+    return f"eyJhbGciOiJub25lIn0.{payload}."
+
+
+def _as_split(key: str, value: str) -> dict:
+    return {"x": 1, key: value}
+
+
+MEMBER_ENCODINGS = {"json": _as_json, "form": _as_form, "csv": _as_csv, "yaml": _as_yaml,
+                    "jwt": _as_jwt}  # fmt: skip
+# Key disguises that survive a carrying format unchanged (no separators or escapes).
+PLAIN_KEYS = (
+    ("blood_type", "bloodType"), ("religious_belief", "religion"), ("genetic", "genotype"),
+    ("fingerprint", "fingerprint"), ("medical_history", "diagnosis"), ("biometric", "voiceprint"),
+    ("blood_type", "xuexing"), ("medical_history", "bingshi"),
+)  # fmt: skip
+
+
+@PROPERTY
+@given(
+    st.sampled_from(sorted(VALUE_CATEGORIES)),
+    st.lists(st.sampled_from(sorted(TEXT_ENCODINGS)), min_size=1, max_size=3),
+    SAFE_DOCUMENT,
+)
+def test_a_prohibited_value_is_caught_through_any_chain_of_encodings(value, chain, filler):
+    carried = value
+    for name in chain:
+        carried = TEXT_ENCODINGS[name](carried)
+    document = {"filler": filler, "note": carried}
+    found = [(v.path, v.category) for v in SCREENER.screen(document)]
+    assert ("/note", VALUE_CATEGORIES[value]) in found
+    agrees(document)
+
+
+@PROPERTY
+@given(
+    st.sampled_from(PLAIN_KEYS),
+    st.sampled_from(sorted(MEMBER_ENCODINGS)),
+    st.lists(st.sampled_from(["base64", "gzip", "data_uri", "json"]), max_size=2),
+    SAFE_DOCUMENT,
+)
+def test_a_prohibited_member_is_caught_inside_any_format_alone_and_nested(
+    case, encoding, wrappers, filler
+):
+    category, key = case
+    carried = MEMBER_ENCODINGS[encoding](key, "x1")
+    for name in wrappers:
+        carried = _as_json("payload", carried) if name == "json" else TEXT_ENCODINGS[name](carried)
+    document = {"filler": filler, "note": carried}
+    assert [(v.path, v.category) for v in SCREENER.screen(document)] == [("/note", category)]
+
+
+@PROPERTY
+@given(st.sampled_from(PLAIN_KEYS), st.sampled_from(("split", "columns", "pair")), SAFE_DOCUMENT)
+def test_a_prohibited_name_is_caught_in_any_structure(case, shape, filler):
+    category, key = case
+    if shape == "split":  # the name cut between a parent and its child
+        # Latin terms are cut between their words (pinyin syllables are not cut).
+        words = {"bloodType": ("blood", "type")}.get(key)
+        if words is None:
+            return
+        document = {"filler": filler, words[0]: {words[1]: "x"}}
+        path = f"/{words[0]}/{words[1]}"
+    elif shape == "columns":
+        document = {"filler": filler, "t": {"columns": ["id", key], "rows": [[1, "x"]]}}
+        path = "/t/columns/1"
+    else:
+        document = {"filler": filler, "extra": [{"k": key, "v": "x"}]}
+        path = "/extra/0/v"
+    assert (path, category) in [(v.path, v.category) for v in SCREENER.screen(document)]

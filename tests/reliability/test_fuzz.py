@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import Counter
 
 import pytest
 import schemathesis
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core import signals
@@ -43,7 +45,9 @@ from schemathesis.generation.meta import TestPhase
 from schemathesis.pytest._test_builder import build_operation_test
 from schemathesis.python._constants.orchestrator import make_constants_value_source
 
+from audit import witness
 from audit.models import AuditEntry
+from audit.services import checkpoint_create
 from tests import factories
 from tests.gateway.people import PASSWORD, make_account
 from tests.reliability.cast import Cast, cast_create
@@ -97,6 +101,7 @@ OPERATIONS = {
     "v1_audit_receipts_retrieve": (60, PUBLIC),
     "v1_audit_proof_inclusion_retrieve": (60, PUBLIC),
     "v1_audit_proof_consistency_retrieve": (60, PUBLIC),
+    "v1_audit_cosignatures_create": (60, PUBLIC),
 }
 
 CONFIG = {
@@ -187,6 +192,18 @@ APPEAL_FOR = {
 }
 
 
+# A witness the gateway trusts while fuzzing, so that posted cosignatures can succeed.
+FUZZ_WITNESS_NAME = "fuzz.example/witness"
+FUZZ_WITNESS_KEY = Ed25519PrivateKey.generate()
+
+
+def _cosigned_checkpoint() -> str:
+    signed = checkpoint_create().note
+    body = signed.split("\n\n")[0] + "\n"
+    line = witness.cosign(body, FUZZ_WITNESS_NAME, FUZZ_WITNESS_KEY, int(time.time()))
+    return f"{signed}{line}\n"
+
+
 def _aim(case, cast: Cast, log_size: int, *, primary: bool) -> None:
     """Point generated ids at objects that exist, and some logins at a real account."""
     operation_id = case.operation.definition.raw["operationId"]
@@ -205,6 +222,10 @@ def _aim(case, cast: Cast, log_size: int, *, primary: bool) -> None:
     login = operation_id == "v1_auth_token_create" and body is not None
     if login and (primary or len(str(body.get("username", ""))) % 4 == 0):
         case.body = {"username": "alice", "password": PASSWORD}
+    # One cosignature post in three carries a real cosigned checkpoint.
+    cosigning = operation_id == "v1_audit_cosignatures_create" and isinstance(case.body, str)
+    if cosigning and (primary or len(case.body) % 3 == 0):
+        case.body = _cosigned_checkpoint()
     if "leaf_hash" in path and (primary or len(str(path["leaf_hash"])) % 3 == 0):
         entry = AuditEntry.objects.order_by("id").first()
         path["leaf_hash"] = bytes(entry.leaf_hash).hex()
@@ -221,6 +242,9 @@ def _aim(case, cast: Cast, log_size: int, *, primary: bool) -> None:
 def fuzz_cast(world, settings) -> Cast:
     # Logins would otherwise cost a quarter of a second each in password hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AUDIT_WITNESS_KEYS = [
+        witness.cosigner_verifier_key(FUZZ_WITNESS_NAME, FUZZ_WITNESS_KEY)
+    ]
     cache.clear()
     return cast_create(world)
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 CORPUS_DIR = Path(__file__).resolve().parent
-NAMES = ("prohibited", "ordinary")
+# The *_adversarial files are written by adversarial.py (see there).
+NAMES = ("prohibited", "ordinary", "prohibited_adversarial", "ordinary_adversarial")
 
 
 def load_corpus(name: str) -> list[dict[str, Any]]:

@@ -1,0 +1,102 @@
+import datetime as dt
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from compliance.models import SignaturePolicy
+from compliance.selectors import department_by_code
+from gateway.errors import GatewayError
+from gateway.services.signing import (
+    signature_policy_set,
+    signing_key_add,
+    signing_key_revoke,
+    signing_keys_export,
+    signing_keys_of,
+)
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"not an ISO 8601 date-time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise CommandError(f"give a time zone, e.g. {text}+08:00")
+    return moment
+
+
+class Command(BaseCommand):
+    help = (
+        "Register, revoke and list a department's Ed25519 public keys for signed "
+        "submissions, and set its signature policy. Every change is audited."
+    )
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True)
+        add = actions.add_parser("add", help="register a public key (base64, from `keygen`)")
+        add.add_argument("department_code")
+        add.add_argument("public_key")
+        add.add_argument("--valid-from", type=_moment, help="ISO 8601 with zone; default now")
+        add.add_argument("--valid-until", type=_moment, help="ISO 8601 with zone")
+        add.add_argument("--valid-days", type=int, help="instead of --valid-until")
+        revoke = actions.add_parser("revoke", help="revoke a key by its id")
+        revoke.add_argument("department_code")
+        revoke.add_argument("key_id")
+        revoke.add_argument("--reason", default="")
+        listing = actions.add_parser("list", help="list a department's keys")
+        listing.add_argument("department_code")
+        export = actions.add_parser(
+            "export", help="every department's keys as JSON, for the offline verifier"
+        )
+        export.add_argument("department_code", nargs="?", help="one department only")
+        policy = actions.add_parser("policy", help="set when signatures are required")
+        policy.add_argument("department_code")
+        policy.add_argument("policy", choices=SignaturePolicy.values)
+
+    def handle(self, *args, action, department_code, **options):
+        if action == "export":
+            self.stdout.write(json.dumps(signing_keys_export(department_code), indent=2))
+            return
+        department = department_by_code(department_code)
+        if department is None:
+            raise CommandError(f"unknown department {department_code!r}")
+        try:
+            if action == "add":
+                self._add(department, **options)
+            elif action == "revoke":
+                key = signing_key_revoke(
+                    department=department, key_id=options["key_id"], reason=options["reason"]
+                )
+                self.stdout.write(f"revoked {key.key_id} at {key.revoked_at.isoformat()}")
+            elif action == "policy":
+                signature_policy_set(department=department, policy=options["policy"])
+                self.stdout.write(f"{department.code}: signatures {options['policy']}")
+            else:
+                self._list(department)
+        except GatewayError as error:
+            raise CommandError(str(error.message)) from None
+
+    def _add(self, department, *, public_key, valid_from, valid_until, valid_days, **_):
+        if valid_days is not None:
+            if valid_until is not None or valid_days <= 0:
+                raise CommandError("give either --valid-until or a positive --valid-days")
+            valid_from = valid_from or dt.datetime.now(dt.UTC)
+            valid_until = valid_from + dt.timedelta(days=valid_days)
+        key = signing_key_add(
+            department=department,
+            public_key=public_key,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+        self.stderr.write(f"Signing key for {department.code} registered; sign with key id:")
+        self.stdout.write(key.key_id)
+
+    def _list(self, department):
+        self.stdout.write(f"{department.code}: signatures {department.signature_policy}")
+        for key in signing_keys_of(department):
+            until = key.valid_until.isoformat() if key.valid_until else "-"
+            state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
+            self.stdout.write(
+                f"{key.key_id}  {key.public_key}  from {key.valid_from.isoformat()}"
+                f"  until {until}  {state}"
+            )
