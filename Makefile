@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint bench
+.PHONY: demo test install lint bench bench-pg
 
 # The audit integrator and a witness run beside the server (scripts/demo-serve), as in
 # production, so the log's checkpoints advance and are cosigned while you use the demo.
@@ -35,3 +35,9 @@ bench: install
 	$(BIN)/python bench/screening.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/client.py
+
+# These two need PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres,
+# where each run creates and drops its own database) and, for the second, pgbench.
+bench-pg: install
+	$(BIN)/python bench/http_load.py
+	$(BIN)/python bench/audit_sql.py

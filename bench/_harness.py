@@ -72,9 +72,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(workdir: Path, *, workers: int = 1, threads: int = 1):
+def gunicorn(workdir: Path, *, workers: int = 1, threads: int = 1, env: dict | None = None):
+    """Serve the gateway on a free loopback port; ``env`` adds settings for this server only."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -108,6 +109,27 @@ def gunicorn(workdir: Path, *, workers: int = 1, threads: int = 1):
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def integrator():
+    """Run ``manage.py audit_integrate`` beside the server, as in production."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "audit_integrate"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def post(conn: http.client.HTTPConnection, path: str, body: bytes, key: str) -> tuple[int, dict]:
