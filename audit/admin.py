@@ -74,6 +74,23 @@ class DepartmentActorFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ResidentFilter(admin.SimpleListFilter):
+    """One resident's entries, by blind index: where the resident search sends its result."""
+
+    title = _("resident (blind index)")
+    parameter_name = "subject"
+
+    def lookups(self, request, model_admin):
+        # Reached only from the resident search: shown (and applied) once it has a value.
+        value = self.value()
+        return [(value, _("the resident searched for"))] if value else []
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(subject=self.value()[:64])
+        return queryset
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = (
@@ -90,6 +107,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         "action",
         "actor_kind",
         DepartmentActorFilter,
+        ResidentFilter,
         ("recorded_at", admin.DateFieldListFilter),
     )
     search_fields = ("=actor_id", "=object_ref", "=purpose")

@@ -128,9 +128,7 @@ def submission_accept(
         _prohibited_refusal_record(principal, violations, paths, body_sha256, policy_version)
         raise error
     if screened.without_consent:
-        _consent_refusal(
-            principal, screened.without_consent, document, body_sha256, policy_version
-        )
+        _consent_refusal(principal, screened.without_consent, document, body_sha256, policy_version)
 
     try:
         _refuse_identity_numbers_outside_citizen_id(document)

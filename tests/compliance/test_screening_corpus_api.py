@@ -99,7 +99,7 @@ def test_data_carried_in_a_string_names_the_formats_unwrapped(client, corpus_key
         "record": 0,
         "path": "/records/0/data/note",
         "category": "blood_type",
-        "via": "base64 › json › /blood_type",
+        "via": "base64 › json",
     }
 
 

@@ -201,7 +201,7 @@ def _admin_attacks(client, admin_client, responses, tmp_path):
     failed = client.post("/admin/login/", {"username": OTHER_ID, "password": "wrong"})
     responses.append(failed)
     assert failed.status_code == 200
-    export = admin_client.get(f"/admin/audit/auditentry/export.csv?actor_id={OTHER_ID}")
+    export = admin_client.get(f"/admin/audit/auditentry/export.csv?department={OTHER_ID}")
     responses.append(export)
     assert export.status_code == 200
     export_file = tmp_path / "audit.export"

@@ -260,7 +260,7 @@ def test_a_failure_after_the_signature_check_stores_nothing(world, signer):
     body = factories.body([factories.deduction_record(CITIZEN)], "atomic-1")
     with (
         mock.patch(
-            "gateway.services.submissions.audit_append", side_effect=RuntimeError("disk gone")
+            "gateway.services.submissions.log_append", side_effect=RuntimeError("disk gone")
         ),
         pytest.raises(RuntimeError),
     ):
