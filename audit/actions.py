@@ -68,7 +68,6 @@ class AuditAction(models.IntegerChoices):
     AUDIT_VERIFIED = 604, _("audit log verified")
 
     # 63x: witnesses of the log
-    CHECKPOINT_COSIGNED = 630, _("checkpoint cosigned by a witness")
 
 
 class ActorKind(models.TextChoices):

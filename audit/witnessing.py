@@ -12,10 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit import merkle, note, witness
-from audit.actions import ActorKind, AuditAction
 from audit.keys import verifier_key
 from audit.models import AuditEntry, Checkpoint, Cosignature
-from audit.services import AuditRecord, audit_append, entry_bytes
+from audit.services import entry_bytes
 
 # How far ahead of our clock a cosignature's timestamp may be (C2SP tlog-cosignature
 # lets verifiers refuse future timestamps; this allows for clock skew only).
@@ -125,7 +124,6 @@ def cosignature_add(note_text: str) -> CosignatureOutcome:
         raise CosignatureRefused(400, "no_cosignature", Msg.NO_COSIGNATURE)
 
     outcome = CosignatureOutcome(checkpoint)
-    records = []
     now = timezone.now()
     for found in valid:
         try:
@@ -143,21 +141,9 @@ def cosignature_add(note_text: str) -> CosignatureOutcome:
             outcome.duplicates.append(found.name)
             continue
         outcome.stored.append(found.name)
-        records.append(
-            AuditRecord(
-                action=AuditAction.CHECKPOINT_COSIGNED,
-                actor_kind=ActorKind.REGULATOR,
-                actor_id=found.name[:150],
-                object_ref=f"checkpoint:{checkpoint.pk}",
-                details={
-                    "size": checkpoint.size,
-                    "root_hash": bytes(checkpoint.root_hash).hex(),
-                    "key_id": found.key_id.hex(),
-                    "timestamp": found.timestamp,
-                },
-            )
-        )
-    audit_append(records)
+    # No log entry: a cosignature is the log's own metadata, like a checkpoint, and an
+    # entry per cosignature would give the witness a new checkpoint to cosign, for ever.
+    # The cosignatures table is append-only like the log.
     return outcome
 
 

@@ -279,16 +279,16 @@ def test_the_witness_cosigns_and_follows_the_log(gateway, witness_key, tmp_path,
     append(5)
     second = integrate_all()
     assert run_witness(gateway, witness_key, state) == 0
-    # 3 entries, the audit entry of the first cosignature, then 5 more.
-    assert second.size == 9
-    assert json.loads(state.read_text())["size"] == 9
+    # 3 entries, then 5 more: a cosignature adds no entry (nor a checkpoint to cosign).
+    assert second.size == 8
+    assert json.loads(state.read_text())["size"] == 8
     assert [c.checkpoint_id for c in Cosignature.objects.order_by("id")] == [first.pk, second.pk]
     # Nothing new: no second cosignature of the same checkpoint.
     assert run_witness(gateway, witness_key, state) == 0
     assert Cosignature.objects.count() == 2
     out = capsys.readouterr().out
-    assert "cosigned credit-gateway.example/audit-log at size 9" in out
-    assert "unchanged at size 9" in out
+    assert "cosigned credit-gateway.example/audit-log at size 8" in out
+    assert "unchanged at size 8" in out
 
 
 def write_state(path: Path, size: int, root: bytes, text: str = "") -> str:
