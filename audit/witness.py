@@ -41,10 +41,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -116,20 +115,8 @@ def _check_name(name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CosignerKey:
-    """A witness's verifier key for cosignature/v1."""
-
-    name: str
-    key_id: bytes
-    public_key: bytes
-    _key: Ed25519PublicKey = field(repr=False, compare=False)
-
-    def verify(self, message: bytes, signature: bytes) -> bool:
-        try:
-            self._key.verify(signature, message)
-        except InvalidSignature:
-            return False
-        return True
+class CosignerKey(note.Verifier):
+    """A witness's verifier key for cosignature/v1 (a note verifier of another type)."""
 
     def __str__(self) -> str:
         return cosigner_verifier_key(self.name, self.public_key)
