@@ -71,7 +71,10 @@ def inspect(payload: dict) -> dict:
     from audit.models import AuditEntry
     from gateway.identity import vault
     from gateway.models import Citizen, Score, ScoreEvent, Submission
+    from gateway.services.audit_boundary import idempotency_digest
 
+    # Idempotency keys are stored as keyed digests: name them by the keys the caller sent.
+    key_of = {idempotency_digest(key): key for key in payload.get("keys", [])}
     rows_per_submission = dict(
         ScoreEvent.objects.values("submission_id")
         .annotate(n=Count("id"))
@@ -81,7 +84,7 @@ def inspect(payload: dict) -> dict:
         {
             "id": str(pk),
             "department": code,
-            "key": key,
+            "key": key_of.get(key, key),
             "record_count": record_count,
             "ledger_rows": rows_per_submission.get(pk, 0),
             "body_sha256": body_sha256,

@@ -186,7 +186,10 @@ def test_concurrent_departments_keep_ledger_scores_and_log_consistent(kind):
 
         # --- the database, read by separate processes once the server has stopped
         started = time.monotonic()
-        state = gw.world("inspect", {"residents": workload.residents()})
+        state = gw.world(
+            "inspect",
+            {"residents": workload.residents(), "keys": [key for _, key in accepted]},
+        )
         assert state["ledger_total"] == expected_rows
         assert state["ledger_without_submission"] == state["orphan_ledger_rows"] == 0
         submissions = {(s["department"], s["key"]): s for s in state["submissions"]}

@@ -202,7 +202,7 @@ def test_sigkill_mid_batch_then_retry_applies_each_batch_once_and_whole(kind):
         assert not run.unexpected, f"{context} {run.unexpected[:5]}"
         assert all(batch.response is not None for batch in run.batches.values()), context
 
-        state = gw.world("inspect", {"residents": workload.residents()})
+        state = gw.world("inspect", {"residents": workload.residents(), "keys": list(run.batches)})
         submissions = {s["key"]: s for s in state["submissions"]}
         # One submission per idempotency key: each retried batch completed exactly once.
         assert sorted(submissions) == sorted(run.batches), context
