@@ -22,6 +22,7 @@ No other module of the gateway calls ``audit.services.audit_append`` or ``audit_
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -142,6 +143,18 @@ def log_record(**fields: Any) -> Receipt:
     return log_append([AuditRecord(**fields)])[0]
 
 
+# An object reference the gateway builds from its own ids ("submission:<uuid>",
+# "event:42", "score:list:7"): closed by its shape, so screening never rewrites it (a
+# UUID's digits can look like a diagnosis code to the vocabulary).
+_REFERENCE = re.compile(r"[a-z_]+(?::[a-z_]+)*:[0-9a-f-]{1,40}")
+
+
+def _safe_reference(value: str) -> str:
+    if _REFERENCE.fullmatch(value) and not has_identity_shape(value):
+        return value
+    return safe_text(value)
+
+
 def _safe_record(record: AuditRecord) -> AuditRecord:
     details = dict(record.details)
     # The ledger commitment is the gateway's own digests (binding.py): closed, and it
@@ -157,6 +170,6 @@ def _safe_record(record: AuditRecord) -> AuditRecord:
         subject=safe_text(record.subject),
         purpose=safe_text(record.purpose),
         legal_basis=safe_text(record.legal_basis),
-        object_ref=safe_text(record.object_ref),
+        object_ref=_safe_reference(record.object_ref),
         details=details,
     )

@@ -16,7 +16,7 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from audit.actions import AuditAction
 from audit.models import AuditEntry
@@ -304,3 +304,17 @@ def test_the_login_password_is_never_logged(people, capture_logs):
     printed = capture_logs.close()
     assert "1101**********002X" in printed
     assert PASSWORD not in printed
+
+
+@pytest.mark.django_db
+def test_an_object_reference_the_gateway_builds_reaches_the_log_as_it_is():
+    from gateway.services.audit_boundary import log_record
+
+    reference = "submission:549d582b-1cd9-4529-9757-c541fac20383"  # digits like ICD-9 codes
+    with transaction.atomic():
+        log_record(action=AuditAction.ADMIN_LOGIN, actor_kind="admin", actor_id="root",
+                   object_ref=reference)  # fmt: skip
+        log_record(action=AuditAction.ADMIN_LOGIN, actor_kind="admin", actor_id="root",
+                   object_ref="event:320505199003074510")  # fmt: skip
+    refs = list(AuditEntry.objects.order_by("id").values_list("object_ref", flat=True))
+    assert refs == [reference, "event:3205**********4510"]
