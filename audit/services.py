@@ -290,6 +290,7 @@ def verification_run(
     *,
     progress: Callable[[int, int], None] | None = None,
     witness_check: Callable[[Callable[[int], bytes | None]], str | None] | None = None,
+    roots_wanted: Sequence[int] = (),
 ) -> VerificationRun:
     """Verify the whole log as stored, streaming, and record the outcome for the admin.
 
@@ -306,6 +307,7 @@ def verification_run(
         [verifier_key(), *settings.AUDIT_RETIRED_VERIFIER_KEYS],
         origin=settings.AUDIT_LOG_ORIGIN,
         require_checkpoint=False,
+        roots_wanted=[s for s in roots_wanted if s <= size],
     )
     for chunk in selectors.sequenced_entries_in_chunks(size):
         position = stream.size
@@ -339,14 +341,10 @@ def verification_run(
                 message = f"FAIL at index {found[0]}: {found[1]}"
                 break
     if ok and witness_check is not None:
-        roots = stream.checkpoint_roots
-
-        def root_at(tree_size: int) -> bytes | None:
-            if tree_size > size:
-                return None
-            return roots.get(tree_size) or selectors.root_at(tree_size)
-
-        problem = witness_check(root_at)
+        # Roots recomputed from the entries in this one pass (at every checkpoint and at
+        # ``roots_wanted``), never read from stored tree nodes an insider could leave
+        # as they were before a rewrite.
+        problem = witness_check(stream.checkpoint_roots.get)
         if problem is not None:
             ok, first_bad, message = False, None, f"FAIL: {problem}"
     if ok and result.checkpoints_checked == 0:

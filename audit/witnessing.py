@@ -11,10 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit import merkle, note, witness
+from audit import note, witness
 from audit.keys import verifier_key
-from audit.models import AuditEntry, Checkpoint, Cosignature
-from audit.services import entry_bytes
+from audit.models import Checkpoint, Cosignature
 
 # How far ahead of our clock a cosignature's timestamp may be (C2SP tlog-cosignature
 # lets verifiers refuse future timestamps; this allows for clock skew only).
@@ -168,44 +167,3 @@ def cosigned_notes_oldest_first() -> Iterator[str]:
     queryset = Checkpoint.objects.order_by("size", "id").prefetch_related("cosignatures")
     for checkpoint in queryset.iterator(chunk_size=500):
         yield cosigned_note(checkpoint)
-
-
-def _roots_at(sizes: set[int]) -> dict[int, bytes]:
-    """Roots of the log's first SIZE entries, recomputed from the entries in one pass."""
-    roots = {0: merkle.EMPTY_ROOT} if 0 in sizes else {}
-    wanted = sorted(size for size in sizes if size > 0)
-    if not wanted:
-        return roots
-    frontier = merkle.CompactRange()
-    position = 0
-    # Only entries given an index belong to the tree.
-    entries = (
-        AuditEntry.objects.filter(sequence__isnull=False)
-        .order_by("sequence")
-        .iterator(chunk_size=5000)
-    )
-    for entry in entries:
-        frontier.append(merkle.leaf_hash(entry_bytes(entry)))
-        if frontier.size == wanted[position]:
-            roots[frontier.size] = frontier.root()
-            position += 1
-            if position == len(wanted):
-                break
-    return roots
-
-
-def witnessed_check(
-    *, witness_keys: list[str], quorum: int, witnessed: Iterable[str] = ()
-) -> witness.WitnessCheck:
-    """:func:`audit.witness.check_witnessed` over the database's checkpoints and entries."""
-    stored = list(cosigned_notes_oldest_first())
-    witnessed = list(witnessed)
-    roots = _roots_at(witness.checkpoint_sizes([*stored, *witnessed]))
-    return witness.check_witnessed(
-        stored,
-        log_keys=log_verifier_keys(),
-        witness_keys=witness_keys,
-        quorum=quorum,
-        witnessed=witnessed,
-        root_at=roots.get,
-    )

@@ -5,8 +5,14 @@ from django.core.management.base import BaseCommand, CommandError
 from audit import note
 from audit.services import verification_run
 from audit.verify import terminal_progress
-from audit.witness import WitnessError, load_state, parse_cosigner_key
-from audit.witnessing import witnessed_check
+from audit.witness import (
+    WitnessError,
+    check_witnessed,
+    checkpoint_sizes,
+    load_state,
+    parse_cosigner_key,
+)
+from audit.witnessing import cosigned_notes_oldest_first, log_verifier_keys
 
 
 class Command(BaseCommand):
@@ -68,14 +74,24 @@ class Command(BaseCommand):
             if not 1 <= quorum <= len(keys):
                 raise CommandError("bad witness options: the quorum must be 1..number of keys")
 
-            def check(_stored_root_at):
-                # Roots are recomputed from the entries, not taken from the stored tree
-                # nodes, which an insider could leave as they were before a rewrite.
-                result = witnessed_check(witness_keys=keys, quorum=quorum, witnessed=witnessed)
+            def check(root_at):
+                # root_at gives the roots verification_run recomputed from the entries.
+                result = check_witnessed(
+                    cosigned_notes_oldest_first(),
+                    log_keys=log_verifier_keys(),
+                    witness_keys=keys,
+                    quorum=quorum,
+                    root_at=root_at,
+                    witnessed=witnessed,
+                )
                 outcome.append(result)
                 return None if result.ok else result.line()
 
-        run = verification_run(witness_check=check, progress=terminal_progress())
+        run = verification_run(
+            witness_check=check,
+            roots_wanted=sorted(checkpoint_sizes(witnessed)),
+            progress=terminal_progress(),
+        )
         if not run.ok:
             raise CommandError(run.message)
         self.stdout.write(run.message)
