@@ -69,6 +69,7 @@ Limits
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import re
@@ -76,8 +77,11 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from gc import is_tracked
-from itertools import compress, product
+from itertools import accumulate, compress, filterfalse, product, repeat
+from operator import itemgetter
 from typing import Any
+
+from ahocorasick_rs import AhoCorasick
 
 from compliance import decoders as _decoders
 
@@ -594,17 +598,6 @@ class _Pattern:
     name: str
     regex: re.Pattern[str]
     trigger: tuple[str, Any]  # from _trigger()
-    literals: re.Pattern[str] | None  # the trigger's literals as one alternation
-
-    def admits(self, folded: bytes, text: str) -> bool:
-        """Whether the trigger lets through a string folded as in _ValueTriggers."""
-        kind, detail = self.trigger
-        if kind == "literals":
-            return self.literals is not None and self.literals.search(text) is not None
-        if kind == "run":
-            chars, length = detail
-            return b"\xff" * length in folded.translate(_run_table(chars, -1))
-        return True
 
 
 def _trigger(regex: re.Pattern[str]) -> tuple[str, Any]:
@@ -656,62 +649,111 @@ def _compile_pattern(code: str, index: int, entry: Any) -> _Pattern:
     if not name:
         named = sorted(regex.groupindex.items(), key=lambda item: item[1])
         name = named[0][0] if named else f"{code}#{index + 1}"
-    trigger = _trigger(regex)
-    literals = _trie_regex(trigger[1]) if trigger[0] == "literals" else None
-    return _Pattern(code, name, regex, trigger, literals)
+    return _Pattern(code, name, regex, _trigger(regex))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _ValueTriggers:
-    """Which of many strings may match a value pattern, found with a few C-speed scans."""
+    """Which of many strings may match a value pattern, and which patterns, found with a
+    few C-speed scans: one Aho-Corasick automaton finds every trigger literal of every
+    pattern, overlapping ones included, in the strings joined and folded together."""
 
     def __init__(self, patterns: Iterable[_Pattern]) -> None:
-        literals: set[str] = set()
+        owners: dict[str, set[int]] = {}
         runs: dict[frozenset[str], int] = {}
         self.direct: list[re.Pattern[str]] = []
         self.per_string: list[re.Pattern[str]] = []
-        for pattern in patterns:
+        self.untriggered: set[int] = set()  # patterns without literals: always tried
+        for index, pattern in enumerate(patterns):
             kind, detail = pattern.trigger
             if kind == "literals":
-                literals.update(detail)
-            elif kind == "run":
+                for literal in detail:
+                    owners.setdefault(literal, set()).add(index)
+                continue
+            self.untriggered.add(index)
+            if kind == "run":
                 chars, length = detail
                 runs[chars] = min(length, runs.get(chars, length))
             elif kind == "direct":
                 self.direct.append(pattern.regex)
             else:
                 self.per_string.append(pattern.regex)
-        # Two alternations: the C engine skips fast to a possible first character only when
-        # those characters are all ASCII or all not.
-        self.ascii_literals = _trie_regex(x for x in literals if x[0].isascii())
-        self.other_literals = _trie_regex(x for x in literals if not x[0].isascii())
+        literals = sorted(owners)
+        self.owners = [frozenset(owners[literal]) for literal in literals]
+        self.automaton = AhoCorasick(literals) if literals else None
         self.runs = [(chars, b"\xff" * n) for chars, n in runs.items()]
 
-    def suspects(self, strings: list[str]) -> set[int]:
-        joined_sep = _join(strings)
-        if joined_sep is None:
-            return set(range(len(strings)))
-        joined, sep = joined_sep
+    def patterns_in(self, folded: str) -> set[int]:
+        """The literal-triggered patterns whose literals occur in one folded string."""
+        if self.automaton is None:
+            return set()
+        owners = self.owners
         found: set[int] = set()
+        for literal in set(self._matches(folded)):
+            found |= owners[literal[0]]
+        return found
+
+    def _matches(self, text: str) -> list[tuple[int, int, int]]:
+        """(literal, start, end) of every literal in ``text``, overlapping ones included."""
+        try:
+            return self.automaton.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:  # lone surrogates: one replacement character each
+            text = _SURROGATE.sub("\ufffd", text)
+            return self.automaton.find_matches_as_indexes(text, overlapping=True)
+
+    def suspects(
+        self, strings: list[str], joined_sep: tuple[str, str] | None = None
+    ) -> dict[int, frozenset[int] | None]:
+        """{index of a string that may match: the patterns worth trying on it, or None for
+        all of them}."""
+        if joined_sep is None:
+            joined_sep = _join(strings)
+        if joined_sep is None:
+            return dict.fromkeys(range(len(strings)))
+        joined, sep = joined_sep
+        every: set[int] = set()  # strings on which every pattern is tried
         plain_ascii = joined.isascii()
         if not plain_ascii:
-            _scan(joined, _VALUE_ODD.search, sep, found)
+            _scan(joined, _VALUE_ODD.search, sep, every)
         folded = joined.encode("utf-8", "surrogatepass").translate(_LOWER_ASCII, _WHITESPACE_BYTES)
         text = folded.decode("ascii") if plain_ascii else folded.decode("utf-8", "surrogatepass")
-        if self.ascii_literals is not None:
-            _scan(text, self.ascii_literals.search, sep, found)
-        if self.other_literals is not None and not plain_ascii:
-            _scan(text, self.other_literals.search, sep, found)
         sep_byte = sep.encode()
         for chars, needle in self.runs:
             marked = folded.translate(_run_table(chars, sep_byte[0]))
-            _scan(marked, _finder(needle), sep_byte, found)
+            _scan(marked, _finder(needle), sep_byte, every)
         for regex in self.direct:
-            _scan(joined, regex.search, sep, found)
+            _scan(joined, regex.search, sep, every)
         for regex in self.per_string:
-            found.update(
-                i for i, string in enumerate(strings) if i not in found and regex.search(string)
+            every.update(
+                i for i, string in enumerate(strings) if i not in every and regex.search(string)
             )
-        return found
+        result: dict[int, frozenset[int] | None] = dict.fromkeys(every)
+        if self.automaton is None:
+            return result
+        matches = self._matches(text)
+        if not matches:
+            return result
+        # Each match's string is the number of separators before it.
+        bounds = [match.start() for match in re.finditer(re.escape(sep), text)]
+        found: dict[int, set[int]] = {}
+        for literal, index in set(
+            zip(
+                map(itemgetter(0), matches),
+                map(bisect.bisect, repeat(bounds), map(itemgetter(1), matches)),
+                strict=True,
+            )
+        ):
+            if index in every:
+                continue
+            if index in found:
+                found[index] |= self.owners[literal]
+            else:
+                found[index] = set(self.owners[literal])
+        for index, owners in found.items():
+            result[index] = frozenset(owners | self.untriggered)
+        return result
 
 
 def _finder(needle: bytes) -> Callable[[bytes, int], Any]:
@@ -779,22 +821,83 @@ class _KeyTriggers:
     """For bodies with many unseen keys: which may hold a term, found with one scan."""
 
     def __init__(self, terms: Iterable[_Term]) -> None:
-        literals = {
-            reading.encode().translate(_KEY_FOLD).decode()
-            for term in terms
-            for reading in term.readings
-        }
-        self.search = _trie_regex(literals)
+        anywhere: dict[str, bool] = {}
+        for term in terms:
+            for reading in term.readings:
+                literal = reading.encode().translate(_KEY_FOLD).decode()
+                anywhere[literal] = anywhere.get(literal, False) or term.anywhere
+        literals = sorted(anywhere)
+        self.anywhere = [anywhere[literal] for literal in literals]
+        self.automaton = AhoCorasick(literals) if literals else None
 
-    def suspects(self, keys: list[str]) -> set[int]:
+    def suspects(self, keys: list[str]) -> tuple[set[str], set[str]]:
+        """(the keys that may hold a term: a folded term's letters or unusual characters,
+        those of them that hold the letters of a term matched anywhere)."""
         joined_sep = _join(keys)
-        if joined_sep is None or self.search is None:
-            return set(range(len(keys)))
+        if joined_sep is None or self.automaton is None:
+            return set(keys), set(keys)
         joined, sep = joined_sep
-        found: set[int] = set()
-        _scan(joined, _KEY_ODD.search, sep, found)
+        odd: set[int] = set()
+        _scan(joined, _KEY_ODD.search, sep, odd)
         folded = joined.encode("utf-8", "surrogatepass").translate(_KEY_FOLD, _KEY_DROP[sep])
-        _scan(folded.decode("utf-8", "surrogatepass"), self.search.search, sep, found)
+        text = folded.decode("utf-8", "surrogatepass")
+        try:
+            matches = self.automaton.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:  # lone surrogates: one replacement character each
+            text = _SURROGATE.sub("\ufffd", text)
+            matches = self.automaton.find_matches_as_indexes(text, overlapping=True)
+        found = set(odd)
+        anywhere = set(odd)
+        if matches:
+            # The end of each folded key, +1 for its separator; a match's key is the number
+            # of ends at or before its start.
+            ends = list(accumulate(map((1).__add__, map(len, text.split(sep)))))
+            owners = list(map(bisect.bisect, repeat(ends), map(itemgetter(1), matches)))
+            found.update(owners)
+            flags = map(self.anywhere.__getitem__, map(itemgetter(0), matches))
+            anywhere.update(compress(owners, flags))
+        return set(map(keys.__getitem__, found)), set(map(keys.__getitem__, anywhere))
+
+
+class _Bulk:
+    """What the checks of a body with many keys share, each computed once when first asked."""
+
+    def __init__(self, keys: set) -> None:
+        self.keys = keys
+        self._text_keys: list[str] | None = None
+        self._roles: set[int] | None = None
+        self._marked: tuple[str, list[str]] | None = None
+
+    @property
+    def text_keys(self) -> list[str]:
+        if self._text_keys is None:
+            self._text_keys = _text_keys(self.keys)
+        return self._text_keys
+
+    @property
+    def roles(self) -> set[int]:
+        if self._roles is None:
+            self._roles = _roles_present(self.keys, self.text_keys)
+        return self._roles
+
+    @property
+    def marked(self) -> tuple[str, list[str]]:
+        """Every key as a marked line (see _marked_lines) and the keys in line order."""
+        if self._marked is None:
+            self._marked = _marked_lines(self.text_keys)
+        return self._marked
+
+    def lines_matching(self, regex: re.Pattern[str]) -> set[str]:
+        """The keys whose marked line (with the newline before it) ``regex`` finds."""
+        text, owners = self.marked
+        found: set[str] = set()
+        index = -1
+        counted = 0
+        for match in regex.finditer(text):
+            start = match.start()
+            index += text.count("\n", counted, start + 1)
+            counted = start + 1
+            found.add(owners[index])
         return found
 
 
@@ -844,6 +947,7 @@ _role_cache: dict[Any, int] = {}
 _CACHE_LIMIT = 20_000
 
 
+_LOWER_ASCII_BYTES = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _ROLE_LENGTH = 2 * max(map(len, (*_NAME_KEYS, *_VALUE_KEYS)))
 
 
@@ -857,6 +961,31 @@ def _role(key: Any) -> int:
             _role_cache.clear()
         _role_cache[key] = role
     return role
+
+
+_ROLE_BYTES = {key.encode(): role for key, role in _ROLES.items() if key.isascii()}
+_ROLE_DROP_BYTES = bytes(b for b in range(128) if not chr(b).isalnum() and b != 10)
+
+
+def _text_keys(keys: Iterable) -> list[str]:
+    """The keys that are strings, in C-speed passes (a set iterates twice in one order)."""
+    return list(compress(keys, map(_IS_STR, map(type, keys))))
+
+
+def _roles_present(keys: set, text_keys: list[str] | None = None) -> set[int]:
+    """The roles (_NAME, _VALUE, _COLUMNS) some key of ``keys`` may have; for many keys,
+    from one fold of them all (a key holding a newline may add a role, never hide one)."""
+    if len(keys) <= _MANY_KEYS:
+        return {_role(key) for key in keys}
+    if text_keys is None:
+        text_keys = _text_keys(keys)
+    roles = {_role(key) for key in filterfalse(str.isascii, text_keys)}
+    lines = "\n".join(filter(str.isascii, text_keys)).encode("ascii")
+    folded = set(lines.translate(_LOWER_ASCII_BYTES, _ROLE_DROP_BYTES).split(b"\n"))
+    roles.update(_ROLE_BYTES[line] for line in folded.intersection(_ROLE_BYTES))
+    if len(text_keys) < len(keys):
+        roles.update(_role(key) for key in keys if type(key) is not str)
+    return roles
 
 
 # --------------------------------------------------------------------------- the screener
@@ -894,6 +1023,46 @@ def _marked_line(key: str) -> str:
     return "\x00".join(
         token.translate(_LINE_FOLD) if token.isascii() else token.casefold() for token in tokens
     )
+
+
+def _line_table() -> bytes:
+    table = bytearray(range(256))
+    for byte in range(128):
+        char = chr(byte)
+        if char == "\n":
+            continue
+        if not char.isalnum():
+            table[byte] = 0
+        elif char in _LINE_FOLD_CHARS:
+            table[byte] = ord(_LINE_FOLD_CHARS[char])
+    return bytes(table)
+
+
+_LINE_FOLD_CHARS = {chr(k): v for k, v in _LINE_FOLD.items()}
+_LINE_BYTES = _line_table()
+_CAMEL_LOWER = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL_UPPER = re.compile(r"([A-Z])([A-Z][a-z])")
+_NULS = re.compile(b"\x00{2,}")
+
+
+def _marked_lines(keys: list[str]) -> tuple[str, list[str]]:
+    """The keys as one text of marked lines, each after a newline, and the keys in the
+    order of the lines.  ASCII keys are marked all at once in C-speed passes, with token
+    boundaries at least wherever _marked_line() puts them (a bulk check may then find more,
+    never less); other keys one by one."""
+    simple = list(filter(str.isascii, keys))
+    others = list(filterfalse(str.isascii, keys))
+    text = "\n" + "\n".join(simple) if simple else ""
+    if text.count("\n") != len(simple):  # a key holding a newline is marked alone
+        others += (key for key in simple if "\n" in key)
+        simple = [key for key in simple if "\n" not in key]
+        text = "\n" + "\n".join(simple) if simple else ""
+    if not text.islower():  # camelCase boundaries
+        for camel in (_CAMEL_LOWER, _CAMEL_UPPER):
+            text = camel.sub("\\1\x00\\2", text)
+    data = _NULS.sub(b"\x00", text.encode("ascii").translate(_LINE_BYTES))
+    lines = data.decode("ascii") + "".join("\n" + _marked_line(key) for key in others)
+    return lines, simple + others
 
 
 def _term_regex(terms: Iterable[_Term], *, bulk: bool = False) -> re.Pattern[str] | None:
@@ -1045,7 +1214,6 @@ class Screener:
         self._values = _ValueTriggers(p for c in categories for p in c.patterns)
         self._keys = _KeyTriggers(t for c in categories for t in c.terms)
         terms = [t for c in categories for t in c.terms]
-        self._anywhere_keys = _KeyTriggers(t for t in terms if t.anywhere)
         self._whole_token = _term_regex((t for t in terms if not t.anywhere), bulk=True)
         self._heads = _heads_regex(terms)
         self._key_cache: dict[Any, Hits] = {}
@@ -1074,27 +1242,33 @@ class Screener:
             self._key_cache[key] = hits
         return hits
 
-    def value_categories(self, value: str) -> Hits:
-        """(category, pattern name) for each category a pattern of which finds ``value``."""
+    def value_categories(self, value: str, admitted: frozenset[int] | None = None) -> Hits:
+        """(category, pattern name) for each category a pattern of which finds ``value``;
+        ``admitted``, from _ValueTriggers.suspects(), limits the patterns worth trying."""
         plain = _plain_value(value)
         # In a long ordinary string, skip the patterns whose trigger is absent (a trigger is
         # necessary for a match, so this changes nothing but the time taken).
-        gated = plain is value and len(value) > _GATED_LENGTH
-        if gated:
+        if admitted is None and plain is value and len(value) > _GATED_LENGTH:
             folded = value.encode("utf-8", "surrogatepass").translate(
                 _LOWER_ASCII, _WHITESPACE_BYTES
             )
-            text = folded.decode("utf-8", "surrogatepass")
+            admitted = frozenset(
+                self._values.patterns_in(folded.decode("utf-8", "surrogatepass"))
+                | self._values.untriggered
+            )
         hits = []
+        index = -1
         for category in self._categories:
+            found = False
             for pattern in category.patterns:
-                if gated and not pattern.admits(folded, text):
+                index += 1
+                if found or (admitted is not None and index not in admitted):
                     continue
                 if pattern.regex.search(plain) or (
                     plain is not value and pattern.regex.search(value)
                 ):
                     hits.append((category.code, pattern.name))
-                    break
+                    found = True
         return tuple(hits)
 
     # -- documents
@@ -1134,37 +1308,43 @@ class Screener:
         self, document: Any, *, exhaustive: bool, depth: int = 0, budget: list[int] | None = None
     ) -> list[Violation]:
         keys, strings = _gather(document)
+        joined_sep = _join(strings) if strings else None
+        bulk = _Bulk(keys) if len(keys) > _MANY_KEYS else None
         if exhaustive:
             bad_keys = {key: hits for key in keys if (hits := self.key_categories(key))}
-            candidates: Iterable[int] = range(len(strings))
+            candidates: dict[int, frozenset[int] | None] = dict.fromkeys(range(len(strings)))
         else:
-            bad_keys = self._bad_keys(keys)
-            candidates = self._values.suspects(strings) if strings else ()
+            bad_keys = self._bad_keys(keys, bulk)
+            candidates = self._values.suspects(strings, joined_sep) if strings else {}
         bad_strings = {}
-        for index in candidates:
-            hits = self.value_categories(strings[index])
+        for index, admitted in candidates.items():
+            hits = self.value_categories(strings[index], admitted)
             if hits:
                 bad_strings[strings[index]] = hits
-        carried = self._carried(strings, exhaustive=exhaustive, depth=depth, budget=budget)
+        carried = self._carried(
+            strings, exhaustive=exhaustive, depth=depth, budget=budget, joined_sep=joined_sep
+        )
         for string, hits in carried.items():
             bad_strings[string] = (*bad_strings.get(string, ()), *hits)
-        bad_names = self._bad_names(document, keys)
+        bad_names = self._bad_names(document, keys, bulk)
         found = (
             _locate(document, bad_keys, bad_strings, bad_names)
             if (bad_keys or bad_strings or bad_names)
             else []
         )
-        structural = self._structural(document, keys, bad_keys)
+        structural = self._structural(document, keys, bad_keys, bulk)
         if structural:
             seen = {(v.path, v.category) for v in found}
             found += [v for v in structural if (v.path, v.category) not in seen]
         return found
 
-    def _structural(self, document: Any, keys: set, bad_keys: dict) -> list[Violation]:
+    def _structural(
+        self, document: Any, keys: set, bad_keys: dict, bulk: _Bulk | None
+    ) -> list[Violation]:
         """Names that only structure makes: a key split between a parent and its child
         ({"blood": {"type": ...}}), and a table's column names ({"columns": [...]})."""
-        parents = self._split_heads(keys)
-        columns = any(_role(key) == _COLUMNS for key in keys)
+        parents = self._split_heads(keys, bulk)
+        columns = _COLUMNS in (bulk.roles if bulk else _roles_present(keys))
         if not parents and not columns:
             return []
         found: list[Violation] = []
@@ -1204,34 +1384,34 @@ class Screener:
                 )
         return found
 
-    def _split_heads(self, keys: set) -> set:
+    def _split_heads(self, keys: set, bulk: _Bulk | None) -> set:
         """The keys whose last tokens begin some term (``blood`` of ``blood type``)."""
         if self._heads is None:
             return set()
-        owners = [key for key in keys if type(key) is str]
-        if not owners:
-            return set()
-        if len(owners) <= _MANY_KEYS:  # few keys, seen before: one cached verdict each
-            cache = self._head_cache
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            for key in owners:
-                if key not in cache:
-                    cache[key] = self._heads.search(f"\n{_marked_line(key)}\n") is not None
-            return {key for key in owners if cache[key]}
-        text = "".join("\n" + line for line in map(_marked_line, owners)) + "\n"
+        if bulk is not None:
+            return bulk.lines_matching(self._heads)
+        cache = self._head_cache
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
         found = set()
-        index = -1
-        counted = 0
-        for match in self._heads.finditer(text):
-            start = match.start()
-            index += text.count("\n", counted, start + 1)
-            counted = start + 1
-            found.add(owners[index])
+        for key in keys:
+            verdict = cache.get(key)
+            if verdict is None:
+                if type(key) is not str:
+                    continue
+                verdict = cache[key] = self._heads.search(f"\n{_marked_line(key)}\n") is not None
+            if verdict:
+                found.add(key)
         return found
 
     def _carried(
-        self, strings: list[str], *, exhaustive: bool, depth: int, budget: list[int] | None
+        self,
+        strings: list[str],
+        *,
+        exhaustive: bool,
+        depth: int,
+        budget: list[int] | None,
+        joined_sep: tuple[str, str] | None = None,
     ) -> dict[str, Hits]:
         """What the strings that carry another format disclose, by carrying string."""
         if not strings:
@@ -1239,83 +1419,71 @@ class Screener:
         if exhaustive:
             candidates: Iterable[int] = range(len(strings))
         else:
-            candidates = _hinted(strings)
+            candidates = _hinted(strings, joined_sep)
             if not candidates:
                 return {}
         if budget is None:
             budget = [DECODE_ALLOWANCE + sum(map(len, strings))]
-        found = {}
+        # Everything carried at this depth is screened together, as one list: one pass
+        # per depth instead of one per carrying string (a batch of 1,000 records with an
+        # encoded note each costs four screens, not four thousand).
+        found: dict[str, list[tuple[str, ...]]] = {}
+        batch: list[Any] = []
+        owners: list[tuple[str, str]] = []
         for index in candidates:
-            hits = self._carries(strings[index], exhaustive=exhaustive, depth=depth, budget=budget)
-            if hits:
-                found[strings[index]] = hits
-        return found
-
-    def _carries(self, text: str, *, exhaustive: bool, depth: int, budget: list[int]) -> Hits:
-        hits: list[tuple[str, ...]] = []
-        if _decoders.CONCEALING.search(text):
-            hits += [(CONCEALMENT, kind) for kind in _decoders.concealment(text)]
-        if not self.decoders:
-            return tuple(hits)
-        for name, carried in _decoders.decode_all(text, self.decoders):
-            if depth >= MAX_DECODE_DEPTH:
-                hits.append((CONCEALMENT, "encoding nested too deeply", name))
-                break
-            budget[0] -= len(carried) if isinstance(carried, str) else len(text)
-            if budget[0] < 0:
-                hits.append((CONCEALMENT, "decoded size over the limit", name))
-                break
-            inner = self._screen(carried, exhaustive=exhaustive, depth=depth + 1, budget=budget)
-            for violation in inner:
-                via = " › ".join(part for part in (name, violation.path, violation.via) if part)
-                hits.append((violation.category, violation.term, via))
-        return tuple(hits)
-
-    def _bad_keys(self, keys: set) -> dict[Any, Hits]:
-        unseen = [key for key in keys if key not in self._key_cache]
-        clean: set = set()
-        if len(unseen) > _MANY_KEYS:
-            # Many new keys (a hostile body has 250,000): rule most out in bulk, and keep
-            # the verdicts for this body only, so the shared cache's limit cannot evict them.
-            text_keys = [key for key in unseen if type(key) is str]
-            suspects = self._keys.suspects(text_keys)
-            clean.update(key for index, key in enumerate(text_keys) if index not in suspects)
-            clean.update(self._near_misses([text_keys[i] for i in sorted(suspects)]))
-        bad = {}
-        for key in keys:
-            if key in clean:
+            text = strings[index]
+            hits = found.setdefault(text, [])
+            if _decoders.CONCEALING.search(text):
+                hits += [(CONCEALMENT, kind) for kind in _decoders.concealment(text)]
+            if not self.decoders:
                 continue
+            for name, carried in _decoders.decode_all(text, self.decoders):
+                if depth >= MAX_DECODE_DEPTH:
+                    hits.append((CONCEALMENT, "encoding nested too deeply", name))
+                    break
+                budget[0] -= len(carried) if isinstance(carried, str) else len(text)
+                if budget[0] < 0:
+                    hits.append((CONCEALMENT, "decoded size over the limit", name))
+                    break
+                owners.append((text, name))
+                batch.append(carried)
+        if batch:
+            inner = self._screen(batch, exhaustive=exhaustive, depth=depth + 1, budget=budget)
+            for violation in inner:
+                head, _, rest = violation.path[1:].partition("/")
+                text, name = owners[int(head)]
+                path = f"/{rest}" if rest else ""
+                via = " › ".join(part for part in (name, path, violation.via) if part)
+                found[text].append((violation.category, violation.term, via))
+        return {text: tuple(hits) for text, hits in found.items() if hits}
+
+    def _bad_keys(self, keys: set, bulk: _Bulk | None = None) -> dict[Any, Hits]:
+        remaining = keys
+        if bulk is not None:
+            unseen = keys - self._key_cache.keys()
+            if len(unseen) > _MANY_KEYS:
+                # Many new keys (a hostile body has 250,000): rule most out in bulk, and keep
+                # the verdicts for this body only, so the shared cache's limit cannot evict
+                # them.  A key holding a term's letters is still clear when no term matched
+                # anywhere holds them and no whole-token term sits at token boundaries
+                # (``about`` holds ``abo``, not the token).
+                text_keys = bulk.text_keys if len(unseen) == len(keys) else _text_keys(unseen)
+                suspects, anywhere = self._keys.suspects(text_keys)
+                clean = set(text_keys) - suspects
+                near = suspects - anywhere
+                # (unusual and concealing characters are in ``anywhere``: checked exactly)
+                if near and self._whole_token is not None:
+                    near -= bulk.lines_matching(self._whole_token)
+                remaining = keys - clean - near
+        bad = {}
+        for key in remaining:
             hits = self.key_categories(key)
             if hits:
                 bad[key] = hits
         return bad
 
-    def _near_misses(self, keys: list[str]) -> set[str]:
-        """Of keys holding a term's letters, those where no term can be: no term matched
-        anywhere holds, and no whole-token term sits at token boundaries (``about`` holds
-        ``abo``, not the token).  Two scans of all the keys at once."""
-        if len(keys) <= _MANY_KEYS:
-            return set()
-        keys = [key for key in keys if not _decoders.CONCEALING.search(key)]
-        anywhere = self._anywhere_keys.suspects(keys)
-        owners = [key for index, key in enumerate(keys) if index not in anywhere]
-        if self._whole_token is None:
-            return set(owners)
-        # Each line starts with its newline, so every token starts after a \n or a NUL
-        # and the scan jumps from one of those to the next.
-        text = "".join("\n" + line for line in map(_marked_line, owners))
-        matched: set[int] = set()
-        index = -1
-        counted = 0
-        for match in self._whole_token.finditer(text):
-            start = match.start()
-            index += text.count("\n", counted, start + 1)
-            counted = start + 1
-            matched.add(index)
-        return {key for index, key in enumerate(owners) if index not in matched}
-
-    def _bad_names(self, document: Any, keys: set) -> dict[str, Hits]:
-        roles = {_role(key) for key in keys}
+    def _bad_names(self, document: Any, keys: set, bulk: _Bulk | None) -> dict[str, Hits]:
+        roles = bulk.roles if bulk else _roles_present(keys)
         if _NAME not in roles or _VALUE not in roles:
             return {}
         bad = {}
@@ -1387,28 +1555,95 @@ def _locate(
     return found
 
 
-def _hinted(strings: list[str]) -> list[int]:
-    """Indexes of the strings showing a sign of carrying another format, in C-speed scans."""
-    joined_sep = _join(strings)
+def _hinted(
+    strings: list[str], joined_sep: tuple[str, str] | None = None, encoded: bytes | None = None
+) -> list[int]:
+    """Indexes of the strings showing a sign of carrying another format, in C-speed scans:
+    a hint character, a long mixed-case base64 run, or a whole string that is a shorter one
+    (decoders.may_carry() for each string, at once)."""
+    if joined_sep is None:
+        joined_sep = _join(strings)
     if joined_sep is None:
         return [i for i, string in enumerate(strings) if _decoders.may_carry(string)]
     joined, sep = joined_sep
     found: set[int] = set()
     _scan(joined, _decoders.HINT_CHARS.search, sep, found)
-    index = counted = 0
-    for run in _decoders.BASE64_RUN.finditer(joined):
-        start, end = run.span()
-        whole = (start == 0 or joined[start - 1] == sep) and (
-            end == len(joined) or joined[end] == sep
-        )
-        if not _decoders.mixed_case(run.group()) or (
-            end - start < _decoders.LONG_BASE64 and not whole
+    if encoded is None:
+        encoded = joined.encode("utf-8", "surrogatepass")
+    sep_byte = sep.encode()
+    # Base64 characters as x, padding as =, the separator as itself, all else as a space;
+    # a long run is then found with bytes.find, and checked exactly in Python.
+    mask = encoded.translate(_base64_mask(sep_byte[0]))
+    needle = b"x" * (_decoders.LONG_BASE64 - 2)
+    position = counted = index = 0
+    while (start := mask.find(needle, position)) >= 0:
+        run_end = _NOT_X.search(mask, start)
+        end = len(mask) if run_end is None else run_end.start()
+        position = end
+        while position < len(mask) and position - end < 2 and mask[position] == 61:  # "="
+            position += 1
+        if position - start >= _decoders.LONG_BASE64 and _decoders.mixed_case(
+            encoded[start:end].decode("ascii")
         ):
-            continue
-        index += joined.count(sep, counted, run.start())
-        counted = run.start()
+            index += mask.count(sep_byte, counted, start)
+            counted = start
+            found.add(index)
+    if _SHORT_BASE64.match(strings[0]):
+        found.add(0)
+    # A whole string of 8 to 15 base64 characters (with its padding), mixing case.
+    case_mask = encoded.translate(_case_mask(sep_byte[0]))
+    position = counted = index = 0
+    short = _short_run(sep_byte)
+    while (match := short.search(case_mask, position)) is not None:
+        start = match.start()  # the separator before the string
+        index += case_mask.count(sep_byte, counted, start + 1)
+        counted = start + 1
         found.add(index)
+        position = start + 1
     return sorted(found)
+
+
+_NOT_X = re.compile(b"[^x]")
+_B64_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+
+
+@functools.cache
+def _base64_mask(sep: int) -> bytes:
+    return bytes(
+        120 if b in _B64_BYTES else 61 if b == 61 else sep if b == sep else 32 for b in range(256)
+    )
+
+
+@functools.cache
+def _case_mask(sep: int) -> bytes:
+    """Lower-case letters as a, upper-case as A, other base64 characters as 0."""
+
+    def kind(b: int) -> int:
+        if b == sep or b == 61:
+            return b
+        if b not in _B64_BYTES:
+            return 32
+        return 97 if 97 <= b <= 122 else 65 if 65 <= b <= 90 else 48
+
+    return bytes(map(kind, range(256)))
+
+
+@functools.cache
+def _short_run(sep: bytes) -> re.Pattern[bytes]:
+    """In a case mask: a separator, then a whole string of 8 to 15 base64 characters (and
+    up to two padding characters) that holds both cases."""
+    sep = re.escape(sep)
+    return re.compile(
+        sep + b"(?=[aA0]{8}(?:[aA0]{0,7})={0,2}(?:" + sep + b"|\\Z))(?:[A0]*a[a0]*A|[a0]*A[A0]*a)"
+    )
+
+
+_B64 = "[A-Za-z0-9+/_-]"
+# A run of base64 characters mixing upper and lower case; each part's classes are
+# disjoint from what follows it, so a failed attempt backtracks in linear time.
+_MIXED = "(?:[A-Z0-9+/_-]*[a-z][a-z0-9+/_-]*[A-Z]|[a-z0-9+/_-]*[A-Z][A-Z0-9+/_-]*[a-z])"
+# A whole string of 8 or more base64 characters mixing case.
+_SHORT_BASE64 = re.compile(f"(?={_B64}{{8}})(?={_B64}*={{0,2}}\\Z){_MIXED}")
 
 
 def _may_hold(item: Any, key_set, flagged) -> bool:
