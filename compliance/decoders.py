@@ -357,11 +357,29 @@ def mixed_case(run: str) -> bool:
     return run.lower() != run and run.upper() != run
 
 
+# Characters without one of which a decoder can find nothing: checked before calling it.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "json": ("{", "["),
+    "data_uri": (":",),
+    "jwt": ("eyJ",),
+    "url": ("%",),
+    "form": ("=",),
+    "html_entities": ("&",),
+    "markup": ("<",),
+    "hl7": ("|",),
+    "csv": ("\n", "\r"),
+    "yaml": ("\n", "\r"),
+}
+
+
 def decode_all(text: str, enabled: frozenset[str]) -> list[Decoded]:
     """Every (format, carried document or text) that ``text`` yields under ``enabled``."""
     found: list[Decoded] = []
     for name, decoder in DECODERS.items():
         if name not in enabled:
+            continue
+        needs = _NEEDS.get(name)
+        if needs is not None and not any(map(text.__contains__, needs)):
             continue
         try:
             carried = decoder(text)
