@@ -9,6 +9,8 @@ Key-term syntax (see compliance.screening for the normalisation behind it):
              shorter Latin terms match whole tokens (camelCase and separators split tokens)
     =word    whole tokens only        *word    anywhere
     !words   exception: a match lying inside it does not count
+    ~word    whole tokens, only in a key that also names a person ("~rh": patient_rh,
+             not the relative humidity of an inspection record)
 Spelling variants need not be listed: case, separators, full-width forms, tone marks,
 zero-width characters and look-alike letters are folded before comparing.  A few main
 terms are also listed in traditional characters for readers; they fold to simplified ones.
@@ -249,7 +251,7 @@ BLOOD_TYPE = CategoryDefault(
     legal_source="SH 14; ZJ 14; CRR 14; TJ 16",
     key_terms=(
         "血型", "熊猫血",
-        "blood type", "blood group", "blood grp", "=abo", "abo group", "abo type", "=rh",
+        "blood type", "blood group", "blood grp", "=abo", "abo group", "abo type", "~rh",
         "=rhd", "rh factor", "rh type", "rh group", "blood rh", "rhesus",
         "xuexing", "xiongmaoxue", "rhyinxing", "rhyangxing",
     ),
@@ -272,7 +274,7 @@ BLOOD_TYPE = CategoryDefault(
             r"(?i:\bblood\s*(?:type|group)\s*(?:is|was|[:=：])?\s*(?-i:AB|A|B|O)(?![a-z])"
             r"|\b(?-i:AB|A|B|O)\s*(?:rh\s*)?(?:pos(?:itive)?|neg(?:ative)?|[+\-−])\s*blood\b"
             r"|\btype\s+(?-i:AB|A|B|O)\s*[+\-−]?\s*blood\b"
-            r"|\brhd?\s*(?:[+\-−]|pos(?:itive)?\b|neg(?:ative)?\b|factor\b)"
+            r"|\brhd?\s*(?:[+\-−](?![0-9A-Za-z])|pos(?:itive)?\b|neg(?:ative)?\b|factor\b)"
             r"|\brhesus\s+(?:pos|neg|factor))",
             "A blood type in English: 'blood type AB', 'O negative blood', 'Rh-', 'AB Rh-'.",
         ),

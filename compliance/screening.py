@@ -25,6 +25,11 @@ person_blood_type_abo.
     !words   an exception: a match lying inside it does not count ("!good faith" keeps
              "=faith" from refusing good_faith_payment; "!document fingerprint" keeps a
              document hash from counting as a fingerprint).
+    ~word    whole tokens only, and only in a key that also names a person or blood
+             (PERSON_WORDS): "~rh" refuses patient_rh and donorRh, not rh or indoor_rh
+             (relative humidity in an inspection record).
+
+A key that is a UUID or a hex digest is an identifier and names nothing.
 
 Value patterns
 --------------
@@ -42,19 +47,27 @@ of its member, a value pattern at the pointer of the string.  In a name/value pa
 with a name-like member such as name, key, field, fieldName, item, attr, 字段名 or 名称,
 and a value-like member such as value, val, content, 值 or 字段值), a name that matches a
 key term is reported at the pointer of the value-like member, where the datum sits:
-``[{"name": "blood_type", "value": "A"}]`` gives ``/0/value``.
+``[{"name": "blood_type", "value": "A"}]`` gives ``/0/value``.  An array of objects of the
+same two members, one holding strings in every object, is an array of pairs whatever the
+member names; a list of rows whose first row holds the column names is a table; and a
+parent's name completed by its child's (``{"finger": {"print": ...}}``) is one key.
 
 Speed
 -----
 One pass gathers the distinct keys and string values of the document.  Keys repeat across
-records and requests, so each is checked once and cached.  Distinct values are joined into
-one text that two alternations of literal "triggers" scan in C; the triggers are read off
-each value pattern's syntax tree, so a regulator's new pattern gets them without saying so
-(a pattern with none runs on the joined text itself, or on each string if it looks outside
-its match).  Only strings that a trigger or an unusual character points at are checked
-exactly, and only a document with a confirmed violation is walked a second time to build
-pointers.  screen_exhaustive() skips the triggers and checks everything: the property tests
-hold screen() to it.  ``screen_text()`` takes the raw text for the gateway's convenience but
+records and requests, so each is checked once and cached, and the verdicts on a whole key
+set are remembered (bounded).  A body with many new keys is checked in bulk passes: one
+Aho-Corasick automaton over all the folded keys, and C-level folds and regexes over all
+their marked forms.  Distinct values are joined into one text that one Aho-Corasick
+automaton of literal "triggers" scans; the triggers are read off each value pattern's
+syntax tree, so a regulator's new pattern gets them without saying so (a pattern with none
+runs on every string its run trigger or unusual characters point at), and each string is
+tried only with the patterns whose triggers it holds.  Strings carrying other formats are
+decoded and what they carry is screened together, one screen per depth.  Only strings
+that a trigger or an unusual character points at are checked exactly, and only a document
+with a confirmed violation is walked a second time to build pointers.
+screen_exhaustive() skips the triggers and checks everything: the property tests hold
+screen() to it.  ``screen_text()`` takes the raw text for the gateway's convenience but
 screens the parsed document, so JSON escapes such as ``\\u8840\\u578b`` cannot hide anything.
 
 Limits
@@ -64,7 +77,9 @@ Limits
 - Digit look-alikes are read as letters in keys only; values keep their digits for codes.
 - A regulator's regular expression runs as written on Python's backtracking engine; the
   compiler refuses invalid and empty-matching patterns, not slow ones.
-- The name-like and value-like member names of pairs are fixed here, not policy data.
+- The name-like and value-like member names of pairs, and PERSON_WORDS, are fixed here,
+  not policy data.  One object of two unknown members is not read as a pair (only an
+  array of them is), and a bare short word or prose is not read as a label.
 """
 
 from __future__ import annotations
@@ -316,6 +331,7 @@ class _Term:
     text: str
     readings: tuple[str, ...]
     anywhere: bool
+    contextual: bool = False  # "~word": a finding only in a key that also names a person
 
     def spans(self, skeleton: _Skeleton, reading: str) -> Iterable[tuple[int, int]]:
         for term in self.readings:
@@ -334,22 +350,24 @@ def _parse_term(code: str, text: Any) -> tuple[_Term, bool]:
     body = text.strip()
     exception = body.startswith("!")
     body = body.removeprefix("!").strip()
-    mode = body[:1] if body[:1] in "=*" else ""
+    mode = body[:1] if body[:1] in "=*~" else ""
     body = body[len(mode) :].strip()
     readings = tuple(r for r in _skeleton(body).readings if r)
     if not readings:
         raise PolicyError(f"category {code!r}: key term {text!r} has no letters or digits")
+    if mode == "~" and exception:
+        raise PolicyError(f"category {code!r}: key term {text!r} cannot be both ! and ~")
     if mode:
         anywhere = mode == "*"
     else:
         anywhere = not readings[0].isascii() or len(readings[0]) >= _LATIN_ANYWHERE
-    return _Term(text, readings, anywhere), exception
+    return _Term(text, readings, anywhere, contextual=mode == "~"), exception
 
 
 def _misspelt_term(term: _Term) -> _Term | None:
     """The term's one-slip spellings, matched as whole tokens only (inside a longer word a
     slip is too often another word: "lab group" holds "abgroup")."""
-    if not term.anywhere or " " in term.text.strip() or term.text.lstrip()[:1] in "!=*":
+    if not term.anywhere or " " in term.text.strip() or term.text.lstrip()[:1] in "!=*~":
         return None
     variants = {v for reading in term.readings for v in _misspellings(reading)}
     variants -= set(term.readings)
@@ -1110,6 +1128,22 @@ def _term_regex(terms: Iterable[_Term], *, bulk: bool = False) -> re.Pattern[str
     return re.compile("|".join(alternatives)) if alternatives else None
 
 
+# Words that put a person in a key, for the terms that name prohibited data only beside
+# one ("~rh": relative humidity in an inspection record, a blood group in patient_rh).
+PERSON_WORDS = (
+    "patient", "person", "personal", "resident", "citizen", "applicant", "donor",
+    "recipient", "employee", "member", "subject", "individual", "holder", "debtor", "party",
+    "volunteer", "blood", "本人", "患者", "病人", "当事人", "申请人", "居民", "人员", "员工",
+    "献血者", "个人", "被执行人", "血", "huanzhe", "bingren", "geren",
+)  # fmt: skip
+_PERSON = _term_regex(
+    _Term(word, _skeleton(word).readings, anywhere=not word.isascii()) for word in PERSON_WORDS
+)
+
+
+_MIN_CUT = 3
+
+
 def _heads_regex(terms: Iterable[_Term]) -> re.Pattern[str] | None:
     """Finds, in newline-separated marked keys, a key ending with the start of a term that
     begins at a token boundary: a parent that its child's name may complete."""
@@ -1120,11 +1154,16 @@ def _heads_regex(terms: Iterable[_Term]) -> re.Pattern[str] | None:
             if not reading.isascii():  # a Chinese term may be cut after any character
                 heads.update(reading[:cut] for cut in range(1, len(reading)))
                 continue
-            # A Latin term is cut between its words ("blood" of "blood type").
+            # A Latin term is cut between its words ("blood" of "blood type"); a single word
+            # matched anywhere (an English word of six letters or more, or pinyin) after any
+            # of its letters from the third to the last but two ("finger" of "fingerprint",
+            # "xue" of "xuexing").
             cut = 0
             for word in words[:-1]:
                 cut += len(_skeleton(word).readings[0])
                 heads.add(reading[:cut])
+            if len(words) == 1 and term.anywhere and not term.contextual:
+                heads.update(reading[:cut] for cut in range(_MIN_CUT, len(reading) - 1))
     if not heads:
         return None
     trie = _trie_regex_ambiguous(heads)
@@ -1166,8 +1205,19 @@ class _Category:
     term_regex: re.Pattern[str] | None = None
     exception_regex: re.Pattern[str] | None = None
     term_of: Mapping[str, str] | None = None
+    context_regex: re.Pattern[str] | None = None
 
     def key_term(self, skeleton: _Skeleton) -> str | None:
+        found = self._plain_term(skeleton)
+        if found is None and self.context_regex is not None:
+            marked = skeleton.marked()
+            for reading in marked:
+                match = self.context_regex.search(reading)
+                if match is not None and any(_PERSON.search(r) for r in marked):
+                    return self.term_of[match.group().replace("\x00", "")]
+        return found
+
+    def _plain_term(self, skeleton: _Skeleton) -> str | None:
         if self.term_regex is None:
             return None
         marked = skeleton.marked()
@@ -1192,10 +1242,57 @@ class _Category:
         ]
         for reading in skeleton.readings:
             for term in self.terms:
+                if term.contextual:
+                    continue
                 for start, end in term.spans(skeleton, reading):
                     if not any(a <= start and end <= b for a, b in excepted):
                         return term.text
         return None
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """The verdicts on a set of keys: the keys naming prohibited data, the pair and column
+    roles present, and the keys that may be the first half of a split term."""
+
+    bad_keys: dict[Any, Hits]
+    roles: set[int]
+    heads: set
+
+
+# The longest string read as a label (a pair's name, a table's column name).
+_MAX_LABEL = 64
+
+_SENTENCE = re.compile(r"[，。；！？,;!?]|[.:：]\s")
+
+
+def _label_hits(label: str, hits: Hits) -> Hits:
+    """A label's findings, less a bare short word in a single word or in prose ("temple" as
+    a site, "Iris Zhou" as a name; written as an identifier, "patient_iris", it counts) and
+    a Chinese term inside a longer phrase (传承红色基因 is a slogan, not a field)."""
+    if not label.isascii():  # a Chinese label is the term and a few characters more
+        return tuple(hit for hit in hits if len(label) <= len(hit[1].lstrip("!=*~")) + 3)
+    if " " not in label and len(_TOKEN.findall(label)) >= 2:
+        return hits
+    return tuple(hit for hit in hits if not _bare_word(hit[1]))
+
+
+def _bare_word(term: str) -> bool:
+    body = term.lstrip("!=*~").strip()
+    return term.lstrip()[:1] in "=~" or (
+        body.isascii() and " " not in body and len(body) < _LATIN_ANYWHERE
+    )
+
+
+# A member name that is a UUID or a hex digest is an identifier, not a name: its digits are
+# not read as letters ("1cd9" of a UUID is not "icd9").
+_IDENTIFIER = re.compile(
+    r"(?i:(?:urn:uuid:)?\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?"
+    r"|(?=[a-f]*[0-9])[0-9a-f]{16,})"
+)
+
+# Key sets remembered (each of at most _MANY_KEYS keys); the cache is emptied when full.
+_SHAPE_LIMIT = 2_000
 
 
 class Screener:
@@ -1218,6 +1315,7 @@ class Screener:
         self._heads = _heads_regex(terms)
         self._key_cache: dict[Any, Hits] = {}
         self._head_cache: dict[str, bool] = {}
+        self._shape_cache: dict[frozenset, _Shape] = {}
 
     def __repr__(self) -> str:
         return f"<Screener version={self.version} categories={len(self.categories)}>"
@@ -1229,12 +1327,15 @@ class Screener:
         hits = self._key_cache.get(key)
         if hits is None:
             text = key if isinstance(key, str) else str(key)
-            skeleton = _skeleton(text)
-            hits = tuple(
-                (category.code, term)
-                for category in self._categories
-                if (term := category.key_term(skeleton)) is not None
-            )
+            if _IDENTIFIER.fullmatch(text):  # a UUID or a hex digest names nothing
+                hits = ()
+            else:
+                skeleton = _skeleton(text)
+                hits = tuple(
+                    (category.code, term)
+                    for category in self._categories
+                    if (term := category.key_term(skeleton)) is not None
+                )
             if _decoders.CONCEALING.search(text):
                 hits = (*hits, *self._concealed_key(text))
             if len(self._key_cache) >= _CACHE_LIMIT:
@@ -1307,14 +1408,16 @@ class Screener:
     def _screen(
         self, document: Any, *, exhaustive: bool, depth: int = 0, budget: list[int] | None = None
     ) -> list[Violation]:
-        keys, strings = _gather(document)
+        shapes: list[list] = [[], []]
+        keys, strings = _gather(document, shapes)
         joined_sep = _join(strings) if strings else None
         bulk = _Bulk(keys) if len(keys) > _MANY_KEYS else None
+        shape = None if bulk is not None else self._shape(keys)
         if exhaustive:
             bad_keys = {key: hits for key in keys if (hits := self.key_categories(key))}
             candidates: dict[int, frozenset[int] | None] = dict.fromkeys(range(len(strings)))
         else:
-            bad_keys = self._bad_keys(keys, bulk)
+            bad_keys = self._bad_keys(keys, bulk) if shape is None else shape.bad_keys
             candidates = self._values.suspects(strings, joined_sep) if strings else {}
         bad_strings = {}
         for index, admitted in candidates.items():
@@ -1326,25 +1429,30 @@ class Screener:
         )
         for string, hits in carried.items():
             bad_strings[string] = (*bad_strings.get(string, ()), *hits)
-        bad_names = self._bad_names(document, keys, bulk)
+        bad_names = self._bad_names(document, keys, bulk, shape)
         found = (
             _locate(document, bad_keys, bad_strings, bad_names)
             if (bad_keys or bad_strings or bad_names)
             else []
         )
-        structural = self._structural(document, keys, bad_keys, bulk)
+        structural = self._structural(document, keys, bad_keys, bulk, shape)
+        if shapes[0] or shapes[1]:
+            structural += self._data_shapes(document, *shapes)
         if structural:
             seen = {(v.path, v.category) for v in found}
             found += [v for v in structural if (v.path, v.category) not in seen]
         return found
 
     def _structural(
-        self, document: Any, keys: set, bad_keys: dict, bulk: _Bulk | None
+        self, document: Any, keys: set, bad_keys: dict, bulk: _Bulk | None, shape: _Shape | None
     ) -> list[Violation]:
         """Names that only structure makes: a key split between a parent and its child
         ({"blood": {"type": ...}}), and a table's column names ({"columns": [...]})."""
-        parents = self._split_heads(keys, bulk)
-        columns = _COLUMNS in (bulk.roles if bulk else _roles_present(keys))
+        if shape is not None:
+            parents, columns = shape.heads, _COLUMNS in shape.roles
+        else:
+            parents = self._split_heads(keys, bulk)
+            columns = _COLUMNS in (bulk.roles if bulk else _roles_present(keys))
         if not parents and not columns:
             return []
         found: list[Violation] = []
@@ -1383,6 +1491,111 @@ class Screener:
                     if type(item) not in _ATOMIC
                 )
         return found
+
+    def _data_shapes(
+        self, document: Any, arrays: list[list], tables: list[list]
+    ) -> list[Violation]:
+        """Names that sit in the data rather than in member names: an array of objects of
+        the same two members, one of which holds labels in every object, is an array of
+        name/value pairs whatever the member names (``[{"f": "blood_type", "x": "AB"}, ...]``:
+        reported at the other member); a table written as a list of rows whose first row
+        names the columns (``[["name", "blood type"], ["Li", "A"]]``: reported at the
+        column's name)."""
+        pairs: list[dict] = []
+        for array in arrays:
+            names = array[0].keys()
+            if all(type(item) is dict and item.keys() == names for item in array) and any(
+                all(type(item[name]) is str for item in array) for name in names
+            ):
+                pairs += array
+        labels = {
+            value
+            for pair in pairs
+            for value in pair.values()
+            if type(value) is str and 0 < len(value) <= _MAX_LABEL
+        }
+        headers = {
+            id(table): table[0]
+            for table in tables
+            if len(table) >= 2
+            and all(type(row) is list and len(row) == len(table[0]) for row in table)
+            and all(type(cell) is str and len(cell) <= _MAX_LABEL for cell in table[0])
+        }
+        labels.update(cell for header in headers.values() for cell in header)
+        if not labels:
+            return []
+        if len(labels) > _MANY_KEYS:
+            bad = self._bad_keys(labels, _Bulk(labels))
+        else:
+            bad = {label: hits for label in labels if (hits := self.key_categories(label))}
+        # A string that discloses by itself (a value pattern finds it, "HIV阳性") or reads as
+        # a sentence is a value, reported where it is, not a label.
+        bad = {
+            label: kept
+            for label, hits in bad.items()
+            if (kept := _label_hits(label, hits))
+            and not _SENTENCE.search(label)
+            and not self.value_categories(label)
+        }
+        if not bad:
+            return []
+        found: list[Violation] = []
+        seen: set[tuple[str, str]] = set()
+
+        def report(path: str, hits: Hits) -> None:
+            for category, term, *via in hits:
+                if (path, category) not in seen:
+                    seen.add((path, category))
+                    found.append(Violation(path, category, term, *via))
+
+        pair_ids = {id(pair) for pair in pairs}
+        stack: list[tuple[str, Any]] = [("", document)]
+        while stack:
+            path, node = stack.pop()
+            if type(node) is dict:
+                items = list(node.items())
+                if id(node) in pair_ids:
+                    for (own, one), (other, _) in ((items[0], items[1]), (items[1], items[0])):
+                        # Not a label: a value under a value's name or under a name that is
+                        # itself a finding (reported there), or beside another name.
+                        if (
+                            type(one) is str
+                            and one in bad
+                            and _role(other) != _NAME
+                            and _role(own) != _VALUE
+                            and not self.key_categories(own)
+                        ):
+                            report(f"{path}/{_escape(str(other))}", bad[one])
+                stack.extend(
+                    (f"{path}/{_escape(str(key))}", item)
+                    for key, item in reversed(items)
+                    if type(item) not in _ATOMIC
+                )
+            elif type(node) is list:
+                header = headers.get(id(node))
+                if header is not None:
+                    for index, cell in enumerate(header):
+                        if cell in bad:
+                            report(f"{path}/0/{index}", bad[cell])
+                stack.extend(
+                    (f"{path}/{index}", item)
+                    for index, item in reversed(list(enumerate(node)))
+                    if type(item) not in _ATOMIC
+                )
+        return found
+
+    def _shape(self, keys: set) -> _Shape:
+        """What a body's few keys say, remembered for the whole key set: records of one
+        shape arrive again and again, so most bodies cost one lookup here."""
+        shape_key = frozenset(keys)
+        shape = self._shape_cache.get(shape_key)
+        if shape is None:
+            bad_keys = {key: hits for key in keys if (hits := self.key_categories(key))}
+            shape = _Shape(bad_keys, _roles_present(keys), self._split_heads(keys, None))
+            if len(self._shape_cache) >= _SHAPE_LIMIT:
+                self._shape_cache.clear()
+            self._shape_cache[shape_key] = shape
+        return shape
 
     def _split_heads(self, keys: set, bulk: _Bulk | None) -> set:
         """The keys whose last tokens begin some term (``blood`` of ``blood type``)."""
@@ -1482,8 +1695,10 @@ class Screener:
                 bad[key] = hits
         return bad
 
-    def _bad_names(self, document: Any, keys: set, bulk: _Bulk | None) -> dict[str, Hits]:
-        roles = bulk.roles if bulk else _roles_present(keys)
+    def _bad_names(
+        self, document: Any, keys: set, bulk: _Bulk | None, shape: _Shape | None
+    ) -> dict[str, Hits]:
+        roles = shape.roles if shape else bulk.roles if bulk else _roles_present(keys)
         if _NAME not in roles or _VALUE not in roles:
             return {}
         bad = {}
@@ -1693,8 +1908,9 @@ def _pair_names(document: Any) -> set[str]:
     return names
 
 
-def _gather(document: Any) -> tuple[set, list[str]]:
-    """The distinct keys and distinct string values of ``document``, in one pass."""
+def _gather(document: Any, shapes: list[list] | None = None) -> tuple[set, list[str]]:
+    """The distinct keys and distinct string values of ``document``, in one pass; with
+    ``shapes`` ([pairs, tables]), also the objects of two members and the lists of lists."""
     keys: set = set()
     values: set = set()
     stack = [document]
@@ -1715,6 +1931,12 @@ def _gather(document: Any) -> tuple[set, list[str]]:
                         extend(node.values())
             elif kind is list:
                 extend(node)
+                if shapes is not None and len(node) >= 2:
+                    first = type(node[0])
+                    if first is list:
+                        shapes[1].append(node)
+                    elif first is dict and len(node[0]) == 2:
+                        shapes[0].append(node)
             elif kind is str:
                 add_value(node)
             elif kind in _ATOMIC:
@@ -1769,15 +1991,18 @@ def compile_policy(spec: PolicySpec) -> Screener:
         for term in terms:
             for reading in term.readings:
                 term_of.setdefault(reading, term.text)
+        plain = [term for term in terms if not term.contextual]
+        contextual = [term for term in terms if term.contextual]
         categories.append(
             _Category(
                 code,
                 tuple(terms),
                 tuple(exceptions),
                 patterns,
-                _term_regex(terms),
+                _term_regex(plain),
                 _term_regex(exceptions),
                 term_of,
+                _term_regex(contextual),
             )
         )
     enabled = tuple(_decoders.DECODERS) if spec.decoders is None else tuple(spec.decoders)

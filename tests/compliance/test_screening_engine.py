@@ -195,9 +195,14 @@ DEFAULT_TERMS = [
 
 @pytest.mark.parametrize(("category", "term"), DEFAULT_TERMS)
 def test_every_default_term_catches_its_own_key(category, term):
-    """A term written as a key, snake_case or UPPER, is caught; an exception is let through."""
-    words = term.lstrip("!=*").strip()
+    """A term written as a key, snake_case or UPPER, is caught; an exception is let through;
+    a context term ("~rh") is caught beside a person and let through alone."""
+    words = term.lstrip("!=*~").strip()
     spellings = {words, words.replace(" ", "_"), words.replace(" ", "_").upper()}
+    if term.startswith("~"):
+        for key in spellings:
+            assert category not in {code for code, _ in SCREENER.key_categories(key)}, key
+        spellings = {f"patient_{key}" for key in spellings}
     for key in spellings:
         caught = {code for code, _ in SCREENER.key_categories(key)}
         if term.startswith("!"):

@@ -31,7 +31,7 @@ ENGLISH = (
     ("blood_type", ("blood", "type"), False),
     ("blood_type", ("blood", "group"), False),
     ("blood_type", ("abo",), True),
-    ("blood_type", ("rh",), True),
+    ("blood_type", ("blood", "rh"), False),  # "rh" alone is relative humidity
     ("blood_type", ("rh", "factor"), False),
     ("blood_type", ("rhesus",), False),
     ("religious_belief", ("religion",), False),
