@@ -15,6 +15,7 @@ urlpatterns = [
     path("events/<int:event_id>/repair/", views.repair_apply, name="repair-apply"),
     path("repairs/", views.repairs, name="repairs"),
     path("accesses/", views.accesses, name="accesses"),
+    path("eligibility/<str:threshold>/", views.eligibility, name="eligibility"),
     path("appeals/", views.appeals, name="appeals"),
     path("appeals/<int:appeal_id>/", views.appeal, name="appeal"),
     path("notifications/", views.notifications, name="notifications"),

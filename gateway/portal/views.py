@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 
+from compliance import law
 from compliance.models import EligibilityThreshold
 from gateway.api.auth import LoginUsernameThrottle
 from gateway.api.throttles import LoginThrottle
@@ -51,6 +52,7 @@ from gateway.portal.forms import (
 )
 from gateway.selectors import deduction_notices, notifications_of_citizen, score_history
 from gateway.services import appeals as appeal_services
+from gateway.services import eligibility_reviews as eligibility_services
 from gateway.services import repairs as repair_services
 from gateway.services import rights
 from gateway.services.accounts import account_of
@@ -290,6 +292,44 @@ def appeal_file(request: HttpRequest, event_id: int) -> HttpResponse:
             )
             return redirect("portal:appeal", appeal_id=appeal.pk)
     return render(request, "portal/appeal_file.html", {"event": event, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@citizen_page
+def eligibility(request: HttpRequest, threshold: str) -> HttpResponse:
+    """One eligibility answer explained, and the form to ask a person to review it (PIPL 24)."""
+    citizen = request.account.citizen
+    form = StatementForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = eligibility_services.eligibility_review_request(
+                citizen=citizen, threshold_code=threshold, statement=form.cleaned_data["statement"]
+            )
+        except GatewayError as error:
+            if error.status_code == 404:
+                raise
+            add_problems(form, error)
+            status = error.status_code
+        else:
+            messages.success(
+                request,
+                _("Your request was sent. A person will decide it by %(due)s.")
+                % {"due": review.decision_due.isoformat()},
+            )
+            return redirect("portal:eligibility", threshold=threshold)
+    explanation = eligibility_services.eligibility_explain(
+        citizen=citizen, threshold_code=threshold
+    )
+    context = {
+        "explanation": explanation,
+        "review_days": law.AUTOMATED_DECISION_REVIEW_WORKING_DAYS,
+        "reviews": eligibility_services.eligibility_reviews_of_citizen(citizen).filter(
+            threshold__code=threshold
+        ),
+        "form": form,
+    }
+    return render(request, "portal/eligibility.html", context, status=status)
 
 
 @require_GET
