@@ -217,6 +217,10 @@ class Account(models.Model):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The language of e-mails to this person; empty for the site's default (LANGUAGE_CODE).
+    language = models.CharField(
+        _("language"), max_length=16, choices=settings.LANGUAGES, blank=True, default=""
+    )
     history = history()
 
     class Meta:

@@ -245,8 +245,12 @@ def _record(review: EligibilityReview, action: int, actor: dict, **details: Any)
     )
 
 
-def _notify(
-    review: EligibilityReview, compose: Callable[[], tuple[str, str]], **payload: Any
+def notify(
+    review: EligibilityReview,
+    compose: Callable[[], tuple[str, str]],
+    *,
+    kind: str = NotificationKind.ELIGIBILITY_REVIEW,
+    **payload: Any,
 ) -> None:
     """Tell the resident in both languages: ``compose`` is called once per language."""
     with translation.override("zh-hans"):
@@ -255,7 +259,7 @@ def _notify(
         en_title, en_body = compose()
     notification_send(
         citizen=review.citizen,
-        kind=NotificationKind.ELIGIBILITY_REVIEW,
+        kind=kind,
         title=f"{zh_title} | {en_title}",
         body=f"{zh_title}\n\n{zh_body}{SEPARATOR}{en_title}\n\n{en_body}",
         payload={"eligibility_review": review.pk, "status": review.status, **payload},
@@ -336,7 +340,7 @@ def eligibility_review_request(
             )
         ]
     )
-    _notify(
+    notify(
         review,
         lambda: (
             gettext("Your request for a review of an eligibility answer was received"),
@@ -473,7 +477,7 @@ def eligibility_review_decide(
             ),
         )
 
-    _notify(review, compose, outcome=outcome, reviewed_answer=review.reviewed_answer)
+    notify(review, compose, outcome=outcome, reviewed_answer=review.reviewed_answer)
     return review
 
 
@@ -521,7 +525,7 @@ def eligibility_review_escalate(*, review_id: int, today: dt.date) -> bool:
             )
         ]
     )
-    _notify(
+    notify(
         review,
         lambda: (
             gettext("Your request for a review was passed to the regulator"),
