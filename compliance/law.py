@@ -29,7 +29,9 @@ ACCESS_LOG_YEARS = 10
 # Council 2020 No. 49 §7, SH 10, ZJ 12).
 SERIOUS_COMMENT_DAYS = 30
 
-# Every date a resident or reviewer is told is a calendar day in China Standard Time.
+# Days are counted in China Standard Time (Beijing time, UTC+8), the time of the
+# State Council's holiday notices and of every deadline above; every date a resident or
+# reviewer is told is a calendar day there.
 DISPLAY_ZONE = ZoneInfo("Asia/Shanghai")
 
 # Negative information is kept, then removed, 5 years from the end of the act

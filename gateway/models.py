@@ -10,11 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
 from compliance.history import history
+from compliance.law import MAX_SCORE, MIN_SCORE, STARTING_SCORE
 from compliance.models import Department, Rule
-
-STARTING_SCORE = 100
-MIN_SCORE = 0
-MAX_SCORE = 200
 
 
 def clamp_score(points_sum: int) -> int:

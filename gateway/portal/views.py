@@ -25,15 +25,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 
-from compliance import law
+from compliance.law import MAX_SCORE, MIN_SCORE
 from compliance.models import EligibilityThreshold
 from gateway.api.auth import LoginUsernameThrottle
 from gateway.api.throttles import LoginThrottle
 from gateway.charts import score_history_svg
 from gateway.errors import GatewayError, Msg, NotFound
 from gateway.models import (
-    MAX_SCORE,
-    MIN_SCORE,
     Appeal,
     AppealStatus,
     EventKind,
@@ -323,7 +321,6 @@ def eligibility(request: HttpRequest, threshold: str) -> HttpResponse:
     )
     context = {
         "explanation": explanation,
-        "review_days": law.AUTOMATED_DECISION_REVIEW_WORKING_DAYS,
         "reviews": eligibility_services.eligibility_reviews_of_citizen(citizen).filter(
             threshold__code=threshold
         ),
