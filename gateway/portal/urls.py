@@ -29,4 +29,9 @@ urlpatterns = [
     path("review/<int:appeal_id>/", views.review, name="review"),
     path("review/<int:appeal_id>/decision/", views.decide, name="decide"),
     path("review/<int:appeal_id>/extension/", views.extend, name="extend"),
+    path(
+        "review/eligibility/<int:review_id>/",
+        views.eligibility_review,
+        name="eligibility-review",
+    ),
 ]

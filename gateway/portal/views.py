@@ -41,6 +41,7 @@ from gateway.models import (
 )
 from gateway.portal.forms import (
     DecisionForm,
+    EligibilityDecisionForm,
     ExtensionForm,
     LoginForm,
     RepairForm,
@@ -444,7 +445,42 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = list(assigned[offset : offset + limit])
     appeal_services.appeals_read_by_staff(user=request.user, appeals=page)
     pager = _pager({"offset": offset, "limit": limit, "count": assigned.count()})
-    return render(request, "portal/queue.html", {"appeals": page, "pager": pager})
+    reviews = list(eligibility_services.eligibility_reviews_queue(request.user)[:limit])
+    eligibility_services.eligibility_reviews_read_by_staff(user=request.user, reviews=reviews)
+    context = {"appeals": page, "pager": pager, "eligibility_reviews": reviews}
+    return render(request, "portal/queue.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page
+def eligibility_review(request: HttpRequest, review_id: int) -> HttpResponse:
+    """A review of an automated eligibility answer, and its decision form (PIPL 24)."""
+    found = eligibility_services.eligibility_review_read(user=request.user, review_id=review_id)
+    form = EligibilityDecisionForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        form.is_valid()
+        try:
+            eligibility_services.eligibility_review_decide(
+                review=found,
+                reviewer=request.user,
+                outcome=form.cleaned_data.get("outcome") or None,
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except GatewayError as error:
+            if error.status_code not in (400, 409, 422):
+                raise
+            add_problems(form, error)
+            status = error.status_code
+        else:
+            messages.success(request, _("The decision was recorded and the resident told."))
+            return redirect("portal:queue")
+    context = {
+        "review": found,
+        "form": form,
+        "can_decide": found.status in eligibility_services.OPEN_STATUSES,
+    }
+    return render(request, "portal/eligibility_review.html", context, status=status)
 
 
 def _review_page(request, appeal_id: int, *, decision=None, extension=None, status=200):

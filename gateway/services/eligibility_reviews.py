@@ -21,6 +21,7 @@ resident's notice in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actions import ActorKind, AuditAction
 from compliance import law
-from compliance.models import EligibilityThreshold
+from compliance.models import CODE_VALIDATOR, EligibilityThreshold
 from compliance.selectors import deadline
 from compliance.workdays import to_local_date
 from gateway.errors import Conflict, Forbidden, InvalidRequest, NotFound, problem
@@ -59,6 +60,7 @@ REVIEW_LEGAL_BASIS = "PIPL 24; SH 36; ZJ 31"
 OPEN_STATUSES = (EligibilityReviewStatus.PENDING, EligibilityReviewStatus.ESCALATED)
 MAX_TEXT_CHARS = 5000
 HANDLING_PURPOSE = "eligibility_review_handling"
+_CODE = re.compile(CODE_VALIDATOR.regex.pattern)
 
 
 class ReviewMsg:
@@ -90,9 +92,10 @@ class ReviewNotOpen(Conflict):
 
 
 def threshold_of(code: Any) -> EligibilityThreshold:
-    threshold = (
-        EligibilityThreshold.objects.filter(code=code).first() if isinstance(code, str) else None
-    )
+    """The threshold with this code, else 404; text that is no code is never queried."""
+    threshold = None
+    if isinstance(code, str) and len(code) <= 64 and _CODE.fullmatch(code):
+        threshold = EligibilityThreshold.objects.filter(code=code).first()
     if threshold is None:
         raise NotFound(ReviewMsg.THRESHOLD_NOT_FOUND)
     return threshold

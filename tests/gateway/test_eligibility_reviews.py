@@ -75,8 +75,9 @@ class TestExplanation:
         assert (found["answer"], found["answer_without_disputed"]) == (False, True)
         assert found["events"][0]["counted_for_departments"] is False
 
-    def test_an_unknown_threshold_is_404(self, people):
-        response = people.client(people.alice).get("/api/v1/me/eligibility/nothing/explanation")
+    @pytest.mark.parametrize("code", ["nothing", "%00", "A" * 300, "civilization_loan%20"])
+    def test_an_unknown_threshold_is_404(self, people, code):
+        response = people.client(people.alice).get(f"/api/v1/me/eligibility/{code}/explanation")
         assert response.status_code == 404
         assert body(response)["error"] == "not_found"
 
@@ -263,6 +264,27 @@ class TestPortal:
         response = client.post("/portal/eligibility/civilization_loan/", {"statement": " "})
         assert response.status_code == 400
         assert EligibilityReview.objects.count() == 0
+
+    def test_the_reviewer_decides_in_the_portal(self, people):
+        people.deduct()
+        review = EligibilityReview.objects.get(pk=body(request_review(people))["id"])
+        username = "rev_tax" if review.reviewer == people.rev_tax.user else "rev_traffic"
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        assert client.login(username=username, password=PASSWORD)
+        queue = client.get("/portal/review/").content.decode()
+        assert f"/portal/review/eligibility/{review.pk}/" in queue
+        page = client.get(f"/portal/review/eligibility/{review.pk}/")
+        assert page.status_code == 200
+        assert review.statement in page.content.decode()
+        refused = client.post(f"/portal/review/eligibility/{review.pk}/", {"outcome": "upheld"})
+        assert refused.status_code == 400
+        done = client.post(
+            f"/portal/review/eligibility/{review.pk}/",
+            {"outcome": "upheld", "reason": "Every record counts as it should."},
+        )
+        assert done.status_code == 302
+        review.refresh_from_db()
+        assert (review.status, review.outcome) == ("decided", "upheld")
 
     def test_an_unknown_threshold_is_a_404_page(self, people):
         assert self._login(people).get("/portal/eligibility/nothing/").status_code == 404

@@ -202,6 +202,9 @@ TABLE = [
         body=DECISION),
     row("POST /portal/review/{pending}/extension/",            L,    L,    L,    403,  403,  302,  404,  SEES, 403,
         body={"reason": "Waiting for the department's file.", "working_days": "10"}),
+    row("GET /portal/review/eligibility/{eligibility_review}/", L, L,  L,    403,  403,  200,  404,  200,  403),
+    row("POST /portal/review/eligibility/{eligibility_review}/", L, L, L,    403,  403,  302,  404,  SEES, 403,
+        body=DECISION),
     # logging out, whoever you were, lands on the login page
     row("POST /portal/logout/",                                L,    L,    L,    L,    L,    L,    L,    L,    L),
     # --- the regulator's admin: read-only for regulators, and for the administrator too
