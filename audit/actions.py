@@ -43,6 +43,9 @@ class AuditAction(models.IntegerChoices):
     DEADLINE_RECOMPUTED = 410, _("deadline recomputed after a calendar change")
     EVENT_REVOKED = 411, _("event's decision revoked by its department")
     SUBMISSION_REFUSED_CONSENT = 412, _("submission refused: written consent not named")
+    ELIGIBILITY_REVIEW_REQUESTED = 421, _("review of an eligibility answer requested")
+    ELIGIBILITY_REVIEW_DECIDED = 422, _("review of an eligibility answer decided")
+    ELIGIBILITY_REVIEW_ESCALATED = 423, _("review of an eligibility answer escalated")
 
     # 5xx: catalogue, policy and parties
     RULE_CHANGED = 500, _("rule changed")

@@ -3,6 +3,36 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
+
+# The Osmanthus programme's score: everyone starts at 100; it stays within 0..200.
+STARTING_SCORE = 100
+MIN_SCORE = 0
+MAX_SCORE = 200
+
+# Deadlines, in Chinese working days (compliance.workdays).
+# An objection flags the record as disputed within 1 working day (SH 36).
+OBJECTION_FLAG_WORKING_DAYS = 1
+# An objection is decided within 5 working days (SH 36, ZJ 31) ...
+OBJECTION_DECISION_WORKING_DAYS = 5
+# ... extensible once to at most 20 working days in total (ZJ 31).
+OBJECTION_EXTENDED_WORKING_DAYS = 20
+# A person's review of an automated eligibility answer (PIPL 24) is handled like an
+# objection: within 5 working days (SH 36, ZJ 31).
+AUTOMATED_DECISION_REVIEW_WORKING_DAYS = OBJECTION_DECISION_WORKING_DAYS
+# A confirmed credit repair leaves the score within 3 working days (SH 38, GB22).
+REPAIR_REMOVAL_WORKING_DAYS = 3
+
+# The query log is kept 10 years (ZJ 20).
+ACCESS_LOG_YEARS = 10
+# Serious-dishonesty standards are open to public comment at least 30 days (State
+# Council 2020 No. 49 §7, SH 10, ZJ 12).
+SERIOUS_COMMENT_DAYS = 30
+
+# Days are counted in China Standard Time (Beijing time, UTC+8), the time of the
+# State Council's holiday notices and of every deadline above; every date a resident or
+# reviewer is told is a calendar day there.
+DISPLAY_ZONE = ZoneInfo("Asia/Shanghai")
 
 # Negative information is kept, then removed, 5 years from the end of the act
 # (SH 35, ZJ 16, CRR 16). A rule may choose a shorter period, never a longer one.

@@ -46,7 +46,11 @@ from compliance.selectors import departments_by_rule
 from compliance.services import ComplianceError, grant_set
 from compliance.workdays import to_local_date
 
-MIN_COMMENT_DAYS = {RuleSeverity.SERIOUS: 30, RuleSeverity.ORDINARY: 7, RuleSeverity.MINOR: 7}
+MIN_COMMENT_DAYS = {
+    RuleSeverity.SERIOUS: law.SERIOUS_COMMENT_DAYS,
+    RuleSeverity.ORDINARY: 7,
+    RuleSeverity.MINOR: 7,
+}
 COMMENT_MAX_CHARS = 2000
 # What a new version may change; the code is the identity of the catalogue entry.
 VERSION_FIELDS = frozenset(

@@ -157,7 +157,7 @@ class Rule(BilingualTitleMixin, models.Model):
     title_en = models.CharField(_("title (English)"), max_length=200)
     points = models.SmallIntegerField(
         _("points"),
-        validators=[MinValueValidator(-200), MaxValueValidator(200)],
+        validators=[MinValueValidator(-law.MAX_SCORE), MaxValueValidator(law.MAX_SCORE)],
         help_text=_("Signed: negative for a deduction, positive for a reward."),
     )
     severity = models.CharField(
@@ -294,7 +294,7 @@ class EligibilityThreshold(BilingualTitleMixin, models.Model):
     title_zh = models.CharField(_("title (Chinese)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=200)
     minimum_score = models.PositiveSmallIntegerField(
-        _("minimum score"), validators=[MaxValueValidator(200)]
+        _("minimum score"), validators=[MaxValueValidator(law.MAX_SCORE)]
     )
     history = history()
 

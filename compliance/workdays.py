@@ -49,10 +49,11 @@ import calendar
 from collections.abc import Callable, Mapping
 from datetime import MAXYEAR, MINYEAR, date, datetime
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from lunar_python import Lunar, Solar
+
+from compliance.law import DISPLAY_ZONE
 
 __all__ = [
     "HOLIDAY_RULES_IN_FORCE_FROM",
@@ -63,7 +64,7 @@ __all__ = [
     "to_local_date",
 ]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = DISPLAY_ZONE  # the law's time zone, re-exported for the calendar's callers
 
 # A year table is a bytes object with one entry per day of the year:
 # 1 for a working day, 0 for a day off.

@@ -12,6 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from compliance.law import DISPLAY_ZONE
 from config.env import (
     check_key_ring,
     check_secret_key,
@@ -174,7 +175,7 @@ ANONYMOUS_USER_NAME = None
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = "Asia/Shanghai"
+TIME_ZONE = DISPLAY_ZONE.key  # compliance/law.py: the one place it is written
 USE_I18N = True
 USE_TZ = True
 

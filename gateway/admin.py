@@ -15,6 +15,7 @@ from gateway.models import (
     Appeal,
     Citizen,
     DepartmentAPIKey,
+    EligibilityReview,
     RepairApplication,
     Score,
     ScoreEvent,
@@ -230,6 +231,20 @@ class AppealAdmin(PersonalDataAdmin):
     list_display = ("id", "status", "decision_due", "event", "reviewer", "outcome", "filed_at")
     list_filter = ("status", "outcome")
     list_select_related = ("event", "reviewer", "citizen")
+    ordering = ("status", "decision_due")
+    show_full_result_count = False
+
+    def subject_of(self, obj):
+        return obj.citizen.identity_index
+
+
+@admin.register(EligibilityReview)
+class EligibilityReviewAdmin(PersonalDataAdmin):
+    """Regulators follow every review of an automated eligibility answer (PIPL 24)."""
+
+    list_display = ("id", "status", "decision_due", "threshold", "reviewer", "outcome", "filed_at")
+    list_filter = ("status", "outcome")
+    list_select_related = ("threshold", "reviewer", "citizen")
     ordering = ("status", "decision_due")
     show_full_result_count = False
 

@@ -15,11 +15,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from numbers import Real
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
+
+from compliance.law import DISPLAY_ZONE, MAX_SCORE, MIN_SCORE, STARTING_SCORE
 
 __all__ = ["MAX_VERTICES", "score_history_svg"]
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 #: Upper bound on the vertices of the score line, whatever the number of points.
 MAX_VERTICES = 200
@@ -62,7 +61,7 @@ def _score_label(value: float) -> str:
 
 def _local_date(moment: datetime) -> str:
     if moment.tzinfo is not None:
-        moment = moment.astimezone(SHANGHAI)
+        moment = moment.astimezone(DISPLAY_ZONE)
     return moment.strftime("%Y-%m-%d")
 
 
@@ -122,9 +121,9 @@ def score_history_svg(
     width: int = 360,
     height: int = 180,
     title: str,
-    lo: int = 0,
-    hi: int = 200,
-    baseline: int = 100,
+    lo: int = MIN_SCORE,
+    hi: int = MAX_SCORE,
+    baseline: int = STARTING_SCORE,
     threshold: int | None = None,
 ) -> str:
     """Draw a score history as an inline, accessible SVG string.

@@ -10,11 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
 from compliance.history import history
+from compliance.law import MAX_SCORE, MIN_SCORE, STARTING_SCORE
 from compliance.models import Department, Rule
-
-STARTING_SCORE = 100
-MIN_SCORE = 0
-MAX_SCORE = 200
 
 
 def clamp_score(points_sum: int) -> int:
@@ -217,6 +214,10 @@ class Account(models.Model):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The language of e-mails to this person; empty for the site's default (LANGUAGE_CODE).
+    language = models.CharField(
+        _("language"), max_length=16, choices=settings.LANGUAGES, blank=True, default=""
+    )
     history = history()
 
     class Meta:
@@ -370,6 +371,7 @@ class NotificationKind(models.TextChoices):
     EVENT_EXPIRED = "event_expired", _("record no longer served")
     DEADLINE_CHANGED = "deadline_changed", _("deadline recomputed")
     EVENT_REVOKED = "event_revoked", _("decision revoked")
+    ELIGIBILITY_REVIEW = "eligibility_review", _("review of an eligibility answer")
 
 
 class Notification(models.Model):
@@ -389,6 +391,13 @@ class Notification(models.Model):
     )
     repair = models.ForeignKey(
         RepairApplication,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    eligibility_review = models.ForeignKey(
+        "EligibilityReview",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -435,3 +444,82 @@ class Revocation(models.Model):
 
     def __str__(self) -> str:
         return f"revocation of event {self.event_id}"
+
+
+# --- a person's review of an automated eligibility answer: PIPL 24 ----------------------
+
+
+class EligibilityReviewStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    ESCALATED = "escalated", _("overdue: escalated to the regulator")
+    DECIDED = "decided", _("decided")
+
+
+class EligibilityReviewOutcome(models.TextChoices):
+    UPHELD = "upheld", _("upheld: the automated answer stands")
+    CHANGED = "changed", _("changed: a person gave a different answer")
+
+
+class EligibilityReview(models.Model):
+    """A resident's request that a person review an automated eligibility answer (PIPL 24).
+
+    The answer as it was explained (score compared, threshold, the records counted, as
+    of when) is kept with the request, so the reviewer decides on what the resident saw.
+    """
+
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.PROTECT, related_name="eligibility_reviews"
+    )
+    threshold = models.ForeignKey(
+        "compliance.EligibilityThreshold", on_delete=models.PROTECT, related_name="+"
+    )
+    minimum_score = models.PositiveSmallIntegerField(_("minimum score"))
+    score = models.SmallIntegerField(_("score compared"))
+    answer = models.BooleanField(_("automated answer"))
+    as_of = models.DateTimeField(_("answer as of"))
+    # The explanation the resident was given: record ids, rules, points; no free text.
+    explanation = models.JSONField(_("explanation"), default=dict)
+    statement = models.TextField(_("statement"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=EligibilityReviewStatus.choices,
+        default=EligibilityReviewStatus.PENDING,
+    )
+    filed_at = models.DateTimeField(_("filed at"))
+    decision_due = models.DateField(_("decision due"))
+    decision_working_days = models.PositiveSmallIntegerField(_("working days to decide"))
+    decision_due_computed = models.BooleanField(
+        _("due date from a computed holiday schedule"), default=False
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_eligibility_reviews",
+    )
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=EligibilityReviewOutcome.choices, blank=True
+    )
+    reviewed_answer = models.BooleanField(_("answer after review"), null=True, blank=True)
+    decision_reason = models.TextField(_("reasons"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decided_eligibility_reviews",
+    )
+    history = history()
+
+    class Meta:
+        ordering = ["decision_due", "id"]
+        indexes = [models.Index(fields=["status", "decision_due"])]
+        verbose_name = _("review of an eligibility answer")
+        verbose_name_plural = _("reviews of eligibility answers")
+
+    def __str__(self) -> str:
+        return f"eligibility review {self.pk}"

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_GET, require_POST
 
+from compliance.law import MAX_SCORE, MIN_SCORE, SERIOUS_COMMENT_DAYS, STARTING_SCORE
 from compliance.lifecycle import COMMENT_MAX_CHARS, Refusal, comment_open_on, comment_submit
 from compliance.models import Rule, RuleStatus
 from compliance.services import ComplianceError
@@ -32,7 +33,7 @@ TEXT = {
         "title": "公共信用评分目录",
         "intro": (
             "只有本目录公布的事项才能计入信用分（《上海市社会信用条例》第九至十一条）。"
-            "居民初始分为100分，范围0至200分。扣分须以生效的法院裁判或行政处罚决定为依据，"
+            f"居民初始分为{STARTING_SCORE}分，范围{MIN_SCORE}至{MAX_SCORE}分。扣分须以生效的法院裁判或行政处罚决定为依据，"
             "简易程序处罚不计入；扣分自行为之日起使用规定年限后不再计入。"
         ),
         "switch": "English",
@@ -59,7 +60,7 @@ TEXT = {
         "published_on": "公布日期",
         "comments": "公开征求意见的草案",
         "comments_intro": (
-            "目录草案须公开征求意见；严重失信认定标准征求意见期不少于30日"
+            f"目录草案须公开征求意见；严重失信认定标准征求意见期不少于{SERIOUS_COMMENT_DAYS}日"
             "（《上海市社会信用条例》第十条，《浙江省公共信用信息管理条例》第十二条，国务院办公厅2020年第49号文件）。"
         ),
         "no_comments": "目前没有征求意见的草案。",
@@ -78,7 +79,8 @@ TEXT = {
         "title": "Public credit scoring catalogue",
         "intro": (
             "Only items published in this catalogue may count in the credit score (SH 9-11). "
-            "Residents start at 100 points, within 0 to 200. A deduction must rest on a legally "
+            f"Residents start at {STARTING_SCORE} points, within {MIN_SCORE} to {MAX_SCORE}. "
+            "A deduction must rest on a legally "
             "effective court judgment or administrative penalty decision, never a summary-"
             "procedure ticket, and stops counting at the end of its period."
         ),
@@ -107,7 +109,8 @@ TEXT = {
         "comments": "Drafts open for public comment",
         "comments_intro": (
             "Draft catalogue entries go out for public comment; standards for serious "
-            "dishonesty need at least 30 days (SH 10, ZJ 12, State Council 2020 No. 49)."
+            f"dishonesty need at least {SERIOUS_COMMENT_DAYS} days (SH 10, ZJ 12, State Council "
+            "2020 No. 49)."
         ),
         "no_comments": "No draft is open for comment.",
         "period": "Comment period",

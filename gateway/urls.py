@@ -5,6 +5,7 @@ from gateway import health, public_views
 from gateway.api import appeals as appeal_api
 from gateway.api import auth as auth_api
 from gateway.api import catalogue, department
+from gateway.api import eligibility as eligibility_api
 from gateway.api import repairs as repair_api
 from gateway.api import revocations as revocation_api
 from gateway.api import rights as rights_api
@@ -78,6 +79,41 @@ urlpatterns += [
         "api/v1/reviewer/appeals",
         appeal_api.ReviewerAppealListView.as_view(),
         name="reviewer-appeals",
+    ),
+]
+
+# Automated eligibility answers: explanation and a person's review (PIPL 24).
+
+urlpatterns += [
+    path(
+        "api/v1/me/eligibility/<str:threshold>/explanation",
+        eligibility_api.MyEligibilityExplanationView.as_view(),
+        name="my-eligibility-explanation",
+    ),
+    path(
+        "api/v1/me/eligibility/<str:threshold>/review",
+        eligibility_api.MyEligibilityReviewView.as_view(),
+        name="my-eligibility-review",
+    ),
+    path(
+        "api/v1/me/eligibility-reviews",
+        eligibility_api.MyEligibilityReviewListView.as_view(),
+        name="my-eligibility-reviews",
+    ),
+    path(
+        "api/v1/eligibility-reviews/<str:review_id>",
+        eligibility_api.EligibilityReviewDetailView.as_view(),
+        name="eligibility-review-detail",
+    ),
+    path(
+        "api/v1/eligibility-reviews/<str:review_id>/decision",
+        eligibility_api.EligibilityReviewDecisionView.as_view(),
+        name="eligibility-review-decision",
+    ),
+    path(
+        "api/v1/reviewer/eligibility-reviews",
+        eligibility_api.ReviewerEligibilityReviewListView.as_view(),
+        name="reviewer-eligibility-reviews",
     ),
 ]
 

@@ -10,10 +10,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
 
+from compliance.law import DISPLAY_ZONE
 from compliance.models import Rule
 from gateway.errors import InvalidRequest, PayloadTooLarge, RuleNotAuthorized, problem
 from gateway.identity import InvalidIdentityNumber, normalize_identity_number
@@ -42,7 +42,6 @@ RECORD_FIELDS = frozenset(
 )
 BODY_FIELDS = frozenset({"idempotency_key", "records"})
 CLOCK_SKEW = dt.timedelta(minutes=5)
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class Procedure:
@@ -165,7 +164,7 @@ def validate_records(
     problems: list[dict[str, Any]] = []
     unauthorized: list[dict[str, Any]] = []
     valid: list[ValidRecord] = []
-    today = now.astimezone(_SHANGHAI).date()
+    today = now.astimezone(DISPLAY_ZONE).date()
     for index, record in enumerate(records):
         base = f"/records/{index}"
         if not isinstance(record, dict):
@@ -308,7 +307,7 @@ def _check_evidence(rule, evidence, occurred_at, today, base, index, problems) -
             problems.append(problem(f"{path}/procedure", Why.SUMMARY_PROCEDURE, index))
     if issued_on is None:
         return
-    if issued_on < occurred_at.astimezone(_SHANGHAI).date():
+    if issued_on < occurred_at.astimezone(DISPLAY_ZONE).date():
         problems.append(problem(f"{path}/issued_on", Why.DOCUMENT_BEFORE_ACT, index))
     elif issued_on > today:
         problems.append(problem(f"{path}/issued_on", Why.DOCUMENT_IN_FUTURE, index))
@@ -401,7 +400,7 @@ def add_years(moment: dt.datetime, years: int) -> dt.datetime:
     always ends on the same day; a period from 29 February ends on 28 February when
     the year has none (Civil Code Art. 202: the last day of the month).
     """
-    local = moment.astimezone(_SHANGHAI)
+    local = moment.astimezone(DISPLAY_ZONE)
     try:
         return local.replace(year=local.year + years)
     except ValueError:  # 29 February

@@ -176,7 +176,8 @@ class AppealExtensionView(AccountView):
             )
         ],
         responses={200: schemas.AppealOut, **_ERRORS},
-        summary="Extend the deadline once, to at most 20 working days from filing (ZJ 31)",
+        summary=f"Extend the deadline once, to at most {services.MAX_WORKING_DAYS} working days "
+        "from filing (ZJ 31)",
     )
     def post(self, request, appeal_id: str):
         data = body_of(request)

@@ -11,6 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from compliance.law import REPAIR_REMOVAL_WORKING_DAYS
 from gateway.api.authentication import AccountTokenAuthentication, DepartmentKeyAuthentication
 from gateway.api.openapi import BODY_ERRORS, errors
 from gateway.api.permissions import IsDepartment
@@ -95,7 +96,8 @@ class RepairOut(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
     decision_reason = serializers.CharField()
     removal_due = serializers.DateField(
-        allow_null=True, help_text="Confirmation + 3 working days (SH 38)"
+        allow_null=True,
+        help_text=f"Confirmation + {REPAIR_REMOVAL_WORKING_DAYS} working days (SH 38)",
     )
     removed_at = serializers.DateTimeField(allow_null=True)
     compensation = serializers.IntegerField(

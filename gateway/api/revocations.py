@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from compliance.law import REVOCATION_DELETION_WORKING_DAYS
 from gateway.api.authentication import DepartmentKeyAuthentication
 from gateway.api.openapi import BODY_ERRORS, errors
 from gateway.api.permissions import IsDepartment
@@ -29,7 +30,9 @@ class RevocationOut(serializers.Serializer):
     document = serializers.CharField()
     issued_on = serializers.DateField()
     reported_at = serializers.DateTimeField()
-    removal_due = serializers.DateField(help_text="Report + 3 working days (SH 37)")
+    removal_due = serializers.DateField(
+        help_text=f"Report + {REVOCATION_DELETION_WORKING_DAYS} working days (SH 37)"
+    )
     removal_due_computed = serializers.BooleanField(
         help_text="The due date counts holidays computed from the national rules"
     )

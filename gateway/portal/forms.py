@@ -6,11 +6,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from gateway.models import AppealOutcome
+from gateway.models import AppealOutcome, EligibilityReviewOutcome
 from gateway.services.accounts import account_of
-from gateway.services.appeals import MAX_TEXT_CHARS, MAX_WORKING_DAYS
+from gateway.services.appeals import DECISION_WORKING_DAYS, MAX_TEXT_CHARS, MAX_WORKING_DAYS
 from gateway.services.free_text import IDENTITY_NUMBER_IN_TEXT
 from gateway.services.repairs import REFERENCE_MAX_CHARS, STATEMENT_MAX_CHARS
 
@@ -68,9 +70,27 @@ class DecisionForm(forms.Form):
     reason = _text(_("Reasons (the resident is told them)"))
 
 
+class EligibilityDecisionForm(forms.Form):
+    """A person's decision on an automated eligibility answer; the service checks both fields."""
+
+    outcome = forms.CharField(
+        label=_("Outcome"),
+        required=False,
+        widget=forms.RadioSelect(choices=EligibilityReviewOutcome.choices),
+    )
+    reason = _text(_("Reasons (the resident is told them)"))
+
+
+def _working_days_label() -> str:
+    return gettext("New total of working days from filing (%(low)d to %(high)d)") % {
+        "low": DECISION_WORKING_DAYS + 1,
+        "high": MAX_WORKING_DAYS,
+    }
+
+
 class ExtensionForm(forms.Form):
     working_days = forms.CharField(
-        label=_("New total of working days from filing (6 to 20)"),
+        label=lazy(_working_days_label, str)(),
         required=False,
         initial=MAX_WORKING_DAYS,
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),

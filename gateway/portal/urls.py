@@ -15,6 +15,7 @@ urlpatterns = [
     path("events/<int:event_id>/repair/", views.repair_apply, name="repair-apply"),
     path("repairs/", views.repairs, name="repairs"),
     path("accesses/", views.accesses, name="accesses"),
+    path("eligibility/<str:threshold>/", views.eligibility, name="eligibility"),
     path("appeals/", views.appeals, name="appeals"),
     path("appeals/<int:appeal_id>/", views.appeal, name="appeal"),
     path("notifications/", views.notifications, name="notifications"),
@@ -28,4 +29,9 @@ urlpatterns = [
     path("review/<int:appeal_id>/", views.review, name="review"),
     path("review/<int:appeal_id>/decision/", views.decide, name="decide"),
     path("review/<int:appeal_id>/extension/", views.extend, name="extend"),
+    path(
+        "review/eligibility/<int:review_id>/",
+        views.eligibility_review,
+        name="eligibility-review",
+    ),
 ]

@@ -25,14 +25,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 
+from compliance.law import MAX_SCORE, MIN_SCORE
 from compliance.models import EligibilityThreshold
 from gateway.api.auth import LoginUsernameThrottle
 from gateway.api.throttles import LoginThrottle
 from gateway.charts import score_history_svg
 from gateway.errors import GatewayError, Msg, NotFound
 from gateway.models import (
-    MAX_SCORE,
-    MIN_SCORE,
     Appeal,
     AppealStatus,
     EventKind,
@@ -42,6 +41,7 @@ from gateway.models import (
 )
 from gateway.portal.forms import (
     DecisionForm,
+    EligibilityDecisionForm,
     ExtensionForm,
     LoginForm,
     RepairForm,
@@ -51,6 +51,7 @@ from gateway.portal.forms import (
 )
 from gateway.selectors import deduction_notices, notifications_of_citizen, score_history
 from gateway.services import appeals as appeal_services
+from gateway.services import eligibility_reviews as eligibility_services
 from gateway.services import repairs as repair_services
 from gateway.services import rights
 from gateway.services.accounts import account_of
@@ -292,6 +293,43 @@ def appeal_file(request: HttpRequest, event_id: int) -> HttpResponse:
     return render(request, "portal/appeal_file.html", {"event": event, "form": form}, status=status)
 
 
+@require_http_methods(["GET", "POST"])
+@citizen_page
+def eligibility(request: HttpRequest, threshold: str) -> HttpResponse:
+    """One eligibility answer explained, and the form to ask a person to review it (PIPL 24)."""
+    citizen = request.account.citizen
+    form = StatementForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = eligibility_services.eligibility_review_request(
+                citizen=citizen, threshold_code=threshold, statement=form.cleaned_data["statement"]
+            )
+        except GatewayError as error:
+            if error.status_code == 404:
+                raise
+            add_problems(form, error)
+            status = error.status_code
+        else:
+            messages.success(
+                request,
+                _("Your request was sent. A person will decide it by %(due)s.")
+                % {"due": review.decision_due.isoformat()},
+            )
+            return redirect("portal:eligibility", threshold=threshold)
+    explanation = eligibility_services.eligibility_explain(
+        citizen=citizen, threshold_code=threshold
+    )
+    context = {
+        "explanation": explanation,
+        "reviews": eligibility_services.eligibility_reviews_of_citizen(citizen).filter(
+            threshold__code=threshold
+        ),
+        "form": form,
+    }
+    return render(request, "portal/eligibility.html", context, status=status)
+
+
 @require_GET
 @citizen_page
 def appeals(request: HttpRequest) -> HttpResponse:
@@ -407,7 +445,42 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = list(assigned[offset : offset + limit])
     appeal_services.appeals_read_by_staff(user=request.user, appeals=page)
     pager = _pager({"offset": offset, "limit": limit, "count": assigned.count()})
-    return render(request, "portal/queue.html", {"appeals": page, "pager": pager})
+    reviews = list(eligibility_services.eligibility_reviews_queue(request.user)[:limit])
+    eligibility_services.eligibility_reviews_read_by_staff(user=request.user, reviews=reviews)
+    context = {"appeals": page, "pager": pager, "eligibility_reviews": reviews}
+    return render(request, "portal/queue.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page
+def eligibility_review(request: HttpRequest, review_id: int) -> HttpResponse:
+    """A review of an automated eligibility answer, and its decision form (PIPL 24)."""
+    found = eligibility_services.eligibility_review_read(user=request.user, review_id=review_id)
+    form = EligibilityDecisionForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        form.is_valid()
+        try:
+            eligibility_services.eligibility_review_decide(
+                review=found,
+                reviewer=request.user,
+                outcome=form.cleaned_data.get("outcome") or None,
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except GatewayError as error:
+            if error.status_code not in (400, 409, 422):
+                raise
+            add_problems(form, error)
+            status = error.status_code
+        else:
+            messages.success(request, _("The decision was recorded and the resident told."))
+            return redirect("portal:queue")
+    context = {
+        "review": found,
+        "form": form,
+        "can_decide": found.status in eligibility_services.OPEN_STATUSES,
+    }
+    return render(request, "portal/eligibility_review.html", context, status=status)
 
 
 def _review_page(request, appeal_id: int, *, decision=None, extension=None, status=200):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
@@ -30,6 +31,7 @@ from gateway.services.ledger import citizens_resolve
 
 class AccountMsg:
     BAD_ROLE = _("must be one of: citizen, reviewer, regulator")
+    BAD_LANGUAGE = _("must be one of: %(languages)s")
     USERNAME_REQUIRED = _("a username is required")
     USERNAME_IS_IDENTITY = _(
         "a username must not be an identity number: it appears in logs and pages the "
@@ -70,6 +72,7 @@ def account_create(
     citizen_id: str | None = None,
     department_code: str | None = None,
     email: str = "",
+    language: str = "",
     actor_kind: str = ActorKind.SYSTEM,
     actor_id: str = "manage.py",
     now: dt.datetime | None = None,
@@ -122,6 +125,14 @@ def account_create(
         except ValidationError as exc:
             problems.extend(problem("/email", message) for message in exc.messages)
 
+    if language and language not in dict(settings.LANGUAGES):
+        problems.append(
+            problem(
+                "/language",
+                AccountMsg.BAD_LANGUAGE % {"languages": ", ".join(dict(settings.LANGUAGES))},
+            )
+        )
+
     user = users(username=username, email=email, is_staff=role == Role.REGULATOR)
     if not password:
         problems.append(problem("/password", AccountMsg.PASSWORD_REQUIRED))
@@ -149,7 +160,9 @@ def account_create(
     user.save()
     if role == Role.REGULATOR:
         user.groups.add(regulator_group())
-    account = Account(user=user, role=role, citizen=citizen, department=department)
+    account = Account(
+        user=user, role=role, citizen=citizen, department=department, language=language
+    )
     account._change_reason = "created"
     account.save()
     details: dict[str, Any] = {"role": role}

@@ -50,6 +50,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
 from audit.actions import ActorKind, AuditAction
+from compliance import law
 from compliance.selectors import deadline
 from compliance.workdays import to_local_date
 from gateway.errors import Conflict, Forbidden, InvalidRequest, NotFound, problem
@@ -75,8 +76,8 @@ from gateway.services.notifications import notification_send
 
 logger = logging.getLogger(__name__)
 
-DECISION_WORKING_DAYS = 5  # SH 36, ZJ 31
-MAX_WORKING_DAYS = 20  # ZJ 31: an approved extension, at most 20 working days in total
+DECISION_WORKING_DAYS = law.OBJECTION_DECISION_WORKING_DAYS  # SH 36, ZJ 31
+MAX_WORKING_DAYS = law.OBJECTION_EXTENDED_WORKING_DAYS  # ZJ 31: with an approved extension
 MAX_TEXT_CHARS = 5000
 DECIDE_PERMISSION = "gateway.decide_appeal"
 LEGAL_BASIS = "SH 36; ZJ 30-31"
@@ -536,9 +537,13 @@ def appeal_file(
             gettext(
                 "Your objection to record %(event)d was received. The record is marked as "
                 "disputed and does not count against your eligibility while it is reviewed "
-                "(SH 36). A decision is due by %(due)s (5 working days, SH 36, ZJ 31)."
+                "(SH 36). A decision is due by %(due)s (%(days)d working days, SH 36, ZJ 31)."
             )
-            % {"event": event.pk, "due": appeal.decision_due.isoformat()}
+            % {
+                "event": event.pk,
+                "due": appeal.decision_due.isoformat(),
+                "days": appeal.decision_working_days,
+            }
             + computed_deadline_note(appeal.decision_due_computed),
         ),
         decision_due=appeal.decision_due.isoformat(),

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from compliance.law import MAX_SCORE, MIN_SCORE, STARTING_SCORE
 from gateway.identity import mask_identity_number, vault
-from gateway.models import STARTING_SCORE, Citizen, Score
+from gateway.models import Citizen, Score
 from gateway.services.bulk import db_datetime, insert_rows
 
 
@@ -117,7 +118,8 @@ def scores_apply(
             # Two array parameters, whatever the batch size.
             sql = (
                 f"UPDATE {table} AS s SET points_sum = s.points_sum + v.delta, "  # noqa: S608
-                "score = GREATEST(0, LEAST(200, 100 + s.points_sum + v.delta)), updated_at = %s, "
+                f"score = GREATEST({MIN_SCORE}, LEAST({MAX_SCORE}, {STARTING_SCORE} "
+                "+ s.points_sum + v.delta)), updated_at = %s, "
                 "audit_entry = %s "
                 "FROM unnest(%s::bigint[], %s::integer[]) AS v(citizen_id, delta) "
                 "WHERE s.citizen_id = v.citizen_id RETURNING s.citizen_id, s.points_sum, s.score"
@@ -130,7 +132,8 @@ def scores_apply(
                 params.extend((citizen_id, delta))
             sql = (
                 f"UPDATE {table} SET points_sum = {table}.points_sum + v.delta, "  # noqa: S608
-                f"score = max(0, min(200, 100 + {table}.points_sum + v.delta)), updated_at = %s, "
+                f"score = max({MIN_SCORE}, min({MAX_SCORE}, {STARTING_SCORE} "
+                f"+ {table}.points_sum + v.delta)), updated_at = %s, "
                 "audit_entry = %s "
                 "FROM (SELECT column1 AS citizen_id, column2 AS delta "
                 f"FROM (VALUES {values})) AS v "

@@ -31,22 +31,24 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
 from audit.actions import ActorKind, AuditAction
 from audit.services import AuditRecord
+from compliance.law import (
+    DISPLAY_ZONE,
+    OBJECTION_DECISION_WORKING_DAYS,
+    OBJECTION_EXTENDED_WORKING_DAYS,
+    OBJECTION_FLAG_WORKING_DAYS,
+    REPAIR_REMOVAL_WORKING_DAYS,
+)
 from gateway.models import Account, EventKind, Notification, NotificationKind
 from gateway.services.bulk import db_datetime, db_json, insert_rows
 from gateway.services.notifications import notification_email
 
 logger = logging.getLogger(__name__)
 
-OBJECTION_FLAG_WORKING_DAYS = 1  # SH 36
-OBJECTION_DECISION_WORKING_DAYS = 5  # SH 36, ZJ 31
-OBJECTION_EXTENDED_WORKING_DAYS = 20  # ZJ 31
-REPAIR_REMOVAL_WORKING_DAYS = 3  # SH 38
 REPAIR_ENDPOINT = "/api/v1/me/repairs"
 OBJECTION_ENDPOINT = "/api/v1/me/appeals"
 
@@ -99,12 +101,9 @@ _EN_BODY = "\n\n".join(
 )
 
 
-_DISPLAY_ZONE = ZoneInfo("Asia/Shanghai")
-
-
 def local_day(moment: dt.datetime) -> dt.date:
     """The calendar day in Asia/Shanghai, where every date a resident is told is given."""
-    return moment.astimezone(_DISPLAY_ZONE).date()
+    return moment.astimezone(DISPLAY_ZONE).date()
 
 
 SEPARATOR = "\n\n――――――――\n\n"

@@ -35,6 +35,7 @@ def notification_send(
     event=None,
     appeal=None,
     repair=None,
+    eligibility_review=None,
 ) -> Notification:
     """Create the notification inside the caller's transaction; e-mail it after commit."""
     notification = Notification.objects.create(
@@ -47,6 +48,7 @@ def notification_send(
         event=event,
         appeal=appeal,
         repair=repair,
+        eligibility_review=eligibility_review,
     )
     transaction.on_commit(lambda: notification_email(notification.pk))
     return notification

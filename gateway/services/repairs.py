@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actions import ActorKind, AuditAction
+from compliance.law import REPAIR_REMOVAL_WORKING_DAYS
 from compliance.models import Department
 from compliance.selectors import deadline
 from gateway.errors import Conflict, InvalidRequest, NotFound, problem
@@ -35,7 +36,6 @@ from gateway.services.binding import LedgerBinding
 from gateway.services.free_text import free_text_screen
 from gateway.services.ledger import scores_apply
 from gateway.services.notices import (
-    REPAIR_REMOVAL_WORKING_DAYS,
     bilingual_notification,
     local_day,
     notifications_bulk_send,

@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
+from compliance.law import STARTING_SCORE
 from gateway.models import EventStatus, Score, ScoreEvent, clamp_score
 from gateway.services.audit_boundary import log_record
 from gateway.services.binding import LedgerBinding
@@ -47,7 +48,7 @@ def scores_repair_drift(drift: list[Drift], *, actor_id: str = "manage.py") -> N
     now = timezone.now()
     binding = LedgerBinding()
     for item in drift:
-        Score.objects.filter(citizen_id=item.citizen_id).update(points_sum=0, score=100)
+        Score.objects.filter(citizen_id=item.citizen_id).update(points_sum=0, score=STARTING_SCORE)
         scores_apply(
             {item.citizen_id: item.ledger_points_sum},
             now=now,

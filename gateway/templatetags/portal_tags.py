@@ -9,9 +9,21 @@ from django.conf import settings
 from django.utils.translation import get_language
 
 from audit.actions import ActorKind
+from compliance import law as statutes
 from gateway.models import EventKind, EventStatus
 
 register = template.Library()
+
+
+@register.simple_tag
+def law(name: str):
+    """A statutory constant from ``compliance/law.py``: ``{% law "MAX_SCORE" as high %}``.
+
+    Pages never write the law's numbers themselves; an unknown name fails the render.
+    """
+    if not name.isupper():
+        raise template.TemplateSyntaxError(f"not a statutory constant: {name!r}")
+    return getattr(statutes, name)
 
 
 @register.filter

@@ -171,3 +171,205 @@ def test_the_admin_shows_the_refusal_instead_of_failing(people):
     assert response.status_code == 200
     assert any("into the past" in str(m) for m in response.context["messages"])
     assert not WorkdayOverride.objects.exists()
+
+
+# --- every open deadline, not only pending objections ----------------------------------------
+
+
+def publish_2027_with_4_january_off(moment: dt.datetime, captured) -> None:
+    """The State Council gives Monday 4 January 2027 off too, and publishes the year."""
+    with (
+        mock.patch("django.utils.timezone.now", return_value=moment),
+        captured(execute=True),
+        transaction.atomic(),
+    ):
+        regulator_saves(WorkdayOverride(date=dt.date(2027, 1, 4), is_workday=False))
+        regulator_saves(PublishedSchedule(year=2027, document="国办发明电〔2026〕9号"))
+
+
+def test_an_escalated_objection_is_recomputed_and_the_regulators_told(
+    people, mailoutbox, django_capture_on_commit_callbacks
+):
+    from gateway.services.appeals import appeal_escalate
+
+    created = file_through_the_api(people, dt.datetime(2026, 12, 25, 10, 0, tzinfo=CST))
+    assert created["decision_due"] == "2027-01-04"
+    assert appeal_escalate(appeal_id=created["id"], today=dt.date(2027, 1, 5))
+    mailoutbox.clear()
+
+    publish_2027_with_4_january_off(
+        dt.datetime(2027, 1, 6, 9, tzinfo=CST), django_capture_on_commit_callbacks
+    )
+
+    appeal = Appeal.objects.get(pk=created["id"])
+    # Moved later, though already past: allowed; the regulator still decides it.
+    assert (appeal.status, appeal.decision_due) == ("escalated", dt.date(2027, 1, 5))
+    assert not appeal.decision_due_computed
+    assert AuditEntry.objects.filter(
+        action=AuditAction.DEADLINE_RECOMPUTED, object_ref=f"appeal:{appeal.pk}"
+    ).exists()
+    told = Notification.objects.filter(appeal=appeal, kind=NotificationKind.DEADLINE_CHANGED)
+    assert "2027-01-05" in told.first().body
+    regulator_mail = [m for m in mailoutbox if m.to == ["reg@example.org"]]
+    assert regulator_mail and "2027-01-05" in regulator_mail[0].body
+
+
+def test_a_review_of_an_eligibility_answer_is_recomputed_and_told_in_each_ones_language(
+    people, mailoutbox, django_capture_on_commit_callbacks
+):
+    from gateway.models import EligibilityReview
+    from gateway.services.eligibility_reviews import eligibility_review_request
+
+    people.rev_tax.user.email = "rev@example.org"
+    people.rev_tax.user.save()
+    people.rev_traffic.user.email = "rev2@example.org"
+    people.rev_traffic.user.save()
+    people.rev_traffic.language = "en"
+    people.rev_traffic.save()
+    filed = dt.datetime(2026, 12, 25, 10, 0, tzinfo=CST)
+    first = eligibility_review_request(
+        citizen=people.alice.citizen,
+        threshold_code="civilization_loan",
+        statement="Please check.",
+        now=filed,
+    )
+    second = eligibility_review_request(
+        citizen=people.bob.citizen,
+        threshold_code="civilization_loan",
+        statement="Please check.",
+        now=filed,
+    )
+    assert {first.reviewer, second.reviewer} == {people.rev_tax.user, people.rev_traffic.user}
+    assert first.decision_due == dt.date(2027, 1, 4) and first.decision_due_computed
+    mailoutbox.clear()
+
+    publish_2027_with_4_january_off(
+        dt.datetime(2026, 12, 29, tzinfo=CST), django_capture_on_commit_callbacks
+    )
+
+    for review in (first, second):
+        review.refresh_from_db()
+        assert (review.decision_due, review.decision_due_computed) == (dt.date(2027, 1, 5), False)
+        assert AuditEntry.objects.filter(
+            action=AuditAction.DEADLINE_RECOMPUTED, object_ref=f"eligibility_review:{review.pk}"
+        ).exists()
+    told = Notification.objects.filter(
+        eligibility_review=first, kind=NotificationKind.DEADLINE_CHANGED
+    ).first()
+    assert "2027-01-05" in told.body and "PIPL 24" in told.body
+    # The reviewer with no preference is written to in the site's language (Chinese), the
+    # other in the English they chose.
+    chinese = [m for m in mailoutbox if m.to == ["rev@example.org"]]
+    english = [m for m in mailoutbox if m.to == ["rev2@example.org"]]
+    assert chinese and "2027-01-05" in chinese[0].body and "工作日" in chinese[0].body
+    assert english and english[0].body.startswith("The working-day calendar changed.")
+    assert EligibilityReview.objects.filter(decision_due=dt.date(2027, 1, 4)).count() == 0
+
+
+def test_an_objection_reviewers_e_mail_is_in_their_language(
+    people, mailoutbox, django_capture_on_commit_callbacks
+):
+    people.rev_tax.user.email = "rev@example.org"
+    people.rev_tax.user.save()
+    file_through_the_api(people, dt.datetime(2026, 12, 28, 10, 0, tzinfo=CST))
+    mailoutbox.clear()
+    publish_2027_with_4_january_off(
+        dt.datetime(2026, 12, 29, tzinfo=CST), django_capture_on_commit_callbacks
+    )
+    # One e-mail for the override, one for the published flag, both in the site's default.
+    mails = [m for m in mailoutbox if m.to == ["rev@example.org"]]
+    assert "2027-01-06" in mails[0].body
+    assert all("工作日" in mail.body for mail in mails)
+
+
+def test_a_revoked_records_deletion_date_is_recomputed_and_the_resident_told(
+    people, django_capture_on_commit_callbacks
+):
+    from gateway.models import Revocation
+    from gateway.services.revocations import event_revoke
+
+    event = people.deduct()
+    revocation = event_revoke(
+        department=people.world.dept_a,
+        key_id="test",
+        event_id=event.pk,
+        data={
+            "document": "苏府复决字〔2026〕第12号",
+            "issued_by": "苏州市人民政府",
+            "issued_on": "2026-12-28",
+        },
+        now=dt.datetime(2026, 12, 29, 10, tzinfo=CST),
+    )
+    assert revocation.removal_due == dt.date(2027, 1, 4)
+
+    publish_2027_with_4_january_off(
+        dt.datetime(2026, 12, 30, tzinfo=CST), django_capture_on_commit_callbacks
+    )
+
+    revocation = Revocation.objects.get(pk=revocation.pk)
+    assert (revocation.removal_due, revocation.removal_due_computed) == (
+        dt.date(2027, 1, 5),
+        False,
+    )
+    entry = AuditEntry.objects.filter(
+        action=AuditAction.DEADLINE_RECOMPUTED, object_ref=f"revocation:{revocation.pk}"
+    ).order_by("pk")[0]
+    assert entry.details["removal_due"] == "2027-01-05"
+    told = Notification.objects.filter(
+        event=event, kind=NotificationKind.DEADLINE_CHANGED
+    ).order_by("pk")[0]
+    assert "2027-01-05" in told.body and "SH 37" in told.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_moving_a_running_review_deadline_into_the_past_is_refused_whole(people):
+    from gateway.services.eligibility_reviews import eligibility_review_request
+
+    review = eligibility_review_request(
+        citizen=people.alice.citizen,
+        threshold_code="civilization_loan",
+        statement="Please check.",
+        now=dt.datetime(2026, 12, 25, 10, 0, tzinfo=CST),
+    )
+    assert review.decision_due == dt.date(2027, 1, 4)
+    entries_before = AuditEntry.objects.count()
+    with (
+        mock.patch(
+            "django.utils.timezone.now", return_value=dt.datetime(2027, 1, 4, 9, tzinfo=CST)
+        ),
+        pytest.raises(deadlines.DeadlineIntoThePast, match="into the past") as refused,
+    ):
+        regulator_saves(WorkdayOverride(date=dt.date(2027, 1, 1), is_workday=True))
+    assert f"eligibility_review:{review.pk}" in str(refused.value)
+    assert not WorkdayOverride.objects.exists()
+    assert AuditEntry.objects.count() == entries_before
+    review.refresh_from_db()
+    assert review.decision_due == dt.date(2027, 1, 4)
+
+
+def test_an_already_missed_deadline_may_move_earlier(people):
+    from gateway.services.appeals import appeal_escalate
+
+    created = file_through_the_api(people, dt.datetime(2026, 12, 25, 10, 0, tzinfo=CST))
+    assert appeal_escalate(appeal_id=created["id"], today=dt.date(2027, 1, 5))
+    with mock.patch(
+        "django.utils.timezone.now", return_value=dt.datetime(2027, 1, 6, 9, tzinfo=CST)
+    ):
+        regulator_saves(WorkdayOverride(date=dt.date(2027, 1, 1), is_workday=True))
+    assert Appeal.objects.get(pk=created["id"]).decision_due == dt.date(2027, 1, 1)
+
+
+def test_a_confirmed_repair_is_removed_at_once_so_no_removal_deadline_stays_open(people):
+    from gateway.models import RepairApplication, RepairStatus
+    from gateway.services.repairs import repair_apply, repair_decide
+
+    event = people.deduct()
+    repair = repair_apply(
+        citizen=people.alice.citizen, event=event, statement="Paid.", reference="R-1"
+    )
+    repair_decide(
+        department=people.world.dept_a, repair_id=repair.pk, decision="confirmed", reason=""
+    )
+    repair = RepairApplication.objects.get(pk=repair.pk)
+    assert repair.status == RepairStatus.CONFIRMED
+    assert repair.removed_at is not None and repair.removed_at.date() <= repair.removal_due

@@ -10,6 +10,7 @@ records, the residents' API for objections), on top of ``tests.conftest.World``:
 - alice's appeals in each state: pending, decided, under the regulator's review;
 - an unappealed deduction of alice's, and a pending repair application awaiting department A;
 - one bob appeal (pending), the objects citizen A must not see;
+- alice's pending request for a review of an eligibility answer, assigned to rev_tax;
 - a signed checkpoint of the audit log.
 """
 
@@ -23,8 +24,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from audit.services import integrate_all
-from gateway.models import Appeal, RepairApplication, ScoreEvent
+from gateway.models import Appeal, EligibilityReview, RepairApplication, ScoreEvent
 from gateway.services import appeals as appeal_services
+from gateway.services.eligibility_reviews import eligibility_review_request
 from gateway.services.repairs import repair_apply
 from gateway.services.tokens import account_token_issue
 from tests import factories
@@ -51,6 +53,8 @@ class Cast:
     # bob's
     bob_deduction: ScoreEvent
     bob_pending: Appeal
+    # alice's pending request for a person to review an eligibility answer (PIPL 24)
+    eligibility_review: EligibilityReview | None = None
 
     @property
     def key_a(self) -> str:
@@ -130,6 +134,10 @@ def cast_create(world) -> Cast:
 
     bob_deduction = _deduct(world, BOB_ID, 6)
     bob_pending = _file(bob, _deduct(world, BOB_ID, 7))
+    eligibility_review = eligibility_review_request(
+        citizen=alice.citizen, threshold_code="civilization_loan", statement="Please check."
+    )
+    assert eligibility_review.reviewer_id == rev_tax.user_id
 
     integrate_all()
     return Cast(
@@ -147,6 +155,7 @@ def cast_create(world) -> Cast:
         repair=repair,
         bob_deduction=bob_deduction,
         bob_pending=bob_pending,
+        eligibility_review=eligibility_review,
     )
 
 

@@ -96,6 +96,12 @@ OPERATIONS = {
     "v1_appeals_review_request_create": (60, RESIDENT),
     "v1_appeals_review_create": (80, REGULATOR),
     "v1_reviewer_appeals_retrieve": (60, STAFF),
+    "v1_me_eligibility_explanation_retrieve": (30, RESIDENT),
+    "v1_me_eligibility_review_create": (40, RESIDENT),
+    "v1_me_eligibility_reviews_retrieve": (30, RESIDENT),
+    "v1_eligibility_reviews_retrieve": (30, APPEAL_READERS),
+    "v1_eligibility_reviews_decision_create": (40, STAFF),
+    "v1_reviewer_eligibility_reviews_retrieve": (30, STAFF),
     "v1_rules_list": (1, PUBLIC),
     "v1_purposes_list": (1, PUBLIC),
     "v1_audit_checkpoint_retrieve": (1, PUBLIC),
@@ -214,6 +220,10 @@ def _aim(case, cast: Cast, log_size: int, *, primary: bool) -> None:
         first = getattr(cast, APPEAL_FOR.get(operation_id, "pending"))
         appeals = [first.pk, cast.pending.pk, cast.decided.pk, cast.under_review.pk]
         path["appeal_id"] = _onto(path["appeal_id"], [*appeals, cast.bob_pending.pk], primary)
+    if "review_id" in path:
+        path["review_id"] = _onto(path["review_id"], [cast.eligibility_review.pk], primary)
+    if "threshold" in path and (primary or len(str(path["threshold"])) % 2 == 0):
+        path["threshold"] = "civilization_loan"
     if "repair_id" in path:
         path["repair_id"] = _onto(path["repair_id"], [cast.repair.pk], primary)
     if "event_id" in path:

@@ -27,8 +27,14 @@ class Command(BaseCommand):
         parser.add_argument("--citizen-id", dest="citizen_id", default=None)
         parser.add_argument("--department", dest="department", default=None)
         parser.add_argument("--email", dest="email", default="")
+        parser.add_argument(
+            "--language",
+            dest="language",
+            default="",
+            help="The language of e-mails to this person (zh-hans or en; default: the site's)",
+        )
 
-    def handle(self, *args, role, username, citizen_id, department, email, **options):
+    def handle(self, *args, role, username, citizen_id, department, email, language, **options):
         password = self._password()
         try:
             account = account_create(
@@ -38,6 +44,7 @@ class Command(BaseCommand):
                 citizen_id=citizen_id,
                 department_code=department,
                 email=email,
+                language=language,
                 actor_id="manage.py create_account",
             )
         except GatewayError as error:

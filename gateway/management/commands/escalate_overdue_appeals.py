@@ -1,10 +1,12 @@
-"""Escalate appeals not decided by their deadline to the regulator (ZJ 31). Run daily."""
+"""Escalate appeals, and reviews of eligibility answers, not decided by their deadline to the
+regulator (ZJ 31, PIPL 24). Run daily."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
 from gateway.services.appeals import appeals_escalate_overdue
+from gateway.services.eligibility_reviews import eligibility_reviews_escalate_overdue
 from gateway.validation import EARLIEST_YEAR, LATEST_YEAR, parse_calendar_date
 
 
@@ -29,3 +31,7 @@ class Command(BaseCommand):
         self.stdout.write(f"escalated {len(escalated)} overdue appeal(s)")
         for pk in escalated:
             self.stdout.write(f"  appeal {pk}")
+        reviews = eligibility_reviews_escalate_overdue(today=day)
+        self.stdout.write(f"escalated {len(reviews)} overdue review(s) of eligibility answers")
+        for pk in reviews:
+            self.stdout.write(f"  eligibility review {pk}")
