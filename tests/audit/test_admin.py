@@ -17,6 +17,7 @@ from gateway.identity import vault
 from tests import factories
 
 CITIZEN = "320505199003074510"
+SYSTEM = {"actor_kind": "system", "actor_id": "test"}
 
 
 @pytest.fixture
@@ -80,6 +81,46 @@ def test_the_changelist_filters_by_action_department_and_date(superuser_client, 
     )
     assert dated.status_code == 200
     assert list(dated.context["cl"].result_list) == []
+
+
+def test_the_department_filter_offers_the_catalogue_and_never_reads_the_log(
+    superuser_client, logged
+):
+    from compliance.services import department_create
+
+    department_create(code="zz_no_entries_yet", title_zh="新", title_en="New", **SYSTEM)
+    with CaptureQueriesContext(connection) as queries:
+        response = superuser_client.get("/admin/audit/auditentry/")
+    assert response.status_code == 200
+    spec = next(
+        s
+        for s in response.context["cl"].filter_specs
+        if getattr(s, "parameter_name", "") == "department"
+    )
+    offered = [code for code, _title in spec.lookup_choices]
+    # Every department of the catalogue, one without entries too, in code order.
+    assert "zz_no_entries_yet" in offered and "traffic_police" in offered
+    assert offered == sorted(offered)
+    distinct = [
+        q["sql"] for q in queries if "DISTINCT" in q["sql"] and "audit_auditentry" in q["sql"]
+    ]
+    assert distinct == []
+
+
+def test_the_search_matches_exactly_by_actor_object_or_purpose(superuser_client, logged):
+    entry = AuditEntry.objects.filter(purpose="licensing_review").first()
+    assert entry is not None
+    for term in (entry.purpose, entry.actor_id, entry.object_ref):
+        if not term:
+            continue
+        rows = list(
+            superuser_client.get("/admin/audit/auditentry/", {"q": term}).context["cl"].result_list
+        )
+        assert entry in rows
+        assert all(term in (r.actor_id, r.object_ref, r.purpose) for r in rows)
+    # Exact, not a prefix or another case.
+    upper = superuser_client.get("/admin/audit/auditentry/", {"q": entry.purpose.upper()})
+    assert list(upper.context["cl"].result_list) == []
 
 
 def test_search_by_identity_number_uses_the_blind_index(superuser_client, logged):
