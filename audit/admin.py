@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -33,7 +34,27 @@ RESIDENT_SEARCH_BY_POST = _(
 NOT_AN_IDENTITY_NUMBER = _("That is not a valid identity number (check digit included).")
 
 
-class CappedCountPaginator(Paginator):
+#: Page numbers reach this deep at most (10,000 entries at 50 a page): no page is an
+#: OFFSET into millions of rows. "Older entries" (``?before=<entry id>``) goes on from
+#: any row, as a keyset: an index range, however deep in the log.
+MAX_PAGES = COUNT_CAP // 50
+BEFORE_VAR = "before"
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows; page numbers stop at MAX_PAGES. For the tables
+    that grow with the log (checkpoints: up to one a second)."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: COUNT_CAP + 1].count()
+
+    @cached_property
+    def num_pages(self) -> int:
+        return min(super().num_pages, MAX_PAGES)
+
+
+class CappedCountPaginator(CappedPaginator):
     """Never runs a full COUNT over a large log: the head row knows the total, and a
     filtered view counts at most COUNT_CAP + 1 rows."""
 
@@ -42,7 +63,48 @@ class CappedCountPaginator(Paginator):
         queryset = self.object_list
         if not queryset.query.where:
             return selectors.log_size()
-        return queryset.order_by()[: COUNT_CAP + 1].count()
+        return super().count
+
+
+class KeysetChangeList(ChangeList):
+    """The change list with ``?before=<entry id>``: the entries older than that one.
+
+    The list is always in the log's order (newest first, by id): no column sorts it, as
+    a sort of the whole log by another column cannot be served from an index.
+    """
+
+    def get_filters_params(self, params=None):
+        params = super().get_filters_params(params)
+        params.pop(BEFORE_VAR, None)
+        return params
+
+    def get_ordering(self, request, queryset):
+        return ["-pk"]
+
+    def get_ordering_field_columns(self):
+        return {}
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        raw = request.GET.get(BEFORE_VAR)
+        if raw is None:
+            return queryset
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+            raise IncorrectLookupParameters(BEFORE_VAR)
+        return queryset.filter(id__lt=int(raw))
+
+    def older_query(self) -> str | None:
+        """The query string of the entries older than this page's last (a full page's)."""
+        rows = list(self.result_list)
+        if len(rows) < self.list_per_page:
+            return None
+        return self.get_query_string({BEFORE_VAR: rows[-1].pk})
+
+    def newest_query(self) -> str | None:
+        """The same view from its newest entry, when this one starts further back."""
+        if BEFORE_VAR not in self.filter_params:
+            return None
+        return self.get_query_string({BEFORE_VAR: None})
 
 
 class ReadOnlyAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
@@ -120,6 +182,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     list_per_page = 50
     ordering = ("-id",)
+    sortable_by = ()
     date_hierarchy = None
     readonly_fields = [f.name for f in AuditEntry._meta.fields] + ["leaf_hash_hex"]
     exclude = ("leaf_hash", "previous_hash")
@@ -132,6 +195,9 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     @admin.display(description=_("leaf hash"))
     def leaf_hash_hex(self, entry: AuditEntry) -> str:
         return bytes(entry.leaf_hash).hex()
+
+    def get_changelist(self, request, **kwargs):
+        return KeysetChangeList
 
     def get_search_results(self, request, queryset, search_term):
         subject = _subject_for(search_term)
@@ -269,6 +335,8 @@ def _subject_for(search_term: str) -> str | None:
 
 @admin.register(Checkpoint)
 class CheckpointAdmin(ReadOnlyAdmin):
+    paginator = CappedPaginator
+    show_full_result_count = False
     list_display = ("size", "root_hex", "created_at")
     readonly_fields = ("size", "root_hex", "note", "created_at")
     exclude = ("root_hash",)
@@ -280,6 +348,8 @@ class CheckpointAdmin(ReadOnlyAdmin):
 
 @admin.register(Cosignature)
 class CosignatureAdmin(ReadOnlyAdmin):
+    paginator = CappedPaginator
+    show_full_result_count = False
     list_display = ("checkpoint", "witness_name", "key_id", "timestamp", "received_at")
     list_filter = ("witness_name",)
     list_select_related = ("checkpoint",)
@@ -295,5 +365,7 @@ class CosignatureAdmin(ReadOnlyAdmin):
 
 @admin.register(VerificationRun)
 class VerificationRunAdmin(ReadOnlyAdmin):
+    paginator = CappedPaginator
+    show_full_result_count = False
     list_display = ("started_at", "ok", "size", "checkpoints_checked", "first_bad_index", "message")
     list_filter = ("ok",)
