@@ -275,6 +275,12 @@ def measure_requests(key: str, repeat: int, progress) -> dict[str, float]:
         client.force_login(account.user)
         for path in ("/api/v1/me/score", "/api/v1/me/events", "/api/v1/me/accesses"):
             figures[f"resident {name}: GET {path}"] = time_requests(ok(client, "get", path), repeat)
+        # The page after the first, by the cursor the first page gave.
+        first = client.get("/api/v1/me/accesses").json()
+        if first["next"] is not None:
+            figures[f"resident {name}: GET /api/v1/me/accesses (page 2 by cursor)"] = time_requests(
+                ok(client, "get", f"/api/v1/me/accesses?before={first['next']}"), repeat
+            )
         for path in ("/portal/events/", "/portal/accesses/"):
             figures[f"resident {name}: portal {path}"] = time_requests(
                 ok(client, "get", path), repeat
@@ -302,6 +308,7 @@ def measure_requests(key: str, repeat: int, progress) -> dict[str, float]:
     since = (recent - dt.timedelta(days=7)).date().isoformat()
     until = (recent + dt.timedelta(days=1)).date().isoformat()
     log = "/admin/audit/auditentry/"
+    middle = AuditEntry.objects.filter(sequence=size // 2).values_list("id", flat=True).get()
     pages = {
         "list": "",
         "filter action=score read": "?action=200",
@@ -310,8 +317,10 @@ def measure_requests(key: str, repeat: int, progress) -> dict[str, float]:
         "filter resident (heaviest)": f"?subject={heavy}",
         "filter past 7 days": f"?recorded_at__gte={since}&recorded_at__lt={until}",
         "search by object": "?q=nothing-matches",
-        # Page 1,000 (50 a page), or the middle of a smaller log.
-        "deep page": f"?p={min(1000, size // 100)}",
+        # The deepest page number offered (200, 50 a page), or the middle of a small log.
+        "deepest numbered page": f"?p={min(200, size // 100)}",
+        # "Older entries" from the middle of the log: a keyset, however deep.
+        "older than the middle (cursor)": f"?before={middle}",
     }
     for name, query in pages.items():
         figures[f"admin log: {name}"] = time_requests(ok(staff, "get", log + query), repeat)
