@@ -416,6 +416,14 @@ def child(size: int, repeat: int, out: Path) -> None:
             facts["database MB"] = (
                 conn.execute("SELECT pg_database_size(current_database())").fetchone()[0] / 2**20
             )
+            # The log's own share: entries with their indexes, and the tree's nodes.
+            facts["log bytes per entry"] = (
+                conn.execute(
+                    "SELECT pg_total_relation_size('audit_auditentry')"
+                    " + pg_total_relation_size('audit_treenode')"
+                ).fetchone()[0]
+                / facts["entries"]
+            )
         out.write_text(json.dumps(facts))
         if tty:
             sys.stderr.write("\r" + " " * 72 + "\r")
@@ -445,7 +453,8 @@ def report(results: dict[int, dict]) -> None:
         print(
             f"  {label(size)}: {facts['entries']:,} entries, {facts['residents']:,} residents, "
             f"heaviest read {facts['heavy_reads']:,} times, database "
-            f"{facts['database MB']:,.0f} MB; built in {facts['build seconds']:.0f} s ({build})"
+            f"{facts['database MB']:,.0f} MB (the log: {facts['log bytes per entry']:,.0f} "
+            f"bytes an entry); built in {facts['build seconds']:.0f} s ({build})"
         )
     print(f"\n  {'request (p95, ms)':<58}{heads}   growth vs {label(sizes[0])}{growth}")
     for name in base["requests"]:
@@ -482,14 +491,20 @@ def main() -> None:
     sizes = sorted(parse_size(s) for s in args.sizes.split(","))
     results = {}
     with tempfile.TemporaryDirectory(prefix="gateway-scale-") as tmp:
-        for size in sizes:
-            out = Path(tmp) / f"{size}.json"
-            started = time.perf_counter()
-            command = [sys.executable, __file__, "--one", str(size), "--out", str(out)]
-            subprocess.run([*command, "--repeat", str(args.repeat)], check=True)
-            results[size] = json.loads(out.read_text())
-            print(f"  {label(size)} done in {time.perf_counter() - started:.0f} s", flush=True)
-    report(results)
+        try:
+            for size in sizes:
+                out = Path(tmp) / f"{size}.json"
+                started = time.perf_counter()
+                command = [sys.executable, __file__, "--one", str(size), "--out", str(out)]
+                subprocess.run([*command, "--repeat", str(args.repeat)], check=True)
+                results[size] = json.loads(out.read_text())
+                elapsed = time.perf_counter() - started
+                print(f"  {label(size)} done in {elapsed:.0f} s", flush=True)
+        except (KeyboardInterrupt, subprocess.CalledProcessError) as exc:
+            # Interrupted (a 10m run is long): what was measured is still reported.
+            print(f"  stopped ({type(exc).__name__}); reporting the sizes done", flush=True)
+    if results:
+        report(results)
 
 
 if __name__ == "__main__":
