@@ -35,6 +35,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -381,6 +382,9 @@ def child(size: int, repeat: int, out: Path) -> None:
 
     # The admin's date filter sends dates; Django warns that they are naive.
     warnings.filterwarnings("ignore", "DateTimeField", RuntimeWarning)
+    # Stopped from outside, the database is still dropped (see ``finally`` below).
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: sys.exit(1))
 
     name = f"scale_{os.getpid()}_{label(size)}"
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
