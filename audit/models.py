@@ -47,7 +47,7 @@ class AuditEntry(models.Model):
     format_version = models.PositiveSmallIntegerField(default=2)
     recorded_at = models.DateTimeField(_("time"))
     actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
-    actor_id = models.CharField(_("actor"), max_length=150)
+    actor_id = models.CharField(_("actor"), max_length=150, db_index=True)
     action = models.PositiveSmallIntegerField(_("action"), choices=AuditAction.choices)
     subject = models.CharField(
         _("resident (blind index)"), max_length=64, blank=True, db_index=True
