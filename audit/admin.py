@@ -8,9 +8,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -32,7 +34,27 @@ RESIDENT_SEARCH_BY_POST = _(
 NOT_AN_IDENTITY_NUMBER = _("That is not a valid identity number (check digit included).")
 
 
-class CappedCountPaginator(Paginator):
+#: Page numbers reach this deep at most (10,000 entries at 50 a page): no page is an
+#: OFFSET into millions of rows. "Older entries" (``?before=<entry id>``) goes on from
+#: any row, as a keyset: an index range, however deep in the log.
+MAX_PAGES = COUNT_CAP // 50
+BEFORE_VAR = "before"
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows; page numbers stop at MAX_PAGES. For the tables
+    that grow with the log (checkpoints: up to one a second)."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: COUNT_CAP + 1].count()
+
+    @cached_property
+    def num_pages(self) -> int:
+        return min(super().num_pages, MAX_PAGES)
+
+
+class CappedCountPaginator(CappedPaginator):
     """Never runs a full COUNT over a large log: the head row knows the total, and a
     filtered view counts at most COUNT_CAP + 1 rows."""
 
@@ -41,7 +63,48 @@ class CappedCountPaginator(Paginator):
         queryset = self.object_list
         if not queryset.query.where:
             return selectors.log_size()
-        return queryset.order_by()[: COUNT_CAP + 1].count()
+        return super().count
+
+
+class KeysetChangeList(ChangeList):
+    """The change list with ``?before=<entry id>``: the entries older than that one.
+
+    The list is always in the log's order (newest first, by id): no column sorts it, as
+    a sort of the whole log by another column cannot be served from an index.
+    """
+
+    def get_filters_params(self, params=None):
+        params = super().get_filters_params(params)
+        params.pop(BEFORE_VAR, None)
+        return params
+
+    def get_ordering(self, request, queryset):
+        return ["-pk"]
+
+    def get_ordering_field_columns(self):
+        return {}
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        raw = request.GET.get(BEFORE_VAR)
+        if raw is None:
+            return queryset
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+            raise IncorrectLookupParameters(BEFORE_VAR)
+        return queryset.filter(id__lt=int(raw))
+
+    def older_query(self) -> str | None:
+        """The query string of the entries older than this page's last (a full page's)."""
+        rows = list(self.result_list)
+        if len(rows) < self.list_per_page:
+            return None
+        return self.get_query_string({BEFORE_VAR: rows[-1].pk})
+
+    def newest_query(self) -> str | None:
+        """The same view from its newest entry, when this one starts further back."""
+        if BEFORE_VAR not in self.filter_params:
+            return None
+        return self.get_query_string({BEFORE_VAR: None})
 
 
 class ReadOnlyAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
@@ -60,13 +123,13 @@ class DepartmentActorFilter(admin.SimpleListFilter):
     parameter_name = "department"
 
     def lookups(self, request, model_admin):
-        codes = (
-            AuditEntry.objects.filter(actor_kind=ActorKind.DEPARTMENT)
-            .order_by()
-            .values_list("actor_id", flat=True)
-            .distinct()[:200]
-        )
-        return [(code, code) for code in sorted(codes)]
+        # The choices come from the department catalogue, never from the log: a DISTINCT
+        # over the log reads every entry on every page. The catalogue lives in another
+        # app, which the log does not import: settings name the function that lists it.
+        choices_path = getattr(settings, "AUDIT_DEPARTMENT_CHOICES", None)
+        if not choices_path:
+            return []
+        return [(code, title) for code, title in import_string(choices_path)()]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -119,6 +182,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     list_per_page = 50
     ordering = ("-id",)
+    sortable_by = ()
     date_hierarchy = None
     readonly_fields = [f.name for f in AuditEntry._meta.fields] + ["leaf_hash_hex"]
     exclude = ("leaf_hash", "previous_hash")
@@ -132,6 +196,9 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     def leaf_hash_hex(self, entry: AuditEntry) -> str:
         return bytes(entry.leaf_hash).hex()
 
+    def get_changelist(self, request, **kwargs):
+        return KeysetChangeList
+
     def get_search_results(self, request, queryset, search_term):
         subject = _subject_for(search_term)
         if subject is not None:
@@ -139,7 +206,15 @@ class AuditEntryAdmin(ReadOnlyAdmin):
             # answered, but the page points to the resident search, which posts it.
             messages.warning(request, RESIDENT_SEARCH_BY_POST)
             return queryset.filter(subject=subject), False
-        return super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # Exact matches, each served by its index (Django's "=" search is iexact, which
+        # compares UPPER() of every row and reads the whole log).
+        matches = Q()
+        for name in self.search_fields:
+            matches |= Q(**{name.lstrip("="): term[:200]})
+        return queryset.filter(matches), False
 
     def get_urls(self):
         urls = super().get_urls()
@@ -260,6 +335,8 @@ def _subject_for(search_term: str) -> str | None:
 
 @admin.register(Checkpoint)
 class CheckpointAdmin(ReadOnlyAdmin):
+    paginator = CappedPaginator
+    show_full_result_count = False
     list_display = ("size", "root_hex", "created_at")
     readonly_fields = ("size", "root_hex", "note", "created_at")
     exclude = ("root_hash",)
@@ -271,6 +348,8 @@ class CheckpointAdmin(ReadOnlyAdmin):
 
 @admin.register(Cosignature)
 class CosignatureAdmin(ReadOnlyAdmin):
+    paginator = CappedPaginator
+    show_full_result_count = False
     list_display = ("checkpoint", "witness_name", "key_id", "timestamp", "received_at")
     list_filter = ("witness_name",)
     list_select_related = ("checkpoint",)
@@ -286,5 +365,7 @@ class CosignatureAdmin(ReadOnlyAdmin):
 
 @admin.register(VerificationRun)
 class VerificationRunAdmin(ReadOnlyAdmin):
+    paginator = CappedPaginator
+    show_full_result_count = False
     list_display = ("started_at", "ok", "size", "checkpoints_checked", "first_bad_index", "message")
     list_filter = ("ok",)

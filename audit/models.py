@@ -66,6 +66,12 @@ class AuditEntry(models.Model):
             models.Index(fields=["action", "id"], name="audit_entry_action_id"),
             models.Index(fields=["recorded_at"], name="audit_entry_recorded_at"),
             models.Index(fields=["subject", "id"], name="audit_entry_subject_id"),
+            # One index for each filter and search of the regulator's change list, each
+            # ending in the list's order (id), so a page is an index range, not a sort.
+            models.Index(fields=["actor_kind", "id"], name="audit_entry_actor_kind_id"),
+            models.Index(fields=["actor_id", "id"], name="audit_entry_actor_id_id"),
+            models.Index(fields=["object_ref", "id"], name="audit_entry_object_id"),
+            models.Index(fields=["purpose", "id"], name="audit_entry_purpose_id"),
             # The integrator's queue: entries not yet given an index.
             models.Index(
                 fields=["id"],

@@ -27,6 +27,12 @@ from compliance.models import (
 from compliance.workdays import WorkdayCalendar
 
 
+def department_choices() -> list[tuple[str, str]]:
+    """Every department's code, as the audit log's department filter offers them."""
+    codes = Department.objects.order_by("code").values_list("code", flat=True)
+    return [(code, code) for code in codes]
+
+
 def department_by_code(code: str) -> Department | None:
     return Department.objects.filter(code=code).first()
 

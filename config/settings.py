@@ -338,3 +338,6 @@ ACCOUNT_TOKEN_HOURS = env_int("ACCOUNT_TOKEN_HOURS", 12, minimum=1)
 AUDIT_SUBJECT_RESOLVER = "gateway.identity.subject_for_search"
 # ...and makes text typed into its admin or login form safe to store through this one.
 AUDIT_TEXT_GUARD = "gateway.services.audit_boundary.safe_value"
+# The audit admin's department filter offers the catalogue's departments (code, label),
+# listed by this hook: never a DISTINCT over the log.
+AUDIT_DEPARTMENT_CHOICES = "compliance.selectors.department_choices"

@@ -182,7 +182,11 @@ class ScoreEvent(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            models.Index(fields=["citizen", "occurred_at"]),
+            # A resident's records in the order they are listed, so a page (from the
+            # start or after a cursor) is one index range.
+            models.Index(
+                fields=["citizen", "occurred_at", "id"], name="gateway_event_citizen_order"
+            ),
             models.Index(fields=["status", "expires_at"]),
         ]
         verbose_name = _("score event")

@@ -15,6 +15,12 @@ from gateway.services import rights
 from gateway.services.rights import page_bounds
 
 _PAGE = PAGE
+BEFORE = OpenApiParameter(
+    "before",
+    {"type": "integer", "minimum": 1},
+    required=False,
+    description="The `next` of the page before: the page after it, as fast however deep",
+)
 # 401 without credentials; 403 for a login that is not a resident's (or a session
 # writing without its CSRF token).
 _RESIDENT = {"s403": "`forbidden`: not a resident's login (or a session without its CSRF token)"}
@@ -40,7 +46,7 @@ class MyScoreView(CitizenView):
 
 class MyEventsView(CitizenView):
     @extend_schema(
-        parameters=_PAGE,
+        parameters=[*_PAGE, BEFORE],
         responses={200: schemas.MyEvents, **_READ_ERRORS},
         summary="My records, newest first, with their sources",
     )
@@ -50,6 +56,7 @@ class MyEventsView(CitizenView):
                 citizen=self.citizen,
                 limit=request.query_params.get("limit"),
                 offset=request.query_params.get("offset"),
+                before=request.query_params.get("before"),
             )
         )
 
@@ -58,6 +65,7 @@ class MyAccessesView(CitizenView):
     @extend_schema(
         parameters=[
             *_PAGE,
+            BEFORE,
             OpenApiParameter(
                 "include_own",
                 bool,
@@ -75,6 +83,7 @@ class MyAccessesView(CitizenView):
                 citizen=self.citizen,
                 limit=request.query_params.get("limit"),
                 offset=request.query_params.get("offset"),
+                before=request.query_params.get("before"),
                 include_own=include_own,
             )
         )

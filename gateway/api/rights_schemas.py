@@ -94,7 +94,16 @@ class Page(serializers.Serializer):
     offset = serializers.IntegerField()
 
 
-class MyEvents(Page):
+class CursorPage(Page):
+    before = serializers.IntegerField(
+        allow_null=True, help_text="The cursor this page started after, if any"
+    )
+    next = serializers.IntegerField(
+        allow_null=True, help_text="Pass as `before` for the following page; null on the last"
+    )
+
+
+class MyEvents(CursorPage):
     results = MyEvent(many=True)
 
 
@@ -119,7 +128,7 @@ class Access(serializers.Serializer):
     legal_basis = serializers.CharField()
 
 
-class MyAccesses(Page):
+class MyAccesses(CursorPage):
     results = Access(many=True)
 
 

@@ -236,12 +236,24 @@ def _my_score(request: HttpRequest) -> HttpResponse:
 
 
 def _pager(page: dict) -> dict:
+    """Links as query strings. A page with a ``next`` cursor goes on by it (a keyset:
+    as fast deep in a long list as at its start) and back to the newest; the
+    position is known, and shown, only on offset pages."""
     offset, limit, count = page["offset"], page["limit"], page["count"]
+    if page.get("before") is not None:
+        previous = ""
+    else:
+        previous = f"offset={max(0, offset - limit)}" if offset > 0 else None
+    if "next" in page:
+        following = f"before={page['next']}" if page["next"] is not None else None
+    else:
+        following = f"offset={offset + limit}" if offset + limit < count else None
+    positioned = page.get("before") is None
     return {
-        "previous": max(0, offset - limit) if offset > 0 else None,
-        "next": offset + limit if offset + limit < count else None,
-        "first": offset + 1 if count else 0,
-        "last": min(offset + limit, count),
+        "previous": previous,
+        "next": following,
+        "first": (offset + 1 if count else 0) if positioned else None,
+        "last": min(offset + limit, count) if positioned else None,
         "count": count,
     }
 
@@ -250,7 +262,9 @@ def _pager(page: dict) -> dict:
 @citizen_page
 def events(request: HttpRequest) -> HttpResponse:
     citizen = request.account.citizen
-    page = rights.events_read_by_citizen(citizen=citizen, offset=request.GET.get("offset"))
+    page = rights.events_read_by_citizen(
+        citizen=citizen, offset=request.GET.get("offset"), before=request.GET.get("before")
+    )
     context = {"events": _with_notices(citizen, page["results"]), "pager": _pager(page)}
     return render(request, "portal/events.html", context)
 
@@ -262,6 +276,7 @@ def accesses(request: HttpRequest) -> HttpResponse:
     page = rights.accesses_read_by_citizen(
         citizen=request.account.citizen,
         offset=request.GET.get("offset"),
+        before=request.GET.get("before"),
         include_own=include_own,
     )
     context = {"accesses": page["results"], "pager": _pager(page), "include_own": include_own}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -57,12 +58,23 @@ class ExpiryResult:
         )
 
 
-def events_expire(*, now: dt.datetime, batch_size: int = BATCH_SIZE) -> ExpiryResult:
-    """Expire every event whose period ended at or before ``now``; idempotent."""
+def events_expire(
+    *,
+    now: dt.datetime,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[ExpiryResult], None] | None = None,
+) -> ExpiryResult:
+    """Expire every event whose period ended at or before ``now``; idempotent.
+
+    One transaction per batch: an interrupted run keeps the batches it committed, and
+    the next run picks up what is left. ``progress`` hears the running total.
+    """
     total = ExpiryResult()
     while True:
         result, selected = _expire_batch(now, batch_size)
         total += result
+        if progress is not None:
+            progress(total)
         if selected < batch_size:
             return total
 

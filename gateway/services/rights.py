@@ -23,6 +23,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +46,7 @@ OWN_LEGAL_BASIS = "SH 34; PIPL 45"
 class RightsMsg:
     BAD_LIMIT = _("must be an integer from 1 to %(max)d")
     BAD_OFFSET = _("must be a non-negative integer")
+    BAD_CURSOR = _("must be the next value of an earlier page")
 
 
 def page_bounds(limit: Any, offset: Any) -> tuple[int, int]:
@@ -59,6 +61,20 @@ def page_bounds(limit: Any, offset: Any) -> tuple[int, int]:
     if problems:
         raise InvalidRequest(problems)
     return limit, offset
+
+
+def page_cursor(before: Any) -> int | None:
+    """The ``before`` cursor (the ``next`` of an earlier page), or None; 400 on anything else.
+
+    A page that starts from a cursor is an index range: as fast at the ten-thousandth
+    page as at the first, where an offset reads and drops every row before the page.
+    """
+    if before is None or before == "":
+        return None
+    number = _as_int(before, 0)
+    if number is None or not 0 < number < 2**62:
+        raise InvalidRequest([problem("/before", RightsMsg.BAD_CURSOR)])
+    return number
 
 
 def _as_int(value: Any, default: int) -> int | None:
@@ -128,19 +144,35 @@ def shown_status(event: ScoreEvent, now: dt.datetime) -> str:
 
 
 def events_read_by_citizen(
-    *, citizen: Citizen, limit: Any = None, offset: Any = None, now: dt.datetime | None = None
+    *,
+    citizen: Citizen,
+    limit: Any = None,
+    offset: Any = None,
+    before: Any = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The resident's ledger rows, newest first, with their sources and compensations."""
+    """The resident's ledger rows, newest first, with their sources and compensations.
+
+    ``before`` (the ``next`` of the page before) starts the page after that row;
+    ``offset`` then counts from there.
+    """
     limit, offset = page_bounds(limit, offset)
+    cursor = page_cursor(before)
     with transaction.atomic():
         now = now or timezone.now()
         rows = ScoreEvent.objects.filter(citizen=citizen)
         count = rows.count()
-        events = list(
-            rows.select_related("rule", "department").order_by("-occurred_at", "-id")[
-                offset : offset + limit
-            ]
-        )
+        ordered = rows.order_by("-occurred_at", "-id")
+        if cursor is not None:
+            anchor = rows.filter(pk=cursor).values_list("occurred_at", flat=True).first()
+            if anchor is None:
+                raise InvalidRequest([problem("/before", RightsMsg.BAD_CURSOR)])
+            ordered = ordered.filter(
+                Q(occurred_at__lt=anchor) | Q(occurred_at=anchor, id__lt=cursor)
+            )
+        events = list(ordered.select_related("rule", "department")[offset : offset + limit + 1])
+        following = events[limit - 1].pk if len(events) > limit else None
+        events = events[:limit]
         ids = [event.pk for event in events]
         compensations: dict[int, list[dict[str, Any]]] = {}
         for row in (
@@ -164,14 +196,28 @@ def events_read_by_citizen(
             _event_dict(event, now, compensations.get(event.pk, []), appeals.get(event.pk, []))
             for event in events
         ]
+        details = {"limit": limit, "offset": offset, "shown": len(results)}
+        if cursor is not None:
+            details["before"] = cursor
         log_record(
             action=AuditAction.EVENTS_READ_BY_CITIZEN,
             subject=citizen.identity_index,
             legal_basis=OWN_LEGAL_BASIS,
-            details={"limit": limit, "offset": offset, "shown": len(results)},
+            details=details,
             **_actor(citizen),
         )
-    return {"count": count, "limit": limit, "offset": offset, "results": results}
+    return _page(count, limit, offset, cursor, following, results)
+
+
+def _page(count, limit, offset, cursor, following, results) -> dict[str, Any]:
+    return {
+        "count": count,
+        "limit": limit,
+        "offset": offset,
+        "before": cursor,
+        "next": following,
+        "results": results,
+    }
 
 
 def _event_dict(event: ScoreEvent, now, compensations, appeals) -> dict[str, Any]:
@@ -236,16 +282,29 @@ def _builtin_purposes() -> dict[str, dict[str, Any]]:
 
 
 def accesses_read_by_citizen(
-    *, citizen: Citizen, limit: Any = None, offset: Any = None, include_own: bool = False
+    *,
+    citizen: Citizen,
+    limit: Any = None,
+    offset: Any = None,
+    before: Any = None,
+    include_own: bool = False,
 ) -> dict[str, Any]:
-    """Every read of the resident's data by others, newest first (SH 34, PIPL 45)."""
+    """Every read of the resident's data by others, newest first (SH 34, PIPL 45).
+
+    ``before`` (the ``next`` of the page before) starts the page after that read.
+    """
     limit, offset = page_bounds(limit, offset)
+    cursor = page_cursor(before)
     with transaction.atomic():
         entries = entries_for_subject(citizen.identity_index, SHOWN_ACTIONS)
         if not include_own:
             entries = entries.exclude(actor_kind=ActorKind.CITIZEN)
         count = entries.count()
-        page = list(entries[offset : offset + limit])
+        if cursor is not None:
+            entries = entries.filter(id__lt=cursor)
+        page = list(entries[offset : offset + limit + 1])
+        following = page[limit - 1].pk if len(page) > limit else None
+        page = page[:limit]
         department_codes = {e.actor_id for e in page if e.actor_kind == ActorKind.DEPARTMENT} | {
             e.details.get("department")
             for e in page
@@ -268,10 +327,11 @@ def accesses_read_by_citizen(
                 "offset": offset,
                 "shown": len(results),
                 "include_own": include_own,
+                **({"before": cursor} if cursor is not None else {}),
             },
             **_actor(citizen),
         )
-    return {"count": count, "limit": limit, "offset": offset, "results": results}
+    return _page(count, limit, offset, cursor, following, results)
 
 
 def _access_dict(entry, departments, purposes) -> dict[str, Any]:

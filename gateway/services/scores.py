@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.actions import ActorKind, AuditAction
@@ -25,22 +27,56 @@ class Drift:
     ledger_score: int
 
 
-def scores_find_drift() -> list[Drift]:
-    """Compare each stored score with the sum of its ledger rows that have not expired."""
-    ledger = dict(
-        ScoreEvent.objects.exclude(status=EventStatus.EXPIRED)
+#: Residents compared per query: the working set of a run, whatever the city's size.
+CHUNK_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class DriftChunk:
+    last_citizen_id: int
+    checked: int
+    drift: list[Drift]
+
+
+def scores_find_drift_chunks(
+    *, chunk_size: int = CHUNK_SIZE, after: int = 0
+) -> Iterator[DriftChunk]:
+    """Compare stored scores with their ledger, ``chunk_size`` residents at a time.
+
+    Residents come in id order from ``after`` (exclusive), so an interrupted run resumes
+    from the last id it reported. Each chunk is one statement, one snapshot: a score and
+    the ledger rows it sums are read at the same instant, so a submission committing
+    meanwhile never shows as drift. Memory holds one chunk, never the city.
+    """
+    ledger = (
+        ScoreEvent.objects.filter(citizen_id=OuterRef("citizen_id"))
+        .exclude(status=EventStatus.EXPIRED)
+        .order_by()
         .values("citizen_id")
         .annotate(total=Sum("points"))
-        .values_list("citizen_id", "total")
+        .values("total")
     )
-    drift = []
-    for citizen_id, points_sum, score in Score.objects.values_list(
-        "citizen_id", "points_sum", "score"
-    ).iterator(chunk_size=5000):
-        expected = ledger.get(citizen_id, 0)
-        if expected != points_sum or clamp_score(expected) != score:
-            drift.append(Drift(citizen_id, points_sum, expected, score, clamp_score(expected)))
-    return drift
+    while True:
+        rows = list(
+            Score.objects.filter(citizen_id__gt=after)
+            .order_by("citizen_id")
+            .annotate(ledger=Coalesce(Subquery(ledger), 0))
+            .values_list("citizen_id", "points_sum", "score", "ledger")[:chunk_size]
+        )
+        if not rows:
+            return
+        drift = [
+            Drift(citizen_id, points_sum, expected, score, clamp_score(expected))
+            for citizen_id, points_sum, score, expected in rows
+            if expected != points_sum or clamp_score(expected) != score
+        ]
+        after = rows[-1][0]
+        yield DriftChunk(after, len(rows), drift)
+
+
+def scores_find_drift() -> list[Drift]:
+    """Every stored score that differs from the sum of its ledger rows that have not expired."""
+    return [item for chunk in scores_find_drift_chunks() for item in chunk.drift]
 
 
 @transaction.atomic

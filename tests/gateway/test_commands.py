@@ -62,6 +62,38 @@ class TestRecomputeScores:
         assert scores_find_drift() == []
         assert Score.objects.get().score == 97
 
+    def _three_drifted(self, world) -> list[int]:
+        others = ["320505198506125215", "320583199201018121"]
+        world.submit(world.key_a, [factories.deduction_record(n) for n in (CITIZEN, *others)])
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE gateway_score SET points_sum = 50, score = 150")
+        return sorted(Score.objects.values_list("citizen_id", flat=True))
+
+    def test_it_works_in_chunks_each_repaired_in_its_own_transaction(self, world):
+        ids = self._three_drifted(world)
+        assert len(ids) == 3
+        before = AuditEntry.objects.filter(action=AuditAction.SCORE_RECOMPUTED).count()
+        assert "repaired 3" in run("recompute_scores", "--fix", "--chunk-size", "2")
+        # Two chunks (2 + 1 residents): two repairs, each vouched for by its own entry.
+        recomputed = AuditEntry.objects.filter(action=AuditAction.SCORE_RECOMPUTED)
+        assert recomputed.count() == before + 2
+        assert sorted(e.details["repaired"] for e in recomputed.order_by("id")[before:]) == [1, 2]
+        assert scores_find_drift() == []
+        assert set(Score.objects.values_list("score", flat=True)) == {97}
+
+    def test_a_resumed_run_finishes_the_job(self, world):
+        ids = self._three_drifted(world)
+        # Interrupted after the first resident: resumed after its id, the rest is repaired.
+        assert "repaired 2" in run("recompute_scores", "--fix", "--after", str(ids[0]))
+        assert [d.citizen_id for d in scores_find_drift()] == [ids[0]]
+        assert "repaired 1" in run("recompute_scores", "--fix")
+        assert scores_find_drift() == []
+
+    def test_a_bad_chunk_size_or_start_is_refused(self, world):
+        for args in (("--chunk-size", "0"), ("--after", "-1"), ("--after", "x")):
+            with pytest.raises(CommandError):
+                run("recompute_scores", *args)
+
 
 class TestSeedDemo:
     def test_it_loads_the_demo_city_once(self, db, settings, tmp_path):

@@ -124,6 +124,16 @@ class TestVolumes:
         assert [score_of(identity) for identity in identities] == [100] * 4
         assert AuditEntry.objects.filter(action=AuditAction.EVENT_EXPIRED).count() == 5
 
+    def test_each_batch_commits_and_reports_its_progress(self, world):
+        identities = [factories.identity_number(serial=400 + i) for i in range(5)]
+        records = [factories.deduction_record(identity) for identity in identities]
+        assert world.submit(world.key_a, records).status_code == 201
+        totals = []
+        with frozen(EXPIRY):
+            events_expire(now=EXPIRY, batch_size=2, progress=lambda t: totals.append(t.events))
+        # Three batches (2 + 2 + 1), the working set of each bounded by the batch size.
+        assert totals == [2, 4, 5]
+
     def test_the_batch_size_must_be_positive(self, db):
         with pytest.raises(CommandError):
             call_command("expire_events", "--batch-size", "0")

@@ -1,3 +1,5 @@
+import sys
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -20,7 +22,15 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more")
-        result = events_expire(now=timezone.now(), batch_size=batch_size)
+        tty = sys.stderr.isatty()
+
+        def progress(total):
+            if tty:
+                self.stderr.write(f"\r{total.events:,} event(s) expired so far", ending="")
+
+        result = events_expire(now=timezone.now(), batch_size=batch_size, progress=progress)
+        if tty:
+            self.stderr.write("")
         self.stdout.write(
             f"expired {result.events} event(s) of {result.residents} resident(s) "
             f"(counting per batch); {result.notices} resident notice(s)"
