@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.views.main import SEARCH_VAR
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import APIKey
 
 from audit.actions import ActorKind, AuditAction
 from audit.admin_filters import DeclaredFiltersOnly
@@ -268,13 +269,25 @@ class RepairApplicationAdmin(PersonalDataAdmin):
         return obj.citizen.identity_index
 
 
+# Logins are made and changed by commands, each audited (create_account, createsuperuser):
+# in the admin they are read-only, for the operator too (README, "Roles"), so nobody
+# sets a resident's password and reads as the resident, or grants a group a permission.
 # A resident's login (username, e-mail address) is the resident's data: the operator's
-# user pages are recorded like the pages above. The pages stay Django's own.
+# user pages are recorded like the pages above.
 admin.site.unregister(User)
+admin.site.unregister(Group)
+# The key library's own model, unused (departments' keys are DepartmentAPIKey): no
+# second door to issue a key.
+admin.site.unregister(APIKey)
+
+
+@admin.register(Group)
+class ReadOnlyGroupAdmin(ReadOnly, GroupAdmin):
+    pass
 
 
 @admin.register(User)
-class AccountUserAdmin(PersonalDataPages, UserAdmin):
+class AccountUserAdmin(PersonalDataPages, ReadOnly, UserAdmin):
     list_select_related = ("account__citizen",)
 
     def subject_of(self, obj):

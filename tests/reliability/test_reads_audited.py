@@ -64,7 +64,6 @@ ADMIN_RESIDENT_DATA = {
 
 ADMIN_NO_RESIDENT_DATA = {
     "auth.group": "groups of staff permissions",
-    "rest_framework_api_key.apikey": "the library's own key model, unused: no resident's data",
     "audit.checkpoint": "a tree size, a root hash and the signed note",
     "audit.cosignature": "a witness's signature over a checkpoint",
     "audit.verificationrun": "the outcome of a verification of the whole log",
