@@ -22,6 +22,7 @@ class AuditAction(models.IntegerChoices):
     DATA_READ_BY_REVIEWER = 205, _("data read by a reviewer")
     DATA_READ_BY_ADMIN = 206, _("data shown in the admin")
     REPORT_READ_BY_CITIZEN = 207, _("report printed by the resident")
+    OWN_RECORDS_READ_BY_CITIZEN = 208, _("appeals, repairs or notices read by the resident")
 
     # 3xx: appeals (objections)
     APPEAL_FILED = 300, _("appeal filed")
@@ -92,5 +93,6 @@ READ_ACTIONS = frozenset(
         AuditAction.DATA_READ_BY_REVIEWER,
         AuditAction.DATA_READ_BY_ADMIN,
         AuditAction.REPORT_READ_BY_CITIZEN,
+        AuditAction.OWN_RECORDS_READ_BY_CITIZEN,
     }
 )

@@ -24,7 +24,7 @@ from audit.actions import ActorKind, AuditAction
 from audit.admin_filters import DeclaredFiltersOnly
 from audit.guard import guarded
 from audit.models import AuditEntry, Checkpoint, Cosignature, VerificationRun
-from audit.services import audit_record
+from audit.services import AuditRecord, audit_append, audit_record
 
 COUNT_CAP = 10_000
 RESIDENT_SEARCH_BY_POST = _(
@@ -253,7 +253,36 @@ class AuditEntryAdmin(ReadOnlyAdmin):
             "log_size": selectors.log_size(),
             "export_query": request.GET.urlencode(),
         }
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", 200) == 200:
+            changelist = (getattr(response, "context_data", None) or {}).get("cl")
+            if changelist is not None:
+                _record_shown(request, {e.subject for e in changelist.result_list}, "list")
+        return response
+
+    # An entry about a resident is the resident's data (what was done, by whom, when):
+    # each page that shows one is recorded, and the resident sees it in "who saw my data".
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        self._record_entry_page(request, object_id, response, "change")
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        self._record_entry_page(request, object_id, response, "history")
+        return response
+
+    def delete_view(self, request, object_id, extra_context=None):
+        response = super().delete_view(request, object_id, extra_context)
+        self._record_entry_page(request, object_id, response, "delete")
+        return response
+
+    def _record_entry_page(self, request, object_id, response, page: str) -> None:
+        if getattr(response, "status_code", 200) != 200:
+            return
+        entry = self.get_object(request, object_id)
+        if entry is not None:
+            _record_shown(request, {entry.subject}, page, object_ref=f"auditentry:{entry.pk}")
 
     def export_csv(self, request):
         """Stream the filtered view as CSV; the export itself is an audit entry."""
@@ -273,15 +302,18 @@ class AuditEntryAdmin(ReadOnlyAdmin):
                 _("A filter of the export is not valid; change it on the log's page."),
                 content_type="text/plain; charset=utf-8",
             )
+        # The file holds the log as it was asked for: not the entries its own reading adds.
+        last = queryset.order_by("-id").values_list("id", flat=True).first() or 0
+        queryset = queryset.filter(id__lte=last)
         with transaction.atomic():
             audit_record(
                 action=AuditAction.AUDIT_EXPORTED,
-                actor_kind=ActorKind.REGULATOR
-                if not request.user.is_superuser
-                else ActorKind.ADMIN,
-                actor_id=request.user.get_username(),
                 details={"format": "csv", "filters": _safe_filters(request)},
+                **_actor(request),
             )
+            # And each resident whose entries the file holds sees the read.
+            subjects = queryset.exclude(subject="").order_by().values_list("subject", flat=True)
+            _record_shown(request, set(subjects.distinct().iterator()), "export")
         columns = [
             "sequence",
             "recorded_at",
@@ -311,6 +343,28 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
         return response
+
+
+def _actor(request) -> dict[str, str]:
+    kind = ActorKind.ADMIN if request.user.is_superuser else ActorKind.REGULATOR
+    return {"actor_kind": kind, "actor_id": request.user.get_username()}
+
+
+def _record_shown(request, subjects, page: str, object_ref: str = "auditentry:list") -> None:
+    """One entry per resident whose entries a page or an export showed (closed values)."""
+    records = [
+        AuditRecord(
+            action=AuditAction.DATA_READ_BY_ADMIN,
+            subject=subject,
+            object_ref=object_ref,
+            details={"page": f"audit:{page}"},
+            **_actor(request),
+        )
+        for subject in sorted(filter(None, subjects))
+    ]
+    if records:
+        with transaction.atomic():
+            audit_append(records)
 
 
 def _safe_filters(request) -> dict[str, str]:

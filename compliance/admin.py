@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actions import ActorKind
 from audit.admin_filters import DeclaredFiltersOnly
 from compliance import lifecycle, models
+from compliance.dates import EARLIEST_YEAR, LATEST_YEAR, parse_calendar_date
 from compliance.history import ReadOnlyHistoryAdmin
 from compliance.selectors import workday_calendar
 from compliance.services import catalogue_object_delete, catalogue_object_save
@@ -90,15 +91,31 @@ class RuleLifecycleForm(ActionForm):
     reason = forms.CharField(label=_("withdrawal reason"), required=False, max_length=500)
 
 
+BAD_ACTION_DATE = _("%(label)s: enter a date as YYYY-MM-DD within the years %(first)d to %(last)d.")
+
+
 def _action_value(request, name: str):
-    """A cleaned value from the action bar, or None; a malformed value is reported."""
+    """A cleaned value from the action bar, or None; a malformed value is reported.
+
+    Dates are ISO 8601 calendar dates within the span every other door accepts
+    (compliance.dates), so a far-off year is refused here, never reaching the lifecycle's
+    date arithmetic or the database.
+    """
     label = RuleLifecycleForm.base_fields[name].label
-    parser = forms.CharField() if name == "reason" else forms.DateField()
     raw = request.POST.get(name, "").strip()
     if not raw:
         return None
+    if name != "reason":
+        try:
+            return parse_calendar_date(raw)
+        except ValueError:
+            messages.error(
+                request,
+                BAD_ACTION_DATE % {"label": label, "first": EARLIEST_YEAR, "last": LATEST_YEAR},
+            )
+            raise forms.ValidationError("date") from None
     try:
-        return parser.clean(raw)
+        return RuleLifecycleForm.base_fields[name].clean(raw)
     except forms.ValidationError as error:
         messages.error(request, f"{label}: {' '.join(error.messages)}")
         raise

@@ -134,8 +134,9 @@ def ensure_default_policy(sender, using="default", **kwargs):
 
 
 REGULATOR_GROUP = "regulators"
-# Regulators manage the catalogue, purposes, thresholds, calendar and screening policy;
-# everything else (the audit log, history, the score store) they may only view.
+# Regulators manage (add, change, delete where the admin offers it; each audited) the
+# catalogue, purposes, thresholds, calendar and screening policy; everything else (the
+# audit log, history, the score store, departments, keys) they may only view.
 _REGULATOR_MANAGES = (
     "rule",
     "purpose",
@@ -155,7 +156,9 @@ def ensure_regulator_group(sender, using="default", **kwargs):
 
     group, _ = Group.objects.using(using).get_or_create(name=REGULATOR_GROUP)
     manage = Q(content_type__app_label="compliance", content_type__model__in=_REGULATOR_MANAGES) & (
-        Q(codename__startswith="add_") | Q(codename__startswith="change_")
+        Q(codename__startswith="add_")
+        | Q(codename__startswith="change_")
+        | Q(codename__startswith="delete_")
     )
     view = Q(
         content_type__app_label__in=["audit", "compliance", "gateway"],

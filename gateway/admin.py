@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import APIKey
 
 from audit.actions import ActorKind, AuditAction
 from audit.admin_filters import DeclaredFiltersOnly
@@ -21,7 +26,7 @@ from gateway.models import (
     ScoreEvent,
     Submission,
 )
-from gateway.services.audit_boundary import AuditRecord, log_append, log_record
+from gateway.services.audit_boundary import AuditRecord, log_append
 from gateway.services.keys import department_key_create, department_key_revoke
 
 
@@ -46,52 +51,28 @@ def _actor(request) -> dict[str, str]:
     return {"actor_kind": kind, "actor_id": request.user.get_username()}
 
 
-class PersonalDataAdmin(ReadOnlyHistoryAdmin):
-    """Read-only; every page that shows residents' data is recorded (ZJ 20, SH 34)."""
+class PersonalDataPages:
+    """A ModelAdmin mix-in: every page that shows residents' data is recorded (ZJ 20,
+    SH 34), so each resident finds the read in "who saw my data".
 
-    history_list_per_page = 50
-    list_per_page = 50
+    Change list, change page, history page, a history version's page and the delete
+    confirmation: one entry per resident shown, about that resident.
+    """
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def _record_view(self, request, subject: str, object_ref: str) -> None:
-        with transaction.atomic():
-            log_record(
-                action=AuditAction.DATA_READ_BY_ADMIN,
-                subject=subject,
-                object_ref=object_ref,
-                details={"page": request.path[:200]},
-                **_actor(request),
-            )
-
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        if request.method == "GET" and getattr(response, "status_code", 200) == 200:
-            changelist = (getattr(response, "context_data", None) or {}).get("cl")
-            shown = list(changelist.result_list) if changelist is not None else []
-            # One entry per resident on the page, so each sees the read in their log.
-            self._record_views(
-                request, shown, lambda obj: f"{self.model._meta.model_name}:list:{obj.pk}"
-            )
-        return response
+    def subject_of(self, obj) -> str:
+        return ""
 
     def _record_views(self, request, objects, object_ref) -> None:
         records = [
             AuditRecord(
                 action=AuditAction.DATA_READ_BY_ADMIN,
-                subject=self.subject_of(obj),
+                subject=subject,
                 object_ref=object_ref(obj),
                 details={"page": request.path[:200]},
                 **_actor(request),
             )
             for obj in objects
+            if (subject := self.subject_of(obj))
         ] or [
             AuditRecord(
                 action=AuditAction.DATA_READ_BY_ADMIN,
@@ -102,6 +83,23 @@ class PersonalDataAdmin(ReadOnlyHistoryAdmin):
         ]
         with transaction.atomic():
             log_append(records)
+
+    def changelist_view(self, request, extra_context=None):
+        if SEARCH_VAR in request.GET and not self.get_search_fields(request):
+            # No search box here, yet the change list would repeat the text (an identity
+            # number, say) in every link of the page: the page without it instead.
+            query = request.GET.copy()
+            del query[SEARCH_VAR]
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
+        response = super().changelist_view(request, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", 200) == 200:
+            changelist = (getattr(response, "context_data", None) or {}).get("cl")
+            shown = list(changelist.result_list) if changelist is not None else []
+            # One entry per resident on the page, so each sees the read in their log.
+            self._record_views(
+                request, shown, lambda obj: f"{self.model._meta.model_name}:list:{obj.pk}"
+            )
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
@@ -120,17 +118,39 @@ class PersonalDataAdmin(ReadOnlyHistoryAdmin):
         self._record_object_page(request, object_id, response, f":history:{version_id}")
         return response
 
+    def delete_view(self, request, object_id, extra_context=None):
+        response = super().delete_view(request, object_id, extra_context)
+        self._record_object_page(request, object_id, response, ":delete")
+        return response
+
     def _record_object_page(self, request, object_id, response, page: str) -> None:
         if getattr(response, "status_code", 200) != 200:
             return
         obj = self.get_object(request, object_id)
         if obj is not None:
-            self._record_view(
-                request, self.subject_of(obj), f"{self.model._meta.model_name}:{obj.pk}{page}"
+            self._record_views(
+                request, [obj], lambda obj: f"{self.model._meta.model_name}:{obj.pk}{page}"
             )
 
-    def subject_of(self, obj) -> str:
-        return ""
+
+class ReadOnly:
+    """Nobody adds, changes or deletes here, superusers included."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PersonalDataAdmin(PersonalDataPages, ReadOnly, ReadOnlyHistoryAdmin):
+    """Read-only, with history pages; every page that shows residents' data is recorded."""
+
+    history_list_per_page = 50
+    list_per_page = 50
 
 
 @admin.register(Citizen)
@@ -152,8 +172,10 @@ class ScoreAdmin(PersonalDataAdmin):
         return obj.citizen.identity_index
 
 
+# Ledger events keep no history rows (a change is a new event): no simple-history pages.
 @admin.register(ScoreEvent)
-class ScoreEventAdmin(PersonalDataAdmin):
+class ScoreEventAdmin(PersonalDataPages, ReadOnly, DeclaredFiltersOnly, admin.ModelAdmin):
+    list_per_page = 50
     list_display = ("id", "citizen", "department", "rule", "points", "status", "occurred_at")
     list_filter = ("status", "kind", "department")
     list_select_related = ("citizen", "department", "rule")
@@ -260,3 +282,35 @@ class RepairApplicationAdmin(PersonalDataAdmin):
 
     def subject_of(self, obj):
         return obj.citizen.identity_index
+
+
+# Logins are made and changed by commands, each audited (create_account, createsuperuser):
+# in the admin they are read-only, for the operator too (README, "Roles"), so nobody
+# sets a resident's password and reads as the resident, or grants a group a permission.
+# A resident's login (username, e-mail address) is the resident's data: the operator's
+# user pages are recorded like the pages above.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+# The key library's own model, unused (departments' keys are DepartmentAPIKey): no
+# second door to issue a key.
+admin.site.unregister(APIKey)
+
+
+@admin.register(Group)
+class ReadOnlyGroupAdmin(ReadOnly, GroupAdmin):
+    pass
+
+
+@admin.register(User)
+class AccountUserAdmin(PersonalDataPages, ReadOnly, UserAdmin):
+    list_select_related = ("account__citizen",)
+
+    def subject_of(self, obj):
+        account = getattr(obj, "account", None)
+        citizen = account.citizen if account is not None else None
+        return citizen.identity_index if citizen is not None else ""
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        self._record_object_page(request, id, response, ":password")
+        return response

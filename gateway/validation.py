@@ -13,16 +13,14 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+# The span of dates and the calendar-date parser are shared with the admin and the
+# commands (compliance.dates); re-exported here for the department API's callers.
+from compliance.dates import EARLIEST_YEAR, LATEST_YEAR, OutOfRange, parse_calendar_date
 from compliance.law import DISPLAY_ZONE
 from compliance.models import Rule
 from gateway.errors import InvalidRequest, PayloadTooLarge, RuleNotAuthorized, problem
 from gateway.identity import InvalidIdentityNumber, normalize_identity_number
 
-# The span of dates a record may carry: the People's Republic's founding year to a year
-# no legal document in force today can reach. Outside it a value is a typo or an attack,
-# and the databases disagree about (or overflow on) far-off years.
-EARLIEST_YEAR = 1949
-LATEST_YEAR = 2100
 # RFC 3339 section 5.6 date-time: full-date "T" full-time, offset required ("Z" or
 # +hh:mm). ASCII digits only (Python's \d would take any script's digits).
 _RFC3339_INSTANT = re.compile(
@@ -31,8 +29,6 @@ _RFC3339_INSTANT = re.compile(
     r"(?:\.(?P<fraction>[0-9]{1,9}))?"
     r"(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
-# ISO 8601 calendar date, extended format: no week dates (2026-W47-5), no ordinal dates.
-_CALENDAR_DATE = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})")
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 RULE_CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
@@ -319,10 +315,6 @@ def _blank(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-class OutOfRange(ValueError):
-    """A well-formed date or instant outside EARLIEST_YEAR..LATEST_YEAR."""
-
-
 def parse_instant(text: str) -> dt.datetime:
     """An RFC 3339 date-time with its offset, within EARLIEST_YEAR..LATEST_YEAR.
 
@@ -353,17 +345,6 @@ def parse_instant(text: str) -> dt.datetime:
     if not EARLIEST_YEAR <= moment.astimezone(dt.UTC).year <= LATEST_YEAR:
         raise OutOfRange("outside the accepted years")
     return moment
-
-
-def parse_calendar_date(text: str) -> dt.date:
-    """An ISO 8601 calendar date YYYY-MM-DD within EARLIEST_YEAR..LATEST_YEAR."""
-    match = _CALENDAR_DATE.fullmatch(text) if isinstance(text, str) else None
-    if match is None:
-        raise ValueError("not a calendar date")
-    day = dt.date(int(match["year"]), int(match["month"]), int(match["day"]))
-    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-        raise OutOfRange("outside the accepted years")
-    return day
 
 
 def _range_problem():

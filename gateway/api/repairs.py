@@ -24,6 +24,7 @@ from gateway.services.repairs import (
     repairs_of,
     repairs_pending_read_by_department,
 )
+from gateway.services.rights import own_records_read_by_citizen
 
 UNKNOWN_FIELD = "unknown field"
 NOT_OBJECT = "must be a JSON object"
@@ -210,7 +211,10 @@ class CitizenRepairView(APIView):
         summary="My credit repair applications, newest first",
     )
     def get(self, request):
-        return Response([repair_dict(r) for r in repairs_of(request.user.account.citizen)])
+        citizen = request.user.account.citizen
+        shown = [repair_dict(r) for r in repairs_of(citizen)]
+        own_records_read_by_citizen(citizen=citizen, page="repairs", shown=len(shown))
+        return Response(shown)
 
     @extend_schema(
         request=RepairIn,

@@ -100,15 +100,14 @@ class MyAppealsView(CitizenView):
             request.query_params.get("limit"), request.query_params.get("offset")
         )
         queryset = appeal_services.appeals_of_citizen(self.citizen)
+        shown = list(queryset[offset : offset + limit])
+        rights.own_records_read_by_citizen(citizen=self.citizen, page="appeals", shown=len(shown))
         return Response(
             {
                 "count": queryset.count(),
                 "limit": limit,
                 "offset": offset,
-                "results": [
-                    appeal_payload(appeal, for_staff=False)
-                    for appeal in queryset[offset : offset + limit]
-                ],
+                "results": [appeal_payload(appeal, for_staff=False) for appeal in shown],
             }
         )
 

@@ -305,6 +305,7 @@ def appeal_file(request: HttpRequest, event_id: int) -> HttpResponse:
                 % {"due": appeal.decision_due.isoformat()},
             )
             return redirect("portal:appeal", appeal_id=appeal.pk)
+    rights.own_records_read_by_citizen(citizen=citizen, page="objection", shown=1)
     return render(request, "portal/appeal_file.html", {"event": event, "form": form}, status=status)
 
 
@@ -348,7 +349,9 @@ def eligibility(request: HttpRequest, threshold: str) -> HttpResponse:
 @require_GET
 @citizen_page
 def appeals(request: HttpRequest) -> HttpResponse:
-    mine = appeal_services.appeals_of_citizen(request.account.citizen)
+    citizen = request.account.citizen
+    mine = list(appeal_services.appeals_of_citizen(citizen))
+    rights.own_records_read_by_citizen(citizen=citizen, page="appeals", shown=len(mine))
     return render(request, "portal/appeals.html", {"appeals": mine})
 
 
@@ -376,6 +379,7 @@ def appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
         "form": form,
         "can_request_review": found.status == AppealStatus.DECIDED,
     }
+    rights.own_records_read_by_citizen(citizen=request.account.citizen, page="appeal", shown=1)
     return render(request, "portal/appeal.html", context, status=status)
 
 
@@ -405,13 +409,16 @@ def repair_apply(request: HttpRequest, event_id: int) -> HttpResponse:
             )
             return redirect(f"{reverse('portal:repairs')}#repair-{repair.pk}")
     context = {"event": event, "form": form}
+    rights.own_records_read_by_citizen(citizen=citizen, page="repair", shown=1)
     return render(request, "portal/repair_apply.html", context, status=status)
 
 
 @require_GET
 @citizen_page
 def repairs(request: HttpRequest) -> HttpResponse:
-    mine = repair_services.repairs_of(request.account.citizen)
+    citizen = request.account.citizen
+    mine = list(repair_services.repairs_of(citizen))
+    rights.own_records_read_by_citizen(citizen=citizen, page="repairs", shown=len(mine))
     return render(request, "portal/repairs.html", {"repairs": mine})
 
 
@@ -423,6 +430,9 @@ def notifications(request: HttpRequest) -> HttpResponse:
         {"notification": item, "text": notice_text(item, language)}
         for item in notifications_of_citizen(request.account.citizen)[:200]
     ]
+    rights.own_records_read_by_citizen(
+        citizen=request.account.citizen, page="notifications", shown=len(rows)
+    )
     return render(request, "portal/notifications.html", {"notifications": rows})
 
 

@@ -951,7 +951,7 @@ def appeal_read(*, user, appeal_id: int) -> Appeal:
 
 
 def appeals_of_citizen(citizen: Citizen):
-    """The resident's own appeals, newest first. Their own filings: not an access to log."""
+    """The resident's own appeals, newest first (the pages showing them record the read)."""
     return (
         Appeal.objects.filter(citizen=citizen)
         .select_related("event__rule", "event__department")

@@ -131,6 +131,26 @@ def score_read_by_citizen(*, citizen: Citizen, now: dt.datetime | None = None) -
     return payload
 
 
+# The resident's own pages other than the score, records, accesses and report, by name.
+OWN_PAGES = frozenset({"appeals", "appeal", "repairs", "notifications", "objection", "repair"})
+
+
+def own_records_read_by_citizen(*, citizen: Citizen, page: str, shown: int) -> None:
+    """Record that the resident was shown their own appeals, repair applications, notices
+    or the form for one of their records: every page with a resident's data leaves an
+    entry, theirs too (in "who saw my data" with ``include_own``)."""
+    if page not in OWN_PAGES:
+        raise ValueError(page)
+    with transaction.atomic():
+        log_record(
+            action=AuditAction.OWN_RECORDS_READ_BY_CITIZEN,
+            subject=citizen.identity_index,
+            legal_basis=OWN_LEGAL_BASIS,
+            details={"page": page, "shown": shown},
+            **_actor(citizen),
+        )
+
+
 # --- my records --------------------------------------------------------------------------
 
 

@@ -22,7 +22,15 @@ from audit.actions import AuditAction
 from audit.models import AuditEntry
 from compliance.models import ScreeningRefusal
 from gateway.logging import RedactIdentityNumbers
-from gateway.models import Submission
+from gateway.models import (
+    Account,
+    Appeal,
+    Citizen,
+    RepairApplication,
+    Score,
+    ScoreEvent,
+    Submission,
+)
 from gateway.services import audit_boundary
 from tests import factories
 from tests.conftest import body_json, named_path
@@ -197,12 +205,46 @@ def _resident_attacks(people, responses):
     assert all(r["purpose"]["code"] is None for r in refused_reads)
 
 
+# The admin's pages of a resident's rows: each row's change page, history page and
+# every past version's page (an appeal's with its statement).
+HISTORY_MODELS = (Citizen, Score, ScoreEvent, Appeal, RepairApplication, Account)
+
+
+def _admin_pages(admin_client, responses):
+    for model in HISTORY_MODELS:
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        pages = [base, f"{base}?q={OTHER_ID}"]
+        for obj in model.objects.all():
+            pages += [f"{base}{obj.pk}/change/", f"{base}{obj.pk}/history/"]
+            history = getattr(model, "history", None)
+            if history is not None:
+                versions = history.filter(**{model._meta.pk.attname: obj.pk})
+                pages += [f"{base}{obj.pk}/history/{v.history_id}/" for v in versions]
+        for page in pages:
+            response = admin_client.get(page, follow=True)
+            responses.append(response)
+            # Account has no admin pages (404); every other page answers.
+            assert response.status_code in (200, 404), (page, response.status_code)
+
+
 def _admin_attacks(client, admin_client, responses, tmp_path):
     failed = client.post("/admin/login/", {"username": OTHER_ID, "password": "wrong"})
     responses.append(failed)
     assert failed.status_code == 200
-    export = admin_client.get(f"/admin/audit/auditentry/export.csv?department={OTHER_ID}")
-    responses.append(export)
+    _admin_pages(admin_client, responses)
+    # The CSV exports: filtered by what was typed (an identity number in every filter
+    # and the search box), and the whole log after the run.
+    for query in (
+        f"department={OTHER_ID}",
+        f"q={OTHER_ID}",
+        f"q={ALICE_ID}",
+        f"actor_id={OTHER_ID}",
+        f"subject={OTHER_ID}",
+        "",
+    ):
+        export = admin_client.get(f"/admin/audit/auditentry/export.csv?{query}")
+        responses.append(export)
+        assert export.status_code in (200, 400), (query, export.status_code)
     assert export.status_code == 200
     export_file = tmp_path / "audit.export"
     call_command("audit_export", str(export_file), stdout=io.StringIO())
