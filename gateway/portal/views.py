@@ -9,6 +9,7 @@ appear in a URL: pages are found by the logged-in account, records and appeals b
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from functools import cache, partial, wraps
 
 from django.contrib import messages
@@ -398,6 +399,10 @@ def report(request: HttpRequest) -> HttpResponse:
 
 # --- reviewers ---------------------------------------------------------------------------
 
+# A reviewer's visit (one login session) records each appellant's data as read once.
+VISIT_KEY = "appeals_read"
+VISIT_MAX = 500
+
 
 @require_GET
 @staff_page
@@ -405,13 +410,23 @@ def queue(request: HttpRequest) -> HttpResponse:
     limit, offset = rights.page_bounds(None, request.GET.get("offset"))
     assigned = appeal_services.appeals_queue(request.user)
     page = list(assigned[offset : offset + limit])
-    appeal_services.appeals_read_by_staff(user=request.user, appeals=page)
+    with _visit(request) as visit:
+        appeal_services.appeals_read_by_staff(user=request.user, appeals=page, visit=visit)
     pager = _pager({"offset": offset, "limit": limit, "count": assigned.count()})
     return render(request, "portal/queue.html", {"appeals": page, "pager": pager})
 
 
+@contextmanager
+def _visit(request):
+    """The appeals whose reading this session (one visit) has already recorded."""
+    visit = set(request.session.get(VISIT_KEY, []))
+    yield visit
+    request.session[VISIT_KEY] = sorted(visit)[-VISIT_MAX:]
+
+
 def _review_page(request, appeal_id: int, *, decision=None, extension=None, status=200):
-    found = appeal_services.appeal_read(user=request.user, appeal_id=appeal_id)
+    with _visit(request) as visit:
+        found = appeal_services.appeal_read(user=request.user, appeal_id=appeal_id, visit=visit)
     regulator = request.account.role == Role.REGULATOR
     # Which forms to offer; the services decide whether the act is allowed.
     if regulator:
