@@ -1,4 +1,4 @@
-"""Inline SVG chart of a resident's score history.
+"""Inline SVG charts: a resident's score history, and the regulator's bar charts.
 
 Pure and dependency-free: the output is a self-contained ``<svg>`` element with
 no JavaScript, no external assets and no ``style`` attributes (colours are SVG
@@ -17,7 +17,7 @@ from numbers import Real
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-__all__ = ["MAX_LABEL_CHARS", "MAX_VERTICES", "bar_chart_svg", "score_history_svg"]
+__all__ = ["MAX_VERTICES", "bar_chart_svg", "score_history_svg"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -257,8 +257,20 @@ _BAR_GAP = 6
 _LABEL_WIDTH = 180
 _VALUE_WIDTH = 48
 _BAR_AREA = 300
-#: Labels longer than this are cut (the table beside each chart carries them whole).
-MAX_LABEL_CHARS = 26
+
+
+def _text_width(text: str) -> float:
+    """A label's width at the chart's font size: wide (CJK) characters count double."""
+    return sum(_FONT_SIZE if ord(c) > 0x2E7F else _FONT_SIZE * 0.6 for c in text)
+
+
+def _fit(label: str, width: float) -> str:
+    """The label, cut with an ellipsis to fit WIDTH (each chart's table has it whole)."""
+    if _text_width(label) <= width:
+        return label
+    while label and _text_width(label + "…") > width:
+        label = label[:-1]
+    return label + "…"
 
 
 def bar_chart_svg(
@@ -298,7 +310,7 @@ def bar_chart_svg(
     ]
     for n, (label, value) in enumerate(checked):
         y = top + n * (_BAR_HEIGHT + _BAR_GAP)
-        shown = label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
+        shown = _fit(label, _LABEL_WIDTH - 10)
         middle = _num(y + _BAR_HEIGHT / 2 + _FONT_SIZE / 3)
         parts.append(
             f'<text x="{_LABEL_WIDTH - 6}" y="{middle}" text-anchor="end" '
