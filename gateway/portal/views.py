@@ -151,6 +151,10 @@ def admin_login(request: HttpRequest) -> HttpResponse:
 # --- the resident ------------------------------------------------------------------------
 
 
+# The latest changes under the chart, each with its reasons one tap away.
+HOME_CHANGES = 8
+
+
 def _english() -> bool:
     return (get_language() or "").lower().startswith("en")
 
@@ -226,10 +230,13 @@ def _my_score(request: HttpRequest) -> HttpResponse:
     citizen = request.account.citizen
     now = timezone.now()
     score = rights.score_read_by_citizen(citizen=citizen, now=now)
+    changes = rights.events_read_by_citizen(citizen=citizen, limit=HOME_CHANGES, now=now)
     context = {
         "score": score,
         "eligibility": _eligibility(score),
-        "chart": _chart(score_history(citizen, now=now)),
+        "chart": _chart(score_history(citizen, now=now, by_act=True)),
+        "changes": changes["results"],
+        "more_changes": changes["count"] > HOME_CHANGES,
         "citizen": citizen,
     }
     return render(request, "portal/home.html", context)
@@ -264,7 +271,15 @@ def accesses(request: HttpRequest) -> HttpResponse:
         offset=request.GET.get("offset"),
         include_own=include_own,
     )
-    context = {"accesses": page["results"], "pager": _pager(page), "include_own": include_own}
+    summary = rights.accesses_summary_of_citizen(
+        citizen=request.account.citizen, include_own=include_own
+    )
+    context = {
+        "accesses": page["results"],
+        "summary": summary,
+        "pager": _pager(page),
+        "include_own": include_own,
+    }
     return render(request, "portal/accesses.html", context)
 
 
