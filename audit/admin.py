@@ -16,12 +16,14 @@ from django.db.models import Q
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from audit import selectors
 from audit.actions import ActorKind, AuditAction
 from audit.admin_filters import DeclaredFiltersOnly
+from audit.display import badge_html, hash_html
 from audit.guard import guarded
 from audit.models import AuditEntry, Checkpoint, Cosignature, VerificationRun
 from audit.services import AuditRecord, audit_append, audit_record
@@ -32,6 +34,15 @@ RESIDENT_SEARCH_BY_POST = _(
     "search above, which keeps it out of the address."
 )
 NOT_AN_IDENTITY_NUMBER = _("That is not a valid identity number (check digit included).")
+HASH_FIELDS = ("leaf_hash", "previous_hash")
+PROOF_PROBLEMS = {
+    "pending": _("not yet in the log: queued for the integrator"),
+    "no_checkpoint": _("no signed checkpoint yet"),
+    "not_yet_covered": _("not yet covered by a signed checkpoint"),
+    "leaf": _("failed: the entry's content does not give its leaf hash"),
+    "signature": _("failed: the checkpoint's signature does not verify"),
+    "proof": _("failed: the inclusion proof does not lead to the checkpoint's root"),
+}
 
 
 #: Page numbers reach this deep at most (10,000 entries at 50 a page): no page is an
@@ -108,6 +119,10 @@ class KeysetChangeList(ChangeList):
 
 
 class ReadOnlyAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+    class Media:
+        css = {"all": ("audit/admin.css",)}
+        js = ("audit/admin.js",)
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -184,9 +199,14 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     ordering = ("-id",)
     sortable_by = ()
     date_hierarchy = None
-    readonly_fields = [f.name for f in AuditEntry._meta.fields] + ["leaf_hash_hex"]
-    exclude = ("leaf_hash", "previous_hash")
+    readonly_fields = [
+        *(f.name for f in AuditEntry._meta.fields if f.name not in HASH_FIELDS),
+        "leaf_hash_hex",
+        "previous_hash_hex",
+    ]
+    exclude = HASH_FIELDS
     change_list_template = "admin/audit/auditentry/change_list.html"
+    change_form_template = "admin/audit/auditentry/change_form.html"
 
     @admin.display(description=_("resident"))
     def short_subject(self, entry: AuditEntry) -> str:
@@ -194,7 +214,36 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("leaf hash"))
     def leaf_hash_hex(self, entry: AuditEntry) -> str:
-        return bytes(entry.leaf_hash).hex()
+        return hash_html(entry.leaf_hash)
+
+    @admin.display(description=_("previous leaf hash"))
+    def previous_hash_hex(self, entry: AuditEntry) -> str:
+        # Only entries of format 1 were chained; later ones have none.
+        return hash_html(entry.previous_hash)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        entry = self.get_object(request, object_id)
+        if entry is not None:
+            proof = selectors.entry_proof(entry)
+            extra_context = {
+                **(extra_context or {}),
+                "entry_proof": proof,
+                "entry_proof_badge": badge_html(
+                    proof.verified,
+                    _("verified against the latest checkpoint")
+                    if proof.verified
+                    else PROOF_PROBLEMS.get(proof.problem, _("not verified")),
+                ),
+                "entry_proof_root": hash_html(proof.checkpoint.root_hash)
+                if proof.checkpoint
+                else "",
+                "entry_proof_hashes": [hash_html(node) for node in proof.proof],
+            }
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # An entry about a resident is the resident's data (what was done, by whom, when):
+        # each page that shows one is recorded, and the resident sees it in "who saw my data".
+        self._record_entry_page(request, object_id, response, "change")
+        return response
 
     def get_changelist(self, request, **kwargs):
         return KeysetChangeList
@@ -262,10 +311,6 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
     # An entry about a resident is the resident's data (what was done, by whom, when):
     # each page that shows one is recorded, and the resident sees it in "who saw my data".
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        self._record_entry_page(request, object_id, response, "change")
-        return response
 
     def history_view(self, request, object_id, extra_context=None):
         response = super().history_view(request, object_id, extra_context)
@@ -392,12 +437,16 @@ class CheckpointAdmin(ReadOnlyAdmin):
     paginator = CappedPaginator
     show_full_result_count = False
     list_display = ("size", "root_hex", "created_at")
-    readonly_fields = ("size", "root_hex", "note", "created_at")
-    exclude = ("root_hash",)
+    readonly_fields = ("size", "root_hex", "signed_note", "created_at")
+    exclude = ("root_hash", "note")
 
     @admin.display(description=_("root hash"))
     def root_hex(self, checkpoint: Checkpoint) -> str:
-        return bytes(checkpoint.root_hash).hex()
+        return hash_html(checkpoint.root_hash)
+
+    @admin.display(description=_("signed note"))
+    def signed_note(self, checkpoint: Checkpoint) -> str:
+        return format_html('<pre class="audit-note">{}</pre>', checkpoint.note)
 
 
 @admin.register(Cosignature)
@@ -421,5 +470,48 @@ class CosignatureAdmin(ReadOnlyAdmin):
 class VerificationRunAdmin(ReadOnlyAdmin):
     paginator = CappedPaginator
     show_full_result_count = False
-    list_display = ("started_at", "ok", "size", "checkpoints_checked", "first_bad_index", "message")
+    list_display = (
+        "started_at",
+        "outcome",
+        "size",
+        "checkpoints_checked",
+        "first_bad_index",
+        "message",
+    )
     list_filter = ("ok",)
+
+    @admin.display(description=_("verified"), ordering="ok")
+    def outcome(self, run: VerificationRun) -> str:
+        return badge_html(run.ok, _("verified") if run.ok else _("failed"))
+
+
+def index_context() -> dict:
+    """What the admin's index shows of the log: its size, checkpoint and last verification."""
+    run = selectors.latest_verification()
+    checkpoint = selectors.latest_checkpoint()
+    return {
+        "audit_log_size": selectors.log_size(),
+        "audit_checkpoint": checkpoint,
+        "audit_checkpoint_root": hash_html(checkpoint.root_hash) if checkpoint else "",
+        "audit_verification": run,
+        "audit_verification_badge": badge_html(run.ok, _("verified") if run.ok else _("failed"))
+        if run
+        else "",
+    }
+
+
+class AuditIndexSite:
+    """The admin index carries the log's verification status (set on the default site)."""
+
+    @staticmethod
+    def install(site: admin.AdminSite) -> None:
+        original = site.index
+
+        def index(request, extra_context=None):
+            return original(request, {**index_context(), **(extra_context or {})})
+
+        site.index = index
+        site.index_template = "admin/audit/index.html"
+
+
+AuditIndexSite.install(admin.site)

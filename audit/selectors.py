@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.db import models
 
-from audit import merkle
+from audit import merkle, note
 from audit.models import AuditEntry, Checkpoint, LogHead, TreeNode, VerificationRun
 
 
@@ -130,3 +131,50 @@ def leaf_hash_at(index: int) -> bytes:
 def root_at(size: int) -> bytes:
     """The root of the first SIZE entries, from O(log n) stored perfect subtrees."""
     return _with_stored_nodes(lambda source: merkle.range_hash(0, size, source))
+
+
+@dataclass(frozen=True)
+class EntryProof:
+    """An entry's inclusion proof against the latest checkpoint, checked here and now.
+
+    ``verified`` is True only when the entry's bytes rebuild its stored leaf hash, the
+    checkpoint's note verifies with the log's key and names the stored size and root,
+    and the proof leads from the leaf to that root. ``problem`` names the first failure
+    (a code: "pending", "no_checkpoint", "not_yet_covered", "leaf", "signature",
+    "proof").
+    """
+
+    verified: bool
+    problem: str = ""
+    checkpoint: Checkpoint | None = None
+    proof: tuple[bytes, ...] = ()
+
+
+def entry_proof(entry: AuditEntry) -> EntryProof:
+    from audit.keys import verifier_key
+    from audit.services import entry_bytes
+
+    if entry.sequence is None:
+        return EntryProof(False, "pending")
+    checkpoint = latest_checkpoint()
+    if checkpoint is None:
+        return EntryProof(False, "no_checkpoint")
+    if entry.sequence >= checkpoint.size:
+        return EntryProof(False, "not_yet_covered", checkpoint)
+    leaf = bytes(entry.leaf_hash)
+    if merkle.leaf_hash(entry_bytes(entry)) != leaf:
+        return EntryProof(False, "leaf", checkpoint)
+    try:
+        signed = note.parse_checkpoint(note.open_note(checkpoint.note, verifier_key()))
+    except note.NoteError:
+        return EntryProof(False, "signature", checkpoint)
+    root = bytes(checkpoint.root_hash)
+    if signed.size != checkpoint.size or signed.root_hash != root:
+        return EntryProof(False, "signature", checkpoint)
+    try:
+        proof = tuple(inclusion_proof(entry.sequence, checkpoint.size))
+    except LookupError:
+        return EntryProof(False, "proof", checkpoint)
+    if not merkle.verify_inclusion(leaf, entry.sequence, checkpoint.size, proof, root):
+        return EntryProof(False, "proof", checkpoint, proof)
+    return EntryProof(True, "", checkpoint, proof)

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
 from audit.actions import ActorKind, AuditAction
 from audit.admin_filters import DeclaredFiltersOnly
 from compliance.history import ReadOnlyHistoryAdmin
+from gateway.charts import bar_chart_svg
 from gateway.models import (
     Appeal,
     Citizen,
@@ -27,6 +34,7 @@ from gateway.models import (
     Submission,
 )
 from gateway.services.audit_boundary import AuditRecord, log_append
+from gateway.services.findings import findings_report
 from gateway.services.keys import department_key_create, department_key_revoke
 
 
@@ -314,3 +322,114 @@ class AccountUserAdmin(PersonalDataPages, ReadOnly, UserAdmin):
         response = super().user_change_password(request, id, form_url)
         self._record_object_page(request, id, response, ":password")
         return response
+
+
+# --- the findings report ------------------------------------------------------------------
+
+FINDINGS_PERMISSIONS = ("compliance.view_screeningrefusal", "gateway.view_appeal")
+
+
+def _findings_allowed(request) -> None:
+    if not request.user.has_perms(FINDINGS_PERMISSIONS):
+        raise PermissionDenied
+
+
+def findings_view(request):
+    """Tables and charts of refusals, deductions and objections (counts only)."""
+    _findings_allowed(request)
+    report = findings_report()
+    days = report.decision_working_days
+    charts = {
+        "refusals_by_department": bar_chart_svg(
+            report.refusals_by_department, title=gettext("Refusals by department")
+        ),
+        "refusals_by_category": bar_chart_svg(
+            report.refusals_by_category, title=gettext("Refusals by prohibited category")
+        ),
+        "refusals_by_month": bar_chart_svg(
+            report.refusals_by_month, title=gettext("Refusals by month")
+        ),
+        "deductions_by_rule": bar_chart_svg(
+            [(title, n) for title, n, _points in report.deductions_by_rule],
+            title=gettext("Deductions by rule"),
+        ),
+        "appeal_outcomes": bar_chart_svg(
+            report.appeal_outcomes, title=gettext("Objections by outcome")
+        ),
+        "decision_times": bar_chart_svg(
+            [(f"#{d['appeal']}", d["working_days"]) for d in report.decisions],
+            title=gettext("Working days to each decision"),
+            marker=(days, gettext("deadline: %(days)d working days") % {"days": days}),
+        ),
+    }
+    context = {
+        **admin.site.each_context(request),
+        "title": gettext("Findings report"),
+        "report": report,
+        "charts": {name: mark_safe(svg) for name, svg in charts.items()},  # noqa: S308
+    }
+    return TemplateResponse(request, "admin/gateway/findings.html", context)
+
+
+def findings_csv(request):
+    """The same figures as CSV: one row per table line, the table named in the first column."""
+    _findings_allowed(request)
+    report = findings_report()
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+
+    def rows():
+        yield writer.writerow(
+            [gettext("table"), gettext("item"), gettext("count"), gettext("points")]
+        )
+        for table, items in (
+            ("refusals_by_department", report.refusals_by_department),
+            ("refusals_by_category", report.refusals_by_category),
+            ("refusals_by_month", report.refusals_by_month),
+            ("appeal_outcomes", report.appeal_outcomes),
+        ):
+            for label, count in items:
+                yield writer.writerow([table, label, count, ""])
+        for title, count, points in report.deductions_by_rule:
+            yield writer.writerow(["deductions_by_rule", title, count, points])
+        for d in report.decisions:
+            yield writer.writerow(
+                [
+                    "decisions",
+                    gettext("#%(appeal)d %(outcome)s (due %(due)s)")
+                    % {"appeal": d["appeal"], "outcome": d["outcome"], "due": d["due"].isoformat()},
+                    d["working_days"],
+                    gettext("on time") if d["on_time"] else gettext("late"),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="findings.csv"'
+    return response
+
+
+def _install_findings(site: admin.AdminSite) -> None:
+    original_urls, original_index = site.get_urls, site.index
+
+    def get_urls():
+        return [
+            path("findings/", site.admin_view(findings_view), name="findings"),
+            path("findings.csv", site.admin_view(findings_csv), name="findings_csv"),
+            *original_urls(),
+        ]
+
+    def index(request, extra_context=None):
+        extra = dict(extra_context or {})
+        if request.user.has_perms(FINDINGS_PERMISSIONS):
+            extra["findings_url"] = reverse("admin:findings")
+        return original_index(request, extra)
+
+    site.get_urls = get_urls
+    site.index = index
+
+
+_install_findings(admin.site)

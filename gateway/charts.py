@@ -1,4 +1,4 @@
-"""Inline SVG chart of a resident's score history.
+"""Inline SVG charts: a resident's score history, and the regulator's bar charts.
 
 Pure and dependency-free: the output is a self-contained ``<svg>`` element with
 no JavaScript, no external assets and no ``style`` attributes (colours are SVG
@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 from compliance.law import DISPLAY_ZONE, MAX_SCORE, MIN_SCORE, STARTING_SCORE
 
-__all__ = ["MAX_VERTICES", "score_history_svg"]
+__all__ = ["MAX_VERTICES", "bar_chart_svg", "score_history_svg"]
 
 #: Upper bound on the vertices of the score line, whatever the number of points.
 MAX_VERTICES = 200
@@ -246,3 +246,99 @@ def score_history_svg(
 
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- bar charts
+
+_BAR_COLOUR = "#1a5fb4"
+_BAR_HEIGHT = 18
+_BAR_GAP = 6
+_LABEL_WIDTH = 180
+_VALUE_WIDTH = 48
+_BAR_AREA = 300
+
+
+def _text_width(text: str) -> float:
+    """A label's width at the chart's font size: wide (CJK) characters count double."""
+    return sum(_FONT_SIZE if ord(c) > 0x2E7F else _FONT_SIZE * 0.6 for c in text)
+
+
+def _fit(label: str, width: float) -> str:
+    """The label, cut with an ellipsis to fit WIDTH (each chart's table has it whole)."""
+    if _text_width(label) <= width:
+        return label
+    while label and _text_width(label + "…") > width:
+        label = label[:-1]
+    return label + "…"
+
+
+def bar_chart_svg(
+    rows: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    marker: tuple[float, str] | None = None,
+    colour: str = _BAR_COLOUR,
+) -> str:
+    """Horizontal bars, one per ``(label, value)`` row, values of 0 or more.
+
+    ``title`` is the accessible name, already translated. ``marker`` draws a dashed
+    vertical line at a value with its label (a deadline, say). The chart scales to its
+    container's width; its text stays in the page's language because callers pass
+    translated labels.
+    """
+    checked: list[tuple[str, float]] = []
+    for label, value in rows:
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+            raise TypeError(f"bar values must be finite numbers, got {value!r}")
+        if value < 0:
+            raise ValueError(f"bar values must be 0 or more, got {value!r}")
+        checked.append((str(label), value))
+    top = _MARGIN_TOP + (_FONT_SIZE + 6 if marker else 0)
+    height = top + max(1, len(checked)) * (_BAR_HEIGHT + _BAR_GAP) + _MARGIN_BOTTOM
+    width = _LABEL_WIDTH + _BAR_AREA + _VALUE_WIDTH
+    largest = max([v for _, v in checked] + [marker[0] if marker else 0, 1])
+
+    def x_of(value: float) -> float:
+        return _LABEL_WIDTH + value / largest * _BAR_AREA
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {_num(height)}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet" role="img" class="chart" '
+        f'font-family="sans-serif" font-size="{_FONT_SIZE}">',
+        f"<title>{_text(title)}</title>",
+    ]
+    for n, (label, value) in enumerate(checked):
+        y = top + n * (_BAR_HEIGHT + _BAR_GAP)
+        shown = _fit(label, _LABEL_WIDTH - 10)
+        middle = _num(y + _BAR_HEIGHT / 2 + _FONT_SIZE / 3)
+        parts.append(
+            f'<text x="{_LABEL_WIDTH - 6}" y="{middle}" text-anchor="end" '
+            f'fill="{_TEXT_COLOUR}">{_text(shown)}</text>'
+        )
+        bar = max(value / largest * _BAR_AREA, 1 if value else 0)
+        parts.append(
+            f'<rect x="{_LABEL_WIDTH}" y="{_num(y)}" width="{_num(bar)}" '
+            f'height="{_BAR_HEIGHT}" fill="{colour}"><title>{_text(label)}: '
+            f"{_score_label(value)}</title></rect>"
+        )
+        parts.append(
+            f'<text x="{_num(_LABEL_WIDTH + bar + 4)}" y="{middle}" '
+            f'fill="{_TEXT_COLOUR}">{_score_label(value)}</text>'
+        )
+    if not checked:
+        parts.append(
+            f'<text x="{_LABEL_WIDTH}" y="{top + _BAR_HEIGHT}" fill="{_TEXT_COLOUR}">—</text>'
+        )
+    if marker is not None:
+        x = _num(x_of(marker[0]))
+        parts.append(
+            f'<line x1="{x}" y1="{_MARGIN_TOP + _FONT_SIZE}" x2="{x}" '
+            f'y2="{_num(height - _MARGIN_BOTTOM)}" stroke="{_THRESHOLD_COLOUR}" '
+            f'stroke-dasharray="4 3"/>'
+        )
+        parts.append(
+            f'<text x="{x}" y="{_MARGIN_TOP + _FONT_SIZE}" text-anchor="middle" '
+            f'fill="{_THRESHOLD_COLOUR}">{_text(marker[1])}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -57,22 +57,26 @@ def eligibility_answers(thresholds, snapshot: ScoreSnapshot) -> dict[str, bool]:
     return {t.code: snapshot.eligibility_score >= t.minimum_score for t in thresholds}
 
 
-def score_history(citizen, *, now: dt.datetime) -> list[tuple[dt.datetime, int]]:
+def score_history(
+    citizen, *, now: dt.datetime, by_act: bool = False
+) -> list[tuple[dt.datetime, int]]:
     """The score after each change, oldest first, ending with the score as of ``now``.
 
     Starts at 100 when the resident was registered; each ledger row changes the sum
     when it is recorded and again when its period ends (if that is past), and the
-    score is the sum clamped to 0..200, as ``Score`` keeps it.
+    score is the sum clamped to 0..200, as ``Score`` keeps it. With BY_ACT, each row
+    counts from the day of its act instead (a reversal or repair from its decision), so
+    the line tells the history as it happened, whenever the department sent it.
     """
     changes: list[tuple[dt.datetime, int, int]] = []
     rows = ScoreEvent.objects.filter(citizen=citizen).values_list(
-        "pk", "points", "recorded_at", "expires_at"
+        "pk", "points", "recorded_at", "expires_at", "occurred_at"
     )
-    for pk, points, recorded_at, expires_at in rows:
+    for pk, points, recorded_at, expires_at, occurred_at in rows:
         if expires_at is not None and expires_at <= recorded_at:
             continue
         if recorded_at <= now:
-            changes.append((recorded_at, pk, points))
+            changes.append((min(occurred_at, recorded_at) if by_act else recorded_at, pk, points))
             if expires_at is not None and expires_at <= now:
                 changes.append((expires_at, pk, -points))
     changes.sort(key=lambda change: (change[0], change[1]))

@@ -12,13 +12,18 @@ import re
 import pytest
 
 from fixtures.demo_data import (
+    DEDUCTIONS_FROM,
     DEPARTMENTS,
     PURPOSES,
+    REWARDS_FROM,
     RULES,
+    STORIES,
     SUZHOU_DISTRICTS,
     THRESHOLDS,
     check_character,
     demo_records,
+    story_records,
+    story_residents,
     synthetic_residents,
 )
 
@@ -162,10 +167,12 @@ def test_evidence_matches_the_sign_of_the_rule():
             assert evidence["procedure"] == ("judicial" if from_court else "general")
             issued = dt.date.fromisoformat(evidence["issued_on"])
             assert act <= issued <= LAST_ISSUE_DAY
-            assert dt.date(2026, 1, 1) <= issued < DEMO_TODAY
+            assert DEDUCTIONS_FROM <= issued < DEMO_TODAY
+            assert act >= DEDUCTIONS_FROM
         else:
             assert set(evidence) == {"reference", "issued_by"}
-            assert re.fullmatch(r"[A-Z]{2}-2026-[0-9]{6}", evidence["reference"])
+            assert re.fullmatch(r"[A-Z]{2}-20[0-9]{2}-[0-9]{6}", evidence["reference"])
+            assert act >= REWARDS_FROM
         assert evidence["issued_by"]
 
 
@@ -187,3 +194,24 @@ def test_data_holds_no_prohibited_category():
 def test_records_are_deterministic():
     assert demo_records(RESIDENTS) == RECORDS
     assert demo_records(RESIDENTS, count=40, seed=1) == demo_records(RESIDENTS, count=40, seed=1)
+
+
+def test_history_spans_five_years():
+    years = {dt.datetime.fromisoformat(i["record"]["occurred_at"]).year for i in RECORDS}
+    assert years >= {2021, 2022, 2023, 2024, 2025, 2026}
+
+
+def test_the_story_residents_are_theirs_alone():
+    story = story_residents(RESIDENTS)
+    assert list(story) == list(STORIES)
+    others = {i["record"]["citizen_id"] for i in RECORDS}
+    assert not others & {r["citizen_id"] for r in story.values()}
+    steps = [i["step"] for i in story_records(RESIDENTS) if i["step"]]
+    assert sorted(steps) == ["object", "overturn", "repair"]
+    for item in story_records(RESIDENTS):
+        rule = RULES_BY_CODE[item["record"]["rule"]]
+        assert item["department"] in rule["departments"]
+        if rule["points"] < 0:
+            act = dt.datetime.fromisoformat(item["record"]["occurred_at"]).date()
+            assert act >= DEDUCTIONS_FROM
+            assert act <= dt.date.fromisoformat(item["record"]["evidence"]["issued_on"])

@@ -9,6 +9,7 @@ appear in a URL: pages are found by the logged-in account, records and appeals b
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from functools import cache, partial, wraps
 
 from django.contrib import messages
@@ -151,6 +152,10 @@ def admin_login(request: HttpRequest) -> HttpResponse:
 # --- the resident ------------------------------------------------------------------------
 
 
+# The latest changes under the chart, each with its reasons one tap away.
+HOME_CHANGES = 8
+
+
 def _english() -> bool:
     return (get_language() or "").lower().startswith("en")
 
@@ -226,10 +231,13 @@ def _my_score(request: HttpRequest) -> HttpResponse:
     citizen = request.account.citizen
     now = timezone.now()
     score = rights.score_read_by_citizen(citizen=citizen, now=now)
+    changes = rights.events_read_by_citizen(citizen=citizen, limit=HOME_CHANGES, now=now)
     context = {
         "score": score,
         "eligibility": _eligibility(score),
-        "chart": _chart(score_history(citizen, now=now)),
+        "chart": _chart(score_history(citizen, now=now, by_act=True)),
+        "changes": changes["results"],
+        "more_changes": changes["count"] > HOME_CHANGES,
         "citizen": citizen,
     }
     return render(request, "portal/home.html", context)
@@ -279,7 +287,15 @@ def accesses(request: HttpRequest) -> HttpResponse:
         before=request.GET.get("before"),
         include_own=include_own,
     )
-    context = {"accesses": page["results"], "pager": _pager(page), "include_own": include_own}
+    summary = rights.accesses_summary_of_citizen(
+        citizen=request.account.citizen, include_own=include_own
+    )
+    context = {
+        "accesses": page["results"],
+        "summary": summary,
+        "pager": _pager(page),
+        "include_own": include_own,
+    }
     return render(request, "portal/accesses.html", context)
 
 
@@ -461,6 +477,10 @@ def report(request: HttpRequest) -> HttpResponse:
 
 # --- reviewers ---------------------------------------------------------------------------
 
+# A reviewer's visit (one login session) records each appellant's data as read once.
+VISIT_KEY = "appeals_read"
+VISIT_MAX = 500
+
 
 @require_GET
 @staff_page
@@ -468,7 +488,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     limit, offset = rights.page_bounds(None, request.GET.get("offset"))
     assigned = appeal_services.appeals_queue(request.user)
     page = list(assigned[offset : offset + limit])
-    appeal_services.appeals_read_by_staff(user=request.user, appeals=page)
+    with _visit(request) as visit:
+        appeal_services.appeals_read_by_staff(user=request.user, appeals=page, visit=visit)
     pager = _pager({"offset": offset, "limit": limit, "count": assigned.count()})
     reviews = list(eligibility_services.eligibility_reviews_queue(request.user)[:limit])
     eligibility_services.eligibility_reviews_read_by_staff(user=request.user, reviews=reviews)
@@ -508,8 +529,17 @@ def eligibility_review(request: HttpRequest, review_id: int) -> HttpResponse:
     return render(request, "portal/eligibility_review.html", context, status=status)
 
 
+@contextmanager
+def _visit(request):
+    """The appeals whose reading this session (one visit) has already recorded."""
+    visit = set(request.session.get(VISIT_KEY, []))
+    yield visit
+    request.session[VISIT_KEY] = sorted(visit)[-VISIT_MAX:]
+
+
 def _review_page(request, appeal_id: int, *, decision=None, extension=None, status=200):
-    found = appeal_services.appeal_read(user=request.user, appeal_id=appeal_id)
+    with _visit(request) as visit:
+        found = appeal_services.appeal_read(user=request.user, appeal_id=appeal_id, visit=visit)
     regulator = request.account.role == Role.REGULATOR
     # Which forms to offer; the services decide whether the act is allowed.
     if regulator:

@@ -936,8 +936,12 @@ def appeal_review_decide(
 # --- reads -------------------------------------------------------------------------------
 
 
-def appeal_read(*, user, appeal_id: int) -> Appeal:
-    """One appeal for whoever may see it, else 404. Staff reads are recorded (ZJ 20)."""
+def appeal_read(*, user, appeal_id: int, visit: set[int] | None = None) -> Appeal:
+    """One appeal for whoever may see it, else 404. Staff reads are recorded (ZJ 20).
+
+    VISIT, when given, holds the appeals already recorded as read in this visit (the
+    portal's session): one visit is one access, however many pages show the appeal.
+    """
     appeal = (
         Appeal.objects.select_related("event__rule", "event__department", "citizen", "reviewer")
         .filter(pk=appeal_id)
@@ -946,7 +950,7 @@ def appeal_read(*, user, appeal_id: int) -> Appeal:
     if appeal is None or not appeal_visible_to(user, appeal):
         raise NotFound(AppealMsg.NOT_FOUND)
     if _role(user) != Role.CITIZEN:
-        _record_staff_reads(user, [appeal])
+        _record_staff_reads(user, [appeal], visit)
     return appeal
 
 
@@ -981,12 +985,15 @@ def appeals_queue(user):
     return base.none()
 
 
-def appeals_read_by_staff(*, user, appeals: list[Appeal]) -> None:
-    """Record that a reviewer or regulator was shown these appellants' data."""
-    _record_staff_reads(user, appeals)
+def appeals_read_by_staff(*, user, appeals: list[Appeal], visit: set[int] | None = None) -> None:
+    """Record that a reviewer or regulator was shown these appellants' data (once a visit)."""
+    _record_staff_reads(user, appeals, visit)
 
 
-def _record_staff_reads(user, appeals: list[Appeal]) -> None:
+def _record_staff_reads(user, appeals: list[Appeal], visit: set[int] | None = None) -> None:
+    if visit is not None:
+        appeals = [appeal for appeal in appeals if appeal.pk not in visit]
+        visit.update(appeal.pk for appeal in appeals)
     if not appeals:
         return
     account = account_of(user)

@@ -28,14 +28,17 @@ one audit entry, and registers a single after-commit callback for the e-mails.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
 
 from audit.actions import ActorKind, AuditAction
 from audit.services import AuditRecord
+from compliance import citations
 from compliance.law import (
     DISPLAY_ZONE,
     OBJECTION_DECISION_WORKING_DAYS,
@@ -51,6 +54,17 @@ logger = logging.getLogger(__name__)
 
 REPAIR_ENDPOINT = "/api/v1/me/repairs"
 OBJECTION_ENDPOINT = "/api/v1/me/appeals"
+# What a notice's text points the resident to (gateway/portal/urls.py): the record on
+# "My records", where the ways to object and to apply for repair are offered while open.
+PORTAL_RECORD_PAGE = "/portal/events/#event-{event}"
+
+
+@functools.lru_cache(maxsize=256)
+def _citation(law: str, article: str, language: str) -> str:
+    """A rule's legal basis in one language (compliance.citations), for a notice's text."""
+    with translation.override(language):
+        return citations.citation({"law": law, "article": article})
+
 
 PROCEDURE_TEXT = {
     "general": ("一般程序行政处罚决定", "administrative penalty decision (general procedure)"),
@@ -63,16 +77,16 @@ _ZH_BODY = "\n\n".join(
     [
         "{department}记录了您的一项失信信息，现依法告知（《征信业管理条例》第十五条）。",
         "记录内容：{rule}（目录编号 {code}，第{version}版），行为日期 {occurred_on}，扣{loss}分。\n"
-        "法律依据：{law}{article}。\n"
+        "法律依据：{citation}。\n"
         "依据文书：{issued_by} {document}，{issued_on}作出（{procedure}）。\n"
         "使用期限：该记录自行为之日起使用{years}年，自{served_until}起不再使用、不再计入分数"
         "（《上海市社会信用条例》第三十五条，《浙江省公共信用信息管理条例》第十六条）。",
         "如何提出异议：如您认为该记录有错误、遗漏、超期使用或不应列入，可在{served_until}前随时"
-        "通过居民门户“我的记录”或 {objection_endpoint} 提出异议（《上海市社会信用条例》第三十六条，"
+        "在居民门户提出异议：{objection_endpoint}（《上海市社会信用条例》第三十六条，"
         "《浙江省公共信用信息管理条例》第三十条）。收到异议后{flag}个工作日内，该记录标注为“有异议”，"
         "异议处理期间不用于资格判断；{decide}个工作日内作出处理决定并告知理由，经批准最长延至"
         "{extended}个工作日。",
-        "如何修复信用：纠正失信行为后，您可通过居民门户或 {endpoint} 申请信用修复，说明纠正情况并附"
+        "如何修复信用：纠正失信行为后，您可在居民门户申请信用修复：{endpoint}，说明纠正情况并附"
         "证明；由{department}审核，确认后{removal}个工作日内从分数中移除该扣分（《上海市社会信用条例》"
         "第三十八条，国务院办公厅2025年第22号文件）。",
     ]
@@ -83,18 +97,18 @@ _EN_BODY = "\n\n".join(
         "required by law (CRR 15).",
         "What was recorded: {rule} (catalogue code {code}, version {version}), act of "
         "{occurred_on}, {loss} points deducted.\n"
-        "Legal basis: {law} {article}.\n"
+        "Legal basis: {citation}.\n"
         "Document: {issued_by} {document}, issued on {issued_on} ({procedure}).\n"
         "Period: the record is served for {years} years from the act and stops counting on "
         "{served_until} (SH 35, ZJ 16).",
         "How to object: if you think the record is wrong, incomplete, served too long or "
-        "should not be listed, you may object at any time before {served_until} through the "
-        "residents' portal (My records) or {objection_endpoint} (SH 36, ZJ 30). The record "
+        "should not be listed, you may object at any time before {served_until} in the "
+        "residents' portal: {objection_endpoint} (SH 36, ZJ 30). The record "
         "is flagged as disputed within {flag} working day and is not used for eligibility "
         "while the objection is pending; the decision, with reasons, follows within {decide} "
         "working days (at most {extended} with an approved extension).",
         "How to repair your credit: once you have rectified the act, apply for credit repair "
-        "through the residents' portal or {endpoint}, saying what you did and giving proof. "
+        "in the residents' portal: {endpoint}, saying what you did and giving proof. "
         "{department} decides; a confirmed repair is removed from your score within {removal} "
         "working days (SH 38, GB22).",
     ]
@@ -191,11 +205,14 @@ def _deduction_notice_row(event, now_db, created_db) -> tuple:
         "decide": OBJECTION_DECISION_WORKING_DAYS,
         "extended": OBJECTION_EXTENDED_WORKING_DAYS,
         "removal": REPAIR_REMOVAL_WORKING_DAYS,
-        "endpoint": REPAIR_ENDPOINT,
-        "objection_endpoint": OBJECTION_ENDPOINT,
+        # The portal's pages for this record, never the API's paths.
+        "endpoint": PORTAL_RECORD_PAGE.format(event=event.pk),
+        "objection_endpoint": PORTAL_RECORD_PAGE.format(event=event.pk),
     }
     zh = {**common, "rule": rule.title_zh, "department": department.title_zh}
     en = {**common, "rule": rule.title_en, "department": department.title_en}
+    zh["citation"] = _citation(rule.legal_basis_law, rule.legal_basis_article, "zh-hans")
+    en["citation"] = _citation(rule.legal_basis_law, rule.legal_basis_article, "en")
     zh["procedure"], en["procedure"] = procedure
     zh_title = _ZH_TITLE.format(**zh, points=event.points)
     en_title = _EN_TITLE.format(**en, points=event.points)

@@ -389,3 +389,53 @@ def _access_dict(entry, departments, purposes) -> dict[str, Any]:
         "purpose": purpose,
         "legal_basis": entry.legal_basis,
     }
+
+
+def accesses_summary_of_citizen(*, citizen: Citizen, include_own: bool = False) -> list[dict]:
+    """Every read of the resident's data grouped by who read it and for what, with counts.
+
+    Shown beside ``accesses_read_by_citizen``'s page, whose read records this one too.
+    Most frequent first; each group names the department (or the role) and the purpose
+    as that page does, and counts the refused attempts and the latest time.
+    """
+    entries = entries_for_subject(citizen.identity_index, SHOWN_ACTIONS)
+    if not include_own:
+        entries = entries.exclude(actor_kind=ActorKind.CITIZEN)
+    groups: dict[tuple, dict[str, Any]] = {}
+    rows = list(
+        entries.only("actor_kind", "actor_id", "purpose", "action", "details", "recorded_at")
+    )
+    department_codes = {e.actor_id for e in rows if e.actor_kind == ActorKind.DEPARTMENT} | {
+        e.details.get("department")
+        for e in rows
+        if e.actor_kind != ActorKind.DEPARTMENT and isinstance(e.details, dict)
+    }
+    departments = {d.code: d for d in Department.objects.filter(code__in=department_codes - {None})}
+    purposes = {
+        p.code: p for p in Purpose.objects.filter(code__in={e.purpose for e in rows if e.purpose})
+    }
+    for entry in rows:
+        shown = _access_dict(entry, departments, purposes)
+        department = shown["department"]
+        purpose = shown["purpose"]
+        key = (
+            shown["role"],
+            department["code"] if department else None,
+            purpose["code"] if purpose else None,
+            purpose is not None and purpose["code"] is None,
+        )
+        group = groups.setdefault(
+            key,
+            {
+                "role": shown["role"],
+                "department": department,
+                "purpose": purpose,
+                "count": 0,
+                "refused": 0,
+                "latest": shown["time"],
+            },
+        )
+        group["count"] += 1
+        group["refused"] += shown["refused"]
+        group["latest"] = max(group["latest"], shown["time"])
+    return sorted(groups.values(), key=lambda g: (-g["count"], g["latest"]), reverse=False)

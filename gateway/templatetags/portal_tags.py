@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django import template
 from django.conf import settings
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from audit.actions import ActorKind
+from compliance import citations
 from compliance import law as statutes
 from gateway.models import EventKind, EventStatus
 
@@ -76,3 +80,27 @@ def event_kind(value) -> str:
 @register.filter
 def actor_kind(value) -> str:
     return _label(ActorKind, value)
+
+
+@register.filter
+def citation(value) -> str:
+    """A legal basis in the page's language (compliance.citations)."""
+    return citations.citation(value)
+
+
+@register.filter
+def bilingual(value) -> str:
+    """The page's language's part of a "中文 (English)" text."""
+    return citations.bilingual(str(value or ""))
+
+
+_PORTAL_PATH = re.compile(r"/portal/[a-z0-9/_-]*/(?:#[a-z0-9-]+)?")
+
+
+@register.filter
+def portal_links(value) -> str:
+    """A notice's text, escaped, with each portal page it names made a link."""
+    text = conditional_escape("" if value is None else str(value))
+    return mark_safe(  # noqa: S308 - escaped above; the links are the portal's own paths
+        _PORTAL_PATH.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', text)
+    )

@@ -154,7 +154,7 @@ def test_the_status_panel_shows_the_latest_checkpoint_and_verification(superuser
     assert "audit-log-status" in page
     checkpoint = Checkpoint.objects.get()
     assert checkpoint.note.splitlines()[2] in page  # the signed root hash line
-    assert "✅" in page
+    assert "audit-badge audit-ok" in page  # a verified badge, not an emoji
 
 
 def test_a_csv_export_of_a_filtered_view_is_itself_audited(superuser_client, logged):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -343,3 +344,40 @@ def test_any_input_gives_valid_bounded_svg(points, title, threshold):
     got = root.find(f"{NS}title").text or ""
     # XML parsers normalise line ends.
     assert got == expected_title.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --- bar charts -----------------------------------------------------------------------------
+
+
+def test_a_bar_chart_draws_one_bar_per_row_with_its_value():
+    from gateway.charts import bar_chart_svg
+
+    svg = bar_chart_svg([("交警支队", 3), ("tax", 0), ("<b>", 1.5)], title="拒绝 & 次数")
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count("<rect") == 3
+    assert "<title>拒绝 &amp; 次数</title>" in svg
+    assert "&lt;b&gt;" in svg and "<b>" not in svg
+    assert "style=" not in svg and "<script" not in svg
+    widths = [float(w) for w in re.findall(r'<rect [^>]*width="([0-9.]+)"', svg)]
+    assert widths[0] > widths[2] > widths[1] == 0
+
+
+def test_a_long_label_is_cut_to_fit_and_kept_whole_in_the_bar_title():
+    from gateway.charts import bar_chart_svg
+
+    label = "机动车行经人行横道未停车让行（一般程序）再加上一些很长的说明文字"
+    svg = bar_chart_svg([(label, 2)], title="t")
+    assert f"<title>{label}: 2</title>" in svg
+    shown = re.search(r'text-anchor="end"[^>]*>([^<]+)<', svg).group(1)
+    assert shown.endswith("…") and len(shown) < len(label)
+
+
+def test_a_marker_line_and_bad_values():
+    from gateway.charts import bar_chart_svg
+
+    svg = bar_chart_svg([("#1", 4)], title="t", marker=(5, "期限"))
+    assert 'stroke-dasharray="4 3"' in svg and ">期限<" in svg
+    with pytest.raises(ValueError):
+        bar_chart_svg([("a", -1)], title="t")
+    with pytest.raises(TypeError):
+        bar_chart_svg([("a", float("nan"))], title="t")

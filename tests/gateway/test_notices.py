@@ -60,7 +60,10 @@ class TestNotice:
         ):
             assert part in zh_body, part
         assert "1个工作日内" in zh_body and "5个工作日内" in zh_body
-        assert "/api/v1/me/appeals" in zh_body and "/api/v1/me/repairs" in zh_body
+        # The portal's pages for this record, never the API's paths.
+        record = f"/portal/events/#event-{event.pk}"
+        assert zh_body.count(record) == 2 and en_body.count(record) == 2
+        assert "/api/" not in zh_body and "/api/" not in en_body
         for part in ("How to object", "How to repair your credit", "SH 36", "SH 38", "CRR 15"):
             assert part in en_body, part
         assert "How to" not in zh_body and "如何" not in en_body

@@ -231,7 +231,7 @@ class TestMyRecords:
         page = text(response)
         assert response.status_code == 200
         assert "traffic.failure_to_yield 规则" in page
-        assert "《中华人民共和国道路交通安全法》 第四十七条" in page
+        assert "《中华人民共和国道路交通安全法》第四十七条" in page
         assert "traffic_police 部门" in page
         assert "苏公交决字〔2026〕第123号" in page
         assert "-3" in page

@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
-from audit.services import integrate_all
+from audit.services import integrate_all, verification_run
 from compliance.models import (
     Department,
     EligibilityThreshold,
@@ -26,9 +27,11 @@ from compliance.models import (
 )
 from compliance.services import catalogue_object_save, department_create, grant_set
 from fixtures import demo_data
+from gateway.management import demo_story as story
 from gateway.models import Role
 from gateway.principals import DepartmentPrincipal
 from gateway.services.accounts import account_create, account_of, regulator_group
+from gateway.services.expiry import events_expire
 from gateway.services.keys import department_key_create
 from gateway.services.submissions import submission_accept
 
@@ -37,7 +40,6 @@ KEY_DEPARTMENTS = ("traffic_police", "court", "tax", "volunteer_federation", "de
 # Reviewers come from departments that submit few or no deductions, so most appeals
 # find a reviewer outside the deducting department (separation of duties).
 DEMO_REVIEWER_DEPARTMENTS = ("civil_affairs", "development_reform")
-DEMO_RESIDENTS = 3
 
 
 class Command(BaseCommand):
@@ -55,6 +57,13 @@ class Command(BaseCommand):
         accepted = self._records(departments)
         if accepted:
             integrate_all()
+        told = story.tell(departments)
+        if accepted or told:
+            # Deductions whose five years have run out since the last run.
+            events_expire(now=timezone.now())
+            integrate_all()
+            # The admin's index shows the log verified, not an empty list of runs.
+            verification_run()
         self.stdout.write(
             f"demo data: {len(departments)} departments, {Rule.objects.count()} rules, "
             f"{Purpose.objects.count()} purposes, {accepted} new records"
@@ -92,14 +101,15 @@ class Command(BaseCommand):
                 continue
             fields = {k: v for k, v in item.items() if k != "departments"}
             fields["effective_from"] = dt.date.fromisoformat(str(fields["effective_from"]))
-            # The demo catalogue went through 30 days of comment in October 2025.
+            # The demo catalogue went through 30 days of comment in October 2020, so
+            # five years of history fall under it.
             rule = Rule(
                 **fields,
                 version=1,
                 status=RuleStatus.PUBLISHED,
-                comment_opens_on=dt.date(2025, 10, 1),
-                comment_closes_on=dt.date(2025, 10, 30),
-                published_at=dt.datetime(2025, 11, 1, 1, 0, tzinfo=dt.UTC),
+                comment_opens_on=dt.date(2020, 10, 1),
+                comment_closes_on=dt.date(2020, 10, 30),
+                published_at=dt.datetime(2020, 11, 1, 1, 0, tzinfo=dt.UTC),
             )
             with transaction.atomic():
                 catalogue_object_save(rule, changed_fields=list(fields), **ACTOR)
@@ -160,32 +170,24 @@ class Command(BaseCommand):
     def _demo_accounts(self, departments) -> list[tuple[str, str, dict]]:
         """A regulator, two reviewers outside the deducting departments, three residents.
 
-        The residents are those with the most demo deductions, so their records, score
-        and appeals have something to show.
+        The residents are the demo's story (fixtures.demo_data.story_records): one with an
+        objection open, one above every threshold, one below every threshold.
         """
         accounts: list[tuple[str, str, dict]] = [("regulator", Role.REGULATOR, {})]
         for code in DEMO_REVIEWER_DEPARTMENTS:
             if code in departments:
                 accounts.append((f"reviewer_{code}", Role.REVIEWER, {"department_code": code}))
-        residents = demo_data.synthetic_residents()
-        email_of = {resident["citizen_id"]: resident["email"] for resident in residents}
-        deductions: Counter[str] = Counter()
-        for item in demo_data.demo_records(residents):
-            if item["department"] not in DEMO_REVIEWER_DEPARTMENTS and "document" in (
-                item["record"].get("evidence") or {}
-            ):
-                deductions[item["record"]["citizen_id"]] += 1
-        chosen = sorted(deductions, key=lambda number: (-deductions[number], number))
-        for n, number in enumerate(chosen[:DEMO_RESIDENTS], start=1):
-            accounts.append(
-                (f"resident{n}", Role.CITIZEN, {"citizen_id": number, "email": email_of[number]})
-            )
+        residents = demo_data.story_residents(demo_data.synthetic_residents())
+        for n, name in enumerate(demo_data.STORIES, start=1):
+            resident = residents[name]
+            options = {"citizen_id": resident["citizen_id"], "email": resident["email"]}
+            accounts.append((f"resident{n}", Role.CITIZEN, options))
         return accounts
 
     def _records(self, departments) -> int:
         residents = demo_data.synthetic_residents()
         batches: dict[str, list[dict]] = defaultdict(list)
-        for item in demo_data.demo_records(residents):
+        for item in demo_data.demo_records(residents) + demo_data.story_records(residents):
             batches[item["department"]].append(item["record"])
         # Every synthetic resident enters the store: those without a demo record get
         # one volunteering record, the first record about them registering them.
@@ -208,7 +210,7 @@ class Command(BaseCommand):
         for code, records in sorted(batches.items()):
             principal = DepartmentPrincipal(department=departments[code], key_id="seed_demo")
             body = json.dumps(
-                {"idempotency_key": f"demo-{code}-v1", "records": records}, ensure_ascii=False
+                {"idempotency_key": f"demo-{code}-v2", "records": records}, ensure_ascii=False
             ).encode()
             outcome = submission_accept(principal=principal, body=body)
             if not outcome.replayed:
