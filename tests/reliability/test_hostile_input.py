@@ -247,6 +247,26 @@ def test_a_date_that_is_not_an_iso_calendar_date_in_range_is_refused(world, issu
     refused(world.submit(world.key_a, [record]), "/records/0/evidence/issued_on")
 
 
+@pytest.mark.parametrize(
+    "issued_on",
+    # The accepted "2026-12-01" written as a week date and as an ordinal date (the same
+    # length, so a length check let them through to Python's parser), and other forms.
+    ["2026-W49-2", "2026-335", "2026-W492", "20261201", "2026-12-01\n", "2026-12-1"],
+)
+def test_a_revocation_dated_other_than_by_an_iso_calendar_date_is_refused(world, issued_on):
+    from gateway.models import Revocation
+    from gateway.services.revocations import Why
+    from tests.gateway.test_revocations import REVOCATION, deduct, revoke
+
+    event = deduct(world)
+    response = revoke(world, world.key_a, event.pk, {**REVOCATION, "issued_on": issued_on})
+    assert response.status_code == 400, response.content
+    problems = json.loads(response.content)["problems"]
+    assert [p["path"] for p in problems] == ["/issued_on"]
+    assert problems[0]["message"] == str(Why.DATE)
+    assert not Revocation.objects.exists()
+
+
 def test_a_date_outside_the_years_says_which_years(world):
     record = factories.deduction_record(
         factories.identity_number(), occurred_at="1900-01-01T00:00:00Z"
