@@ -660,6 +660,8 @@ def test_no_generated_export_query_gives_a_500_or_half_an_export(fuzz_cast):
 # Undecodable bytes can be there (Python's argv holds them as lone surrogates), so they are.
 
 PROJECT_APPS = ("audit", "compliance", "gateway")
+# A well-formed Ed25519 public key, so that `department_signing_key add` reaches its dates.
+A_PUBLIC_KEY = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
 # Never run as a long-running service in a test: the integrator always integrates once.
 ALWAYS = {"audit_integrate": ["--once"]}
 # Django's own options of every command (--verbosity is drawn apart, with bad values).
@@ -691,7 +693,7 @@ def command_argv(name: str):
     values = st.one_of(
         hostile_text(with_nul=False),
         st.just("\udcff\udcfe"),
-        st.sampled_from(["tax", "traffic_police", "alice", "reg", "k1"]),
+        st.sampled_from(["tax", "traffic_police", "alice", "reg", "k1", A_PUBLIC_KEY]),
     )
     # Files are named inside the test's own folder (the working directory), never elsewhere.
     files = st.sampled_from(["out.file", "no-such-folder/out.file", "état.file", "x" * 300])
@@ -789,6 +791,7 @@ def test_no_generated_command_line_gives_a_traceback_or_half_a_write(
         except CommandError as refused:
             message = str(refused)
             assert message and "Traceback" not in message, argv
+            message.encode("utf-8")  # a line manage.py can print
             assert _row_counts() == before, (argv, message)
             outcomes["refused"] += 1
         else:

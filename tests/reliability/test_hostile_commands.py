@@ -70,12 +70,28 @@ CASES = [
     ("escalate_overdue_appeals", "--today", "20261120"),
     ("escalate_overdue_appeals", "--today", "1948-12-31"),
     ("escalate_overdue_appeals", "--today", "2101-01-01"),
+    # Bytes that are not UTF-8 reach Python's argv as unpaired surrogates (PostgreSQL
+    # refused them mid-command, the log could not hash them): found by test_fuzz.py.
+    ("create_account", "regulator", "reg\udcff"),
+    ("create_account", "regulator", "someone", "--email", "a\udcff@example.org"),
+    ("create_department_key", "tax\udcff"),
+    ("create_department_key", "tax", "--name", "\udcfe"),
+    ("department_signing_key", "list", "tax\udcff"),
+    ("department_signing_key", "revoke", "tax", "k1", "--reason", "\udcff"),
+    ("audit_export", "{tmp}/audit.export", "--actor", "me\udcff"),
     ("audit_export", "/nonexistent-folder/audit.export"),
     ("audit_export", "{tmp}/audit.export", "--actor", "x" * 10_000),
 ]
 
 
-@pytest.mark.parametrize("argv", CASES, ids=[" ".join(c)[:60].replace(NUL, "NUL") for c in CASES])
+@pytest.mark.parametrize(
+    "argv",
+    CASES,
+    ids=[
+        " ".join(c)[:60].replace(NUL, "NUL").encode("ascii", "backslashreplace").decode()
+        for c in CASES
+    ],
+)
 def test_a_hostile_argument_is_a_command_error(world, monkeypatch, tmp_path, argv):
     monkeypatch.setenv("ACCOUNT_PASSWORD", "a long enough passphrase 42")
     name, *args = argv
@@ -86,6 +102,8 @@ def test_a_hostile_argument_is_a_command_error(world, monkeypatch, tmp_path, arg
     message = str(refused.value)
     assert message and "Traceback" not in message
     assert NUL not in message
+    message.encode("utf-8")  # a line manage.py can print
+    assert not list(tmp_path.iterdir())  # no file begun
     # Nothing half-made.
     assert (DepartmentAPIKey.objects.count(), DepartmentSigningKey.objects.count()) == keys_before
 

@@ -9,6 +9,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from gateway.errors import GatewayError
+from gateway.management.arguments import text
 from gateway.models import Role
 from gateway.services.accounts import account_create
 
@@ -23,10 +24,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("role", choices=Role.values)
-        parser.add_argument("username")
-        parser.add_argument("--citizen-id", dest="citizen_id", default=None)
-        parser.add_argument("--department", dest="department", default=None)
-        parser.add_argument("--email", dest="email", default="")
+        parser.add_argument("username", type=text)
+        parser.add_argument("--citizen-id", dest="citizen_id", default=None, type=text)
+        parser.add_argument("--department", dest="department", default=None, type=text)
+        parser.add_argument("--email", dest="email", default="", type=text)
 
     def handle(self, *args, role, username, citizen_id, department, email, **options):
         password = self._password()
