@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "gateway.middleware.RefuseNulCharacters",
     "gateway.middleware.UnstorableValueIsBadRequest",
+    "gateway.middleware.StrictAdminDateFilters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -790,9 +790,9 @@ def test_no_generated_command_line_gives_a_traceback_or_half_a_write(
             call_command(name, *argv, stdout=io.StringIO(), stderr=io.StringIO())
         except CommandError as refused:
             message = str(refused)
-            assert message and "Traceback" not in message, argv
+            assert message and "Traceback" not in message, ascii(argv)
             message.encode("utf-8")  # a line manage.py can print
-            assert _row_counts() == before, (argv, message)
+            assert _row_counts() == before, ascii((argv, message))
             outcomes["refused"] += 1
         else:
             outcomes["ran"] += 1
