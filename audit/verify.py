@@ -64,6 +64,7 @@ import hashlib
 import json
 import mmap
 import os
+import re
 import struct
 import sys
 from array import array
@@ -851,6 +852,12 @@ def terminal_progress(verb: str = "verifying") -> Callable[[int, int], None] | N
     return show
 
 
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
 def _due_receipts(
     paths: Sequence[str], verifiers: Sequence[Verifier], origin: str, as_of: str | None
 ) -> tuple[list[bytes], int]:
@@ -858,10 +865,16 @@ def _due_receipts(
     ``as_of`` (RFC 3339), and the number not yet due."""
     as_of_ms = None
     if as_of:
-        when = dt.datetime.fromisoformat(as_of)
-        if when.tzinfo is None:
-            raise ReceiptError("--as-of needs a time zone offset")
-        as_of_ms = millis(when)
+        # RFC 3339 only: Python's parser also takes week dates, ordinal dates and no offset.
+        if not _RFC3339.fullmatch(as_of):
+            raise ReceiptError(
+                "--as-of must be an RFC 3339 date-time with its offset, "
+                "e.g. 2026-11-20T09:00:00+08:00"
+            )
+        try:
+            as_of_ms = millis(dt.datetime.fromisoformat(as_of.upper()))
+        except (OverflowError, ValueError):
+            raise ReceiptError("--as-of is not a time that exists") from None
     due, pending = [], 0
     for path in paths:
         for note_text in load_receipts(path):

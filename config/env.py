@@ -61,6 +61,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+LOCKOUT_PARTS = ("username", "ip_address", "user_agent")
+
+
+def lockout_parameters(name: str, value: str) -> list[str | list[str]]:
+    """django-axes's AXES_LOCKOUT_PARAMETERS from "username+ip_address,ip_address":
+    commas separate counts kept apart, "+" joins the parts of one count."""
+    counts: list[str | list[str]] = []
+    for group in value.split(","):
+        parts = [part.strip() for part in group.split("+")]
+        if any(part not in LOCKOUT_PARTS for part in parts):
+            raise ImproperlyConfigured(
+                f"{name} must be counts separated by commas, each one or more of "
+                f"{', '.join(LOCKOUT_PARTS)} joined by '+' (e.g. username+ip_address)"
+            )
+        counts.append(parts[0] if len(parts) == 1 else parts)
+    return counts
+
+
 def env_secret(name: str, *, production: bool, dev_dir: Path, generate=None) -> str:
     """Read a secret from NAME or the file named by NAME_FILE.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import secrets
 import tempfile
@@ -23,6 +24,7 @@ from config.env import (
     env_list,
     env_secret,
     env_str,
+    lockout_parameters,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -94,6 +96,7 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "csp",
+    "axes",
     "audit",
     "compliance",
     "gateway",
@@ -106,12 +109,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "gateway.middleware.RefuseNulCharacters",
     "gateway.middleware.UnstorableValueIsBadRequest",
+    "gateway.middleware.StrictAdminDateFilters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -160,6 +166,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -202,7 +210,6 @@ REST_FRAMEWORK = {
     # Proxies in front of the app (0: trust only REMOTE_ADDR for rate limits).
     "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "DEFAULT_THROTTLE_RATES": {
-        "login": env_str("THROTTLE_LOGIN", "10/min"),
         "submission": env_str("THROTTLE_SUBMISSION", "6000/min"),
         "score_read": env_str("THROTTLE_SCORE_READ", "6000/min"),
     },
@@ -257,6 +264,34 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": env_int("RATE_LIMIT_MAX_ENTRIES", 100_000, minimum=1000)},
     }
 }
+
+# Failed logins (portal, token API and admin, one count) by django-axes, in the database
+# every worker and host shares: after LOGIN_FAILURE_LIMIT failures a caller is locked
+# out for LOGIN_COOLOFF_SECONDS (429 with Retry-After, each refused try starting the
+# wait again); a successful login first clears its own failures. See README "Limits".
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(seconds=env_int("LOGIN_COOLOFF_SECONDS", 900, minimum=1))
+AXES_LOCKOUT_PARAMETERS = lockout_parameters(
+    "LOGIN_LOCKOUT_BY", env_str("LOGIN_LOCKOUT_BY", "username+ip_address")
+)
+AXES_RESET_ON_SUCCESS = env_bool("LOGIN_RESET_ON_SUCCESS", True)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# A typed username that may be an identity number is kept as a keyed hash; the address
+# is the one the other rate limits use (NUM_PROXIES); the 429 is the API's or a page.
+AXES_USERNAME_CALLABLE = "gateway.login_limits.attempt_username"
+AXES_CLIENT_IP_CALLABLE = "gateway.login_limits.client_address"
+AXES_LOCKOUT_CALLABLE = "gateway.login_limits.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address", "csrfmiddlewaretoken"]
+# Failures only: a table of successful logins would be a second record of who logged in
+# when, beside the audit log's.
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner in every worker's and command's output; log lines name the count's
+# parameters only, masked (AXES_SENSITIVE_PARAMETERS).
+AXES_VERBOSE = False
+# Locked-out callers are let in again by time, or by `manage.py axes_reset_username` /
+# `axes_reset_ip`; the attempts are not an admin page (typed text, addresses).
+AXES_ENABLE_ADMIN = False
 
 # Request limits: see README "Limits". Bodies over the cap get 413 before parsing.
 GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 8 * 1024 * 1024, minimum=1024)

@@ -2,11 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from gateway.portal.views import admin_login
-
 urlpatterns = [
-    # Before the admin's own URLs: its login counts attempts like every other login.
-    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("", include("gateway.urls")),
     path("", include("audit.urls")),

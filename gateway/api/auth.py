@@ -2,13 +2,11 @@
 
 Each login issues a new token, stored hashed and shown once, valid for
 ACCOUNT_TOKEN_HOURS (gateway/services/tokens.py). Logging out revokes every token of
-the account, and so does a new password. Logins are rate-limited per client address and
-per username (settings: THROTTLE_LOGIN).
+the account, and so does a new password. Failed logins lock a caller out for a while
+(django-axes, gateway/login_limits.py): 429 with Retry-After.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 from django.contrib.auth import authenticate, logout
 from django.utils.translation import gettext_lazy as _
@@ -21,25 +19,10 @@ from gateway.api import rights_schemas as schemas
 from gateway.api.account_permissions import HasAccount
 from gateway.api.authentication import AccountTokenAuthentication
 from gateway.api.openapi import BODY_ERRORS, RETRY_AFTER, errors
-from gateway.api.throttles import LoginThrottle
 from gateway.errors import GatewayError, InvalidRequest, problem
+from gateway.login_limits import login_succeeded
 from gateway.services.accounts import account_of
 from gateway.services.tokens import account_token_issue, account_tokens_revoke
-
-
-class LoginUsernameThrottle(LoginThrottle):
-    """The same limit per username, so spreading guesses over addresses does not help."""
-
-    def get_cache_key(self, request, view):
-        data = request.data if isinstance(request.data, dict) else {}
-        username = data.get("username")
-        if not isinstance(username, str) or not username:
-            return None
-        # Hashed: a username is any text, and cache backends other than the local-memory
-        # one refuse keys with spaces or control characters, or over 250 bytes.
-        normalized = username.strip().lower()[:150]
-        ident = "user:" + hashlib.sha256(normalized.encode("utf-8", "replace")).hexdigest()
-        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class InvalidCredentials(GatewayError):
@@ -69,11 +52,6 @@ class TokenView(APIView):
     def get_permissions(self):
         return [HasAccount()] if self.request.method == "DELETE" else []
 
-    def get_throttles(self):
-        if self.request.method != "POST":
-            return []
-        return [LoginThrottle(), LoginUsernameThrottle()]
-
     @extend_schema(
         request=schemas.TokenRequest,
         auth=[],
@@ -94,8 +72,8 @@ class TokenView(APIView):
                 s400="`invalid_credentials` (a wrong username or password, or a login "
                 "without an account) or `invalid` (a field missing)",
                 s403="`forbidden`: a browser session posting without its CSRF token",
-                s429="`throttled`: more than the limit a minute from this address or for "
-                "this username; see `Retry-After`",
+                s429="`throttled`: too many failed logins for this username from this "
+                "address; locked out for the time `Retry-After` gives",
             ),
         },
         summary="Log in: exchange a username and password for a token",
@@ -113,6 +91,7 @@ class TokenView(APIView):
         user = authenticate(request._request, username=username[:150], password=password[:4096])
         if user is None or account_of(user) is None:
             raise InvalidCredentials(INVALID_CREDENTIALS)
+        login_succeeded(request._request, user)
         token, plaintext = account_token_issue(user=user)
         return Response(
             {

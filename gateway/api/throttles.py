@@ -1,7 +1,7 @@
-"""Rate limits: per department key for submissions and score reads, per address for logins.
+"""Rate limits: per department key for submissions and score reads.
 
 Counted in the default cache, the database's cache table: one count for every worker and
-host (settings.CACHES).
+host (settings.CACHES). Failed logins are counted by django-axes (gateway/login_limits.py).
 """
 
 from rest_framework.throttling import SimpleRateThrottle
@@ -20,10 +20,3 @@ class ScoreReadThrottle(SubmissionThrottle):
     """Score reads per key: a leaked key cannot page through the residents' scores."""
 
     scope = "score_read"
-
-
-class LoginThrottle(SimpleRateThrottle):
-    scope = "login"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -23,7 +23,16 @@ def bounded_int(low: int, high: int):
 
 
 def bounded_text(limit: int):
+    """Text a database can store: a terminal may pass bytes that are not UTF-8, which
+    Python keeps as unpaired surrogates (PostgreSQL refuses them, the log cannot hash them)."""
+
     def parse(text: str) -> str:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise argparse.ArgumentTypeError("is not UTF-8 text") from None
+        if "\x00" in text:
+            raise argparse.ArgumentTypeError("contains U+0000")
         if len(text) > limit:
             raise argparse.ArgumentTypeError(f"at most {limit} characters")
         return text
@@ -33,3 +42,6 @@ def bounded_text(limit: int):
 
 
 batch_size = bounded_int(1, MAX_BATCH_SIZE)
+# Any other text an operator types: names, codes, e-mail addresses, reasons. The services
+# hold each to its own shorter limit and say so.
+text = bounded_text(10_000)

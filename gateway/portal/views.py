@@ -23,15 +23,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.request import Request
 
 from compliance.law import MAX_SCORE, MIN_SCORE
 from compliance.models import EligibilityThreshold
-from gateway.api.auth import LoginUsernameThrottle
-from gateway.api.throttles import LoginThrottle
 from gateway.charts import score_history_svg
-from gateway.errors import GatewayError, Msg, NotFound
+from gateway.errors import GatewayError, NotFound
 from gateway.models import (
     Appeal,
     AppealStatus,
@@ -101,52 +97,13 @@ citizen_page = _for(Role.CITIZEN)
 staff_page = _for(*STAFF)
 
 
-def _login_wait(request: HttpRequest) -> int | None:
-    """The token login's limits, in the same buckets: per address and per username."""
-    drf_request = Request(request, parsers=[FormParser(), MultiPartParser()])
-    waits = [
-        throttle.wait()
-        for throttle in (LoginThrottle(), LoginUsernameThrottle())
-        if not throttle.allow_request(drf_request, None)
-    ]
-    if not waits:
-        return None
-    return max(1, int(max(wait or 1 for wait in waits)))
-
-
 class LoginView(auth_views.LoginView):
     template_name = "portal/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
-    def post(self, request, *args, **kwargs):
-        wait = _login_wait(request)
-        if wait is not None:
-            context = self.get_context_data(form=self.get_form(), wait=wait)
-            response = self.render_to_response(context, status=429)
-            response["Retry-After"] = str(wait)
-            return response
-        return super().post(request, *args, **kwargs)
-
 
 logout = auth_views.LogoutView.as_view(next_page=reverse_lazy("portal:login"))
-
-
-def admin_login(request: HttpRequest) -> HttpResponse:
-    """The admin's login page, under the same limits as the portal and the token API."""
-    from django.contrib import admin
-
-    if request.method == "POST":
-        wait = _login_wait(request)
-        if wait is not None:
-            response = HttpResponse(
-                Msg.THROTTLED % {"wait": wait},
-                status=429,
-                content_type="text/plain; charset=utf-8",
-            )
-            response["Retry-After"] = str(wait)
-            return response
-    return admin.site.login(request)
 
 
 # --- the resident ------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from gateway.models import (
 from gateway.services.audit_boundary import log_record
 from gateway.services.binding import LedgerBinding
 from gateway.services.notices import bilingual_notification, local_day, notifications_bulk_send
+from gateway.validation import parse_calendar_date
 
 LEGAL_BASIS = "SH 37"
 FIELDS = frozenset({"outcome", "document", "issued_by", "issued_on"})
@@ -86,11 +87,10 @@ def _input(data: Any, *, occurred_on: dt.date, today: dt.date) -> dict[str, Any]
     issued_on = None
     if raw is None:
         problems.append(problem("/issued_on", Why.REQUIRED))
-    elif not isinstance(raw, str) or len(raw) != 10:
-        problems.append(problem("/issued_on", Why.DATE))
     else:
         try:
-            issued_on = dt.date.fromisoformat(raw)
+            # A calendar date only: Python's own parser also takes week and ordinal dates.
+            issued_on = parse_calendar_date(raw)
         except ValueError:
             problems.append(problem("/issued_on", Why.DATE))
     if issued_on is not None and issued_on > today:

@@ -183,6 +183,28 @@ class TestOmissionProvedOffline:
         assert result.returncode == 0, result.stdout
         assert "1 not yet due" in result.stdout
 
+    @pytest.mark.parametrize(
+        "as_of",
+        [
+            "2026-W47-5T10:00:00+08:00",  # a week date, which Python's own parser takes
+            "2026-324T10:00:00+08:00",  # an ordinal date
+            "2026-11-20T10:00:00",  # no offset
+            "20261120T100000+0800",
+            "2026-11-20T10:00:00+08:00:30",  # an offset with seconds
+            "yesterday",
+        ],
+    )
+    def test_an_as_of_that_is_not_rfc_3339_is_a_usage_error(self, tmp_path, as_of):
+        promised = act()[0]
+        receipts_file = tmp_path / "receipts.json"
+        receipts_file.write_text(json.dumps([promised]))
+        integrate_all()
+        result = verify_offline(
+            self.export(tmp_path), "--receipts", str(receipts_file), "--as-of", as_of
+        )
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "--as-of" in result.stderr and "Traceback" not in result.stderr
+
     def test_a_receipt_of_another_log_is_a_usage_error(self, tmp_path):
         with override_settings(AUDIT_LOG_ORIGIN="elsewhere.example/log"):
             foreign = act()[0]

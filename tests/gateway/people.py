@@ -38,6 +38,13 @@ def login(username: str, password: str = PASSWORD) -> APIClient:
     return client
 
 
+def session_login(client, username: str, password: str = PASSWORD):
+    """CLIENT logged in through the portal's login page, as a browser would (a session)."""
+    response = client.post("/portal/login/", {"username": username, "password": password})
+    assert response.status_code == 302, response.content
+    return client
+
+
 def body(response) -> dict:
     return json.loads(response.content)
 
@@ -87,8 +94,9 @@ def make_account(role: str, username: str, **kwargs):
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles(django_db_setup, django_db_blocker):
-    # Login rate limits live in the database's cache table; each test starts with none
-    # used, whether or not it uses the database itself.
+    # Rate limits live in the database's cache table; each test starts with none used,
+    # whether or not it uses the database itself. (Failed logins are rows of axes's
+    # table, rolled back with each test.)
     with django_db_blocker.unblock():
         cache.clear()
     yield

@@ -15,7 +15,7 @@ from compliance.models import PublishedSchedule, WorkdayOverride
 from compliance.services import ComplianceError, catalogue_object_save
 from gateway.models import Appeal, Notification, NotificationKind
 from gateway.services import deadlines
-from tests.gateway.people import PASSWORD, body
+from tests.gateway.people import body
 
 CST = ZoneInfo("Asia/Shanghai")
 EVIDENCE = {
@@ -159,7 +159,7 @@ def test_the_admin_shows_the_refusal_instead_of_failing(people):
 
     file_through_the_api(people, dt.datetime(2026, 12, 25, 10, 0, tzinfo=CST))
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    assert client.login(username="reg", password=PASSWORD)
+    client.force_login(people.reg.user)
     # Only the recomputation's clock moves to 4 January: the login session stays valid.
     with mock.patch("gateway.services.deadlines.timezone") as clock:
         clock.now.return_value = dt.datetime(2027, 1, 4, 9, tzinfo=CST)

@@ -17,7 +17,7 @@ from compliance.models import WorkdayOverride
 from compliance.services import catalogue_object_save
 from gateway.models import Appeal, AppealStatus, Notification
 from gateway.services import appeals as services
-from tests.gateway.people import PASSWORD, body
+from tests.gateway.people import body
 
 CST = ZoneInfo("Asia/Shanghai")
 FILED = dt.datetime(2026, 11, 26, 10, 0, tzinfo=CST)  # a Thursday
@@ -197,7 +197,7 @@ class TestWorkdayCalendarWarning:
         from django.test import Client
 
         client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        assert client.login(username="reg", password=PASSWORD)
+        client.force_login(people.reg.user)
         with mock.patch("compliance.admin.timezone.localdate", return_value=today):
             response = client.get("/admin/compliance/workdayoverride/")
         assert response.status_code == 200

@@ -136,35 +136,6 @@ class TestLogin:
         assert response.status_code == 200
         assert 'role="alert"' in text(response)
 
-    def test_logins_are_limited_like_the_token_login(self, people):
-        client = Client(REMOTE_ADDR="10.0.0.7")
-        for _ in range(10):
-            response = client.post(
-                reverse("portal:login"), {"username": "alice", "password": "wrong"}
-            )
-            assert response.status_code == 200
-        response = client.post(reverse("portal:login"), {"username": "alice", "password": PASSWORD})
-        assert response.status_code == 429
-        assert int(response["Retry-After"]) >= 1
-        assert "_auth_user_id" not in client.session
-
-    def test_the_limit_is_shared_with_the_token_login(self, people):
-        # Spreading guesses over the API and the portal does not help.
-        from rest_framework.test import APIClient
-
-        api = APIClient()
-        for _ in range(10):
-            api.post(
-                "/api/v1/auth/token",
-                {"username": "bob", "password": "wrong"},
-                format="json",
-                REMOTE_ADDR="10.0.0.8",
-            )
-        response = Client(REMOTE_ADDR="10.0.0.9").post(
-            reverse("portal:login"), {"username": "bob", "password": PASSWORD}
-        )
-        assert response.status_code == 429
-
     def test_logging_out_needs_a_post_and_ends_the_session(self, people):
         client = portal(people.alice)
         assert client.get(reverse("portal:logout")).status_code == 405

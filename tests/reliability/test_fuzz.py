@@ -25,26 +25,42 @@ cases and statuses per operation), on PostgreSQL with DATABASE_URL set as usual.
 
 from __future__ import annotations
 
+import argparse
+import io
+import itertools
 import json
 import re
 import time
 from collections import Counter
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import schemathesis
+from axes.utils import reset as axes_reset
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.apps import apps
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.staticfiles import finders
 from django.core import signals
 from django.core.cache import cache
+from django.core.management import call_command, get_commands, load_command_class
+from django.core.management.base import CommandError
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.test import Client
+from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.meta import TestPhase
 from schemathesis.pytest._test_builder import build_operation_test
 from schemathesis.python._constants.orchestrator import make_constants_value_source
 
 from audit import witness
+from audit.actions import AuditAction
 from audit.models import AuditEntry
 from audit.services import checkpoint_create
 from gateway.services.tokens import account_token_issue
@@ -332,8 +348,10 @@ def test_responses_are_documented_and_never_a_server_error(
         example = case.meta is not None and case.meta.phase.name == TestPhase.EXAMPLES
         who, how = rota[0 if example else seen["cases"] % len(rota)]
         seen["cases"] += 1
-        # Rate limits are tested in test_production.py; here every case reaches its handler.
+        # Rate limits and lockouts are tested in test_shared_limits.py, test_production.py
+        # and tests/gateway/test_login_limits.py; here every case reaches its handler.
         cache.clear()
+        axes_reset()
         callers.apply(case, who, how)
         _aim(case, fuzz_cast, log_size(), primary=example)
         response = case.call_and_validate()
@@ -442,3 +460,353 @@ def test_swagger_ui_is_served_from_the_app_with_no_cdn(client):
     for source in sources:
         if source.startswith(settings.STATIC_URL):
             assert finders.find(source.removeprefix(settings.STATIC_URL)), source
+
+
+# --- the admin: every change list's filters, search and paging, and the CSV export ---------
+#
+# Hypothesis draws query strings for every registered ModelAdmin (enumerated, never listed
+# by hand): the model's own fields and its declared filters with real and made-up lookups,
+# the search box, paging and ordering, and parameters no change list knows, with hostile
+# values (NUL, malformed and huge numbers, malformed and far-off dates, any unicode). Every
+# answer must be a page, a redirect or a clear 4xx, never a 500 or a traceback; U+0000 is
+# always a 400. The export must be a whole CSV file or a 400 that records no export.
+
+ADMIN_EXAMPLES = 20
+COMMAND_EXAMPLES = 25
+
+HOSTILE_WORDS = [
+    "",
+    " ",
+    "abc",
+    "-1",
+    "0",
+    "1.5",
+    "99999999",
+    "9" * 40,
+    "-" + "9" * 40,
+    "1e309",
+    "nan",
+    "inf",
+    "0x1F",
+    "１２３",  # full-width digits
+    "true",
+    "maybe",
+    "2026-W47-5",
+    "2026-334",
+    "0001-01-01",
+    "9999-12-31",
+    "1948-12-31",
+    "2101-01-01",
+    "2026-02-30",
+    "2026-13-01",
+    "20261120",
+    "2026-11-20T10:00:00+14:00",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    "2026-11-20T10:00:00+08:00:30.5",
+    "2026-11-20 10:00",
+    "%",
+    "_",
+    "' OR 1=1 --",
+    "a,b,c",
+    "\u202eevil",
+    "😀",
+    "x" * 5000,
+    "320505198506125215",
+]
+WITH_NUL = ["\x00", "a\x00b", "2026-11-20\x00", "1\x00"]
+LOOKUPS = [
+    "",
+    "__exact",
+    "__iexact",
+    "__gte",
+    "__lt",
+    "__in",
+    "__isnull",
+    "__startswith",
+    "__contains",
+    "__year",
+    "__date",
+    "__range",
+    "__nonexistent",
+    "__id__gt",
+    "__",
+]
+CHANGELIST_PARAMETERS = ["q", "o", "p", "e", "all", "_to_field", "_popup", "_changelist_filters"]
+
+
+def _admin_names(model_admin) -> list[str]:
+    model = model_admin.model
+    names = {field.name for field in model._meta.get_fields() if not field.auto_created}
+    names |= {field.attname for field in model._meta.concrete_fields}
+    for spec in model_admin.list_filter:
+        if isinstance(spec, str):
+            names.add(spec)
+        elif isinstance(spec, tuple):
+            names.add(spec[0])
+        else:
+            names.add(spec.parameter_name)
+    names |= {"no_such_field", "password", "id"}
+    return sorted(names)
+
+
+def hostile_text(with_nul: bool):
+    words = HOSTILE_WORDS + (WITH_NUL if with_nul else [])
+    return st.one_of(
+        st.sampled_from(words),
+        st.integers(min_value=-(10**30), max_value=10**30).map(str),
+        st.text(max_size=40),
+        st.dates().map(lambda day: day.isoformat()),
+    )
+
+
+def admin_queries(model_admin):
+    names = st.one_of(
+        st.builds(
+            lambda name, lookup: name + lookup,
+            st.sampled_from(_admin_names(model_admin)),
+            st.sampled_from(LOOKUPS),
+        ),
+        st.sampled_from(CHANGELIST_PARAMETERS),
+        st.text(min_size=1, max_size=20),
+    )
+    return st.dictionaries(names, hostile_text(with_nul=True), min_size=1, max_size=3)
+
+
+def _admin_clients(cast: Cast):
+    clients = []
+    for user in (cast.reg.user, cast.admin):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(user)
+        clients.append(client)
+    return clients
+
+
+def _assert_a_clear_answer(response, query: dict, where: str) -> None:
+    assert response.status_code < 500, where
+    assert b"Traceback" not in b"".join([response.content] if not response.streaming else []), where
+    if any("\x00" in name or "\x00" in value for name, value in query.items()):
+        assert response.status_code == 400, where
+
+
+def _registered_admins():
+    return sorted(
+        (model._meta.label_lower, model_admin)
+        for model, model_admin in admin.site._registry.items()
+    )
+
+
+@pytest.mark.parametrize(
+    "label", [label for label, _ in _registered_admins()], ids=lambda label: label
+)
+def test_no_generated_change_list_query_gives_a_500(fuzz_cast, label):
+    model_admin = dict(_registered_admins())[label]
+    app, model = label.split(".")
+    url = reverse(f"admin:{app}_{model}_changelist")
+    clients = _admin_clients(fuzz_cast)
+    calls = Counter()
+
+    @hypothesis_settings(
+        max_examples=ADMIN_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(query=admin_queries(model_admin))
+    def property_(query):
+        client = clients[calls["n"] % len(clients)]
+        calls["n"] += 1
+        full = f"{url}?{urlencode(query)}"
+        _assert_a_clear_answer(client.get(full), query, repr(full)[:300])
+
+    property_()
+    assert calls["n"] >= ADMIN_EXAMPLES
+
+
+def test_no_generated_export_query_gives_a_500_or_half_an_export(fuzz_cast):
+    url = reverse("admin:audit_auditentry_export")
+    model_admin = admin.site._registry[AuditEntry]
+    clients = _admin_clients(fuzz_cast)
+    calls = Counter()
+
+    def exports() -> int:
+        return AuditEntry.objects.filter(action=AuditAction.AUDIT_EXPORTED).count()
+
+    @hypothesis_settings(
+        max_examples=ADMIN_EXAMPLES * 2,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(query=admin_queries(model_admin))
+    def property_(query):
+        client = clients[calls["n"] % len(clients)]
+        calls["n"] += 1
+        before = exports()
+        response = client.get(url, query)
+        _assert_a_clear_answer(response, query, repr(query)[:300])
+        if response.status_code == 200:
+            lines = b"".join(response.streaming_content).decode().splitlines()
+            assert lines[0].startswith("sequence,")
+            assert exports() == before + 1
+            calls["exported"] += 1
+        else:
+            assert exports() == before, query
+            calls["refused"] += 1
+
+    property_()
+    assert calls["exported"] and calls["refused"], calls
+
+
+# --- every management command of the project ----------------------------------------------
+#
+# Each command (enumerated from the project's apps) is called as an operator would type it,
+# with argv drawn from its own parser's options and positional arguments filled with
+# hostile values, plus options and arguments it does not have. The only acceptable failure
+# is CommandError (one line from manage.py, exit 1), and a refused command writes nothing.
+# NUL is never drawn: an operating system cannot put U+0000 in a process's arguments.
+# Undecodable bytes can be there (Python's argv holds them as lone surrogates), so they are.
+
+PROJECT_APPS = ("audit", "compliance", "gateway")
+# A well-formed Ed25519 public key, so that `department_signing_key add` reaches its dates.
+A_PUBLIC_KEY = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
+# Never run as a long-running service in a test: the integrator always integrates once.
+ALWAYS = {"audit_integrate": ["--once"]}
+# Django's own options of every command (--verbosity is drawn apart, with bad values).
+BUILTIN_OPTIONS = {
+    "-h",
+    "--help",
+    "--version",
+    "--verbosity",
+    "--settings",
+    "--pythonpath",
+    "--traceback",
+    "--no-color",
+    "--force-color",
+}
+
+
+def project_commands() -> list[str]:
+    return sorted(name for name, app in get_commands().items() if app in PROJECT_APPS)
+
+
+def _command_parser(name: str):
+    return load_command_class(get_commands()[name], name).create_parser("manage.py", name)
+
+
+def command_argv(name: str):
+    parser = _command_parser(name)
+    # Hostile values, undecodable bytes, and names that exist, so that a hostile option
+    # reaches the command's own code beside a real department or account.
+    values = st.one_of(
+        hostile_text(with_nul=False),
+        st.just("\udcff\udcfe"),
+        st.sampled_from(["tax", "traffic_police", "alice", "reg", "k1", A_PUBLIC_KEY]),
+    )
+    # Files are named inside the test's own folder (the working directory), never elsewhere.
+    files = st.sampled_from(["out.file", "no-such-folder/out.file", "état.file", "x" * 300])
+
+    def for_parser(parser) -> st.SearchStrategy:
+        pieces = []
+        positionals = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                subs = sorted(action.choices.items())
+                return st.one_of(
+                    *[
+                        st.just([sub]).flatmap(
+                            lambda head, p=p: for_parser(p).map(lambda tail, head=head: head + tail)
+                        )
+                        for sub, p in subs
+                    ],
+                    values.map(lambda value: [value]),
+                )
+            if not action.option_strings:
+                positionals.append(action)
+                continue
+            option = action.option_strings[-1]
+            if set(action.option_strings) & BUILTIN_OPTIONS:
+                continue
+            if action.nargs == 0:
+                pieces.append(st.just([option]))
+            else:
+                looks_like_file = action.type is Path or "witnessed" in option
+                pieces.append(
+                    (files if looks_like_file else values).map(
+                        lambda value, option=option: [option, value]
+                    )
+                )
+        strays = [
+            st.just(["--no-such-option"]),
+            st.builds(lambda v: ["--verbosity", v], st.sampled_from(["9", "abc", "-1"])),
+            values.map(lambda value: [value]),
+        ]
+        heads = [
+            st.sampled_from(list(action.choices))
+            if action.choices
+            else (files if action.dest in {"file", "path"} else values)
+            for action in positionals
+        ]
+        head = st.tuples(*heads).map(list)
+        own = st.lists(st.one_of(*pieces), max_size=3) if pieces else st.just([])
+        # A command that takes no value at all always gets a stray one: never a plain run
+        # (the demo's seeding would take the whole budget).
+        takes_values = bool(positionals) or any(
+            action.option_strings
+            and action.nargs != 0
+            and not set(action.option_strings) & BUILTIN_OPTIONS
+            for action in parser._actions
+        )
+        stray = st.lists(st.one_of(*strays), min_size=0 if takes_values else 1, max_size=1)
+        return st.tuples(head, own, stray).map(
+            lambda parts: parts[0] + list(itertools.chain(*parts[1], *parts[2]))
+        )
+
+    return for_parser(parser)
+
+
+def _row_counts() -> dict[str, int]:
+    models = [
+        model
+        for app in (*PROJECT_APPS, "auth", "rest_framework_api_key")
+        for model in apps.get_app_config(app).get_models()
+        if not model._meta.proxy
+    ]
+    return {model._meta.label: model.objects.count() for model in models}
+
+
+@pytest.mark.parametrize("name", project_commands())
+def test_no_generated_command_line_gives_a_traceback_or_half_a_write(
+    fuzz_cast, name, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ACCOUNT_PASSWORD", "a long enough passphrase 42")
+    outcomes = Counter()
+
+    @hypothesis_settings(
+        max_examples=COMMAND_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(argv=command_argv(name))
+    def property_(argv):
+        argv = argv + ALWAYS.get(name, [])
+        before = _row_counts()
+        try:
+            call_command(name, *argv, stdout=io.StringIO(), stderr=io.StringIO())
+        except CommandError as refused:
+            message = str(refused)
+            assert message and "Traceback" not in message, ascii(argv)
+            # (argparse may echo a stray argument, undecodable bytes too: manage.py prints
+            # them to stderr, which escapes what is not UTF-8.)
+            assert _row_counts() == before, ascii((argv, message))
+            outcomes["refused"] += 1
+        else:
+            outcomes["ran"] += 1
+
+    property_()
+    assert outcomes["refused"] > 0, outcomes

@@ -186,3 +186,56 @@ def test_a_nul_in_a_portal_query_or_form_is_a_400(cast):
     assert client.get("/portal/events/", {"page": NUL}).status_code == 400
     assert client.post("/portal/login/", {"username": NUL, "password": "x"}).status_code == 400
     assert client.get("/catalogue/", {"q": "a\x00"}).status_code == 400
+
+
+# --- date filters: calendar dates and RFC 3339 instants within 1949 to 2100 ---------------
+
+NOT_STRICT = [
+    "2026-W47-5",  # a week date, which Python's own parser takes
+    "2026-324",  # an ordinal date
+    "20261120",
+    "2026-11-20T10:00:00",  # no offset
+    "2026-11-20T10:00:00+08:00:30.5",
+    "1948-12-31",
+    "2101-01-01 00:00:00+08:00",
+    "0001-01-01 00:00:00+14:00",
+]
+# What the admin's own date filters send, and the other forms RFC 3339 allows.
+STRICT = ["2026-11-20 00:00:00+08:00", "2026-11-20", "2026-11-20T10:00:00Z"]
+DATE_FILTERS = [
+    ("admin:audit_auditentry_changelist", "recorded_at__gte"),
+    ("admin:audit_auditentry_changelist", "recorded_at__date"),
+    ("admin:compliance_workdayoverride_changelist", "date__lt"),
+    ("admin:gateway_scoreevent_changelist", "occurred_at"),
+    ("admin:audit_auditentry_export", "recorded_at__lt"),
+]
+
+
+@pytest.mark.parametrize(("page", "name"), DATE_FILTERS)
+@pytest.mark.parametrize("value", NOT_STRICT)
+def test_a_date_filter_that_is_not_strict_is_a_400(cast, page, name, value):
+    client = sessions(cast)["regulator"]
+    exports_before = AuditEntry.objects.filter(action=AuditAction.AUDIT_EXPORTED).count()
+    response = client.get(reverse(page), {name: value})
+    assert response.status_code == 400, response.content
+    assert "RFC 3339" in response.content.decode()
+    assert AuditEntry.objects.filter(action=AuditAction.AUDIT_EXPORTED).count() == exports_before
+
+
+STRICT_FILTERS = (
+    [("admin:audit_auditentry_changelist", "recorded_at__gte", value) for value in STRICT]
+    + [("admin:audit_auditentry_export", "recorded_at__lt", value) for value in STRICT]
+    + [
+        ("admin:audit_auditentry_changelist", "recorded_at__date", "2026-11-20"),
+        ("admin:compliance_workdayoverride_changelist", "date__lt", "2026-11-20"),
+    ]
+)
+
+
+@pytest.mark.parametrize(("page", "name", "value"), STRICT_FILTERS)
+def test_a_strict_date_filter_passes_the_rule(cast, page, name, value):
+    response = sessions(cast)["regulator"].get(reverse(page), {name: value})
+    assert response.status_code < 500
+    # Not refused for its date (the change list may still refuse a filter it does not offer).
+    content = b"" if response.streaming else response.content
+    assert b"RFC 3339" not in content

@@ -22,6 +22,10 @@ class Command(BaseCommand):
         limit = AuditEntry._meta.get_field("actor_id").max_length
         if not actor or len(actor) > limit:
             raise CommandError(f"--actor must be 1 to {limit} characters")
+        # A terminal may pass bytes that are not UTF-8 (kept as unpaired surrogates): the
+        # export's own entry could not be hashed, and the file would be left half-written.
+        if not actor.isprintable():
+            raise CommandError("--actor must be printable UTF-8 text")
         try:
             with open(file, "wb") as stream:
                 size, checkpoints, key = log_export(

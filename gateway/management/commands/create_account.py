@@ -9,6 +9,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from gateway.errors import GatewayError
+from gateway.management.arguments import text
 from gateway.models import Role
 from gateway.services.accounts import account_create
 
@@ -23,14 +24,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("role", choices=Role.values)
-        parser.add_argument("username")
-        parser.add_argument("--citizen-id", dest="citizen_id", default=None)
-        parser.add_argument("--department", dest="department", default=None)
-        parser.add_argument("--email", dest="email", default="")
+        parser.add_argument("username", type=text)
+        parser.add_argument("--citizen-id", dest="citizen_id", default=None, type=text)
+        parser.add_argument("--department", dest="department", default=None, type=text)
+        parser.add_argument("--email", dest="email", default="", type=text)
         parser.add_argument(
             "--language",
             dest="language",
             default="",
+            type=text,
             help="The language of e-mails to this person (zh-hans or en; default: the site's)",
         )
 

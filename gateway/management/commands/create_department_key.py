@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from compliance.selectors import department_by_code
-from gateway.management.arguments import bounded_int, bounded_text
+from gateway.management.arguments import bounded_int, bounded_text, text
 from gateway.services.keys import (
     MAX_KEY_LIFETIME_DAYS,
     department_key_create,
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     help = "Create an API key for a department; the key is printed once, on the last line."
 
     def add_arguments(self, parser):
-        parser.add_argument("department_code")
+        parser.add_argument("department_code", type=text)
         parser.add_argument(
             "--name", default="", type=bounded_text(50), help="A label for the key (50 characters)."
         )

@@ -1,3 +1,4 @@
+import argparse
 import datetime as dt
 import json
 
@@ -6,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from compliance.models import SignaturePolicy
 from compliance.selectors import department_by_code
 from gateway.errors import GatewayError
+from gateway.management.arguments import bounded_int, text
 from gateway.services.signing import (
     signature_policy_set,
     signing_key_add,
@@ -13,16 +15,24 @@ from gateway.services.signing import (
     signing_keys_export,
     signing_keys_of,
 )
+from gateway.validation import EARLIEST_YEAR, LATEST_YEAR, OutOfRange, parse_instant
+
+# A key valid for longer than a century outlives every date the gateway accepts.
+MAX_VALID_DAYS = 36_500
 
 
 def _moment(text: str) -> dt.datetime:
+    """An RFC 3339 date-time with its offset, within the years every input is held to."""
     try:
-        moment = dt.datetime.fromisoformat(text)
+        return parse_instant(text)
+    except OutOfRange:
+        raise argparse.ArgumentTypeError(
+            f"must be within the years {EARLIEST_YEAR} to {LATEST_YEAR}"
+        ) from None
     except ValueError:
-        raise CommandError(f"not an ISO 8601 date-time: {text!r}") from None
-    if moment.tzinfo is None:
-        raise CommandError(f"give a time zone, e.g. {text}+08:00")
-    return moment
+        raise argparse.ArgumentTypeError(
+            "must be an RFC 3339 date-time with its offset, e.g. 2026-11-20T09:00:00+08:00"
+        ) from None
 
 
 class Command(BaseCommand):
@@ -34,23 +44,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True)
         add = actions.add_parser("add", help="register a public key (base64, from `keygen`)")
-        add.add_argument("department_code")
-        add.add_argument("public_key")
-        add.add_argument("--valid-from", type=_moment, help="ISO 8601 with zone; default now")
-        add.add_argument("--valid-until", type=_moment, help="ISO 8601 with zone")
-        add.add_argument("--valid-days", type=int, help="instead of --valid-until")
+        add.add_argument("department_code", type=text)
+        add.add_argument("public_key", type=text)
+        add.add_argument("--valid-from", type=_moment, help="RFC 3339 with offset; default now")
+        add.add_argument("--valid-until", type=_moment, help="RFC 3339 with offset")
+        add.add_argument(
+            "--valid-days", type=bounded_int(1, MAX_VALID_DAYS), help="instead of --valid-until"
+        )
         revoke = actions.add_parser("revoke", help="revoke a key by its id")
-        revoke.add_argument("department_code")
-        revoke.add_argument("key_id")
-        revoke.add_argument("--reason", default="")
+        revoke.add_argument("department_code", type=text)
+        revoke.add_argument("key_id", type=text)
+        revoke.add_argument("--reason", default="", type=text)
         listing = actions.add_parser("list", help="list a department's keys")
-        listing.add_argument("department_code")
+        listing.add_argument("department_code", type=text)
         export = actions.add_parser(
             "export", help="every department's keys as JSON, for the offline verifier"
         )
-        export.add_argument("department_code", nargs="?", help="one department only")
+        export.add_argument("department_code", nargs="?", type=text, help="one department only")
         policy = actions.add_parser("policy", help="set when signatures are required")
-        policy.add_argument("department_code")
+        policy.add_argument("department_code", type=text)
         policy.add_argument("policy", choices=SignaturePolicy.values)
 
     def handle(self, *args, action, department_code, **options):
