@@ -53,6 +53,8 @@ ADMIN_RESIDENT_DATA = {
     "gateway.scoreevent": lambda cast: cast.pending.event,
     "gateway.appeal": lambda cast: cast.under_review,
     "gateway.repairapplication": lambda cast: cast.repair,
+    # A request for a person to review an automated eligibility answer, with its statement.
+    "gateway.eligibilityreview": lambda cast: cast.eligibility_review,
     # A resident's login: username and e-mail address.
     "auth.user": lambda cast: cast.alice.user,
     # "Who saw my data" itself: the entries about the resident (a blind index and closed
@@ -124,6 +126,8 @@ PORTAL_RESIDENT_DATA = {
     "report": (("citizen_a",), "/portal/report/"),
     "queue": (("reviewer", "regulator"), "/portal/review/"),
     "review": (("reviewer", "regulator"), "/portal/review/{pending}/"),
+    "eligibility": (("citizen_a",), "/portal/eligibility/civilization_loan/"),
+    "eligibility-review": (("reviewer",), "/portal/review/eligibility/{eligibility_review}/"),
 }
 PORTAL_NO_RESIDENT_DATA = {
     "login": "the login form",
@@ -307,7 +311,11 @@ def test_every_admin_page_showing_a_resident_leaves_an_entry_she_sees(cast):
 
 
 def test_every_portal_page_showing_a_resident_leaves_an_entry_she_sees(cast):
-    objects = {"open_deduction": cast.open_deduction.pk, "pending": cast.pending.pk}
+    objects = {
+        "open_deduction": cast.open_deduction.pk,
+        "pending": cast.pending.pk,
+        "eligibility_review": cast.eligibility_review.pk,
+    }
     problems: list[str] = []
     for name, (roles, template) in PORTAL_RESIDENT_DATA.items():
         path = template.format(**objects)
