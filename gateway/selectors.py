@@ -7,8 +7,12 @@ from dataclasses import dataclass
 
 from django.db.models import Q, Sum
 
+from compliance import law
+from compliance.periods import publication_last_day
+from compliance.workdays import to_local_date
 from gateway.models import (
     STARTING_SCORE,
+    EventKind,
     EventStatus,
     Notification,
     NotificationKind,
@@ -55,6 +59,107 @@ def score_snapshot(citizen_id: int | None, *, now: dt.datetime) -> ScoreSnapshot
 
 def eligibility_answers(thresholds, snapshot: ScoreSnapshot) -> dict[str, bool]:
     return {t.code: snapshot.eligibility_score >= t.minimum_score for t in thresholds}
+
+
+# --- what departments are told -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DepartmentView:
+    """Whether a retained ledger row counts for what departments are told, and until when.
+
+    ``published_until`` is the last Asia/Shanghai day a deduction is published (State
+    Council General Office 2025 No. 22), counted from the end of the act; None for a
+    row that is not a deduction (nothing ends its publication but its own period).
+    """
+
+    counts: bool
+    published_until: dt.date | None = None
+    reason: str = ""
+
+
+# Why a retained row does not count for departments.
+NOT_PUBLISHED = "not_published"  # a minor item with a publication period of 0 months
+PUBLICATION_ENDED = "publication_ended"
+
+_VIEW_FIELDS = (
+    "id",
+    "kind",
+    "points",
+    "status",
+    "occurred_at",
+    "ended_at",
+    "expires_at",
+    "compensates_id",
+    "rule__severity",
+    "rule__publication_months",
+)
+
+
+def _publication_months(row: dict) -> int:
+    months = row["rule__publication_months"]
+    return months if months is not None else law.PUBLICATION_MONTHS[row["rule__severity"]][1]
+
+
+def _record_view(row: dict, today: dt.date) -> DepartmentView:
+    if row["kind"] != EventKind.RECORD or row["points"] >= 0:
+        return DepartmentView(True)
+    last = publication_last_day(row["ended_at"] or row["occurred_at"], _publication_months(row))
+    if last is None:
+        return DepartmentView(False, None, NOT_PUBLISHED)
+    if today > last:
+        return DepartmentView(False, last, PUBLICATION_ENDED)
+    return DepartmentView(True, last)
+
+
+def _retained(citizen_id: int, now: dt.datetime):
+    return (
+        ScoreEvent.objects.filter(citizen_id=citizen_id)
+        .exclude(status=EventStatus.EXPIRED)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    )
+
+
+def department_views(citizen_id: int, *, now: dt.datetime) -> dict[int, DepartmentView]:
+    """For each row still retained as of ``now``, whether it counts for departments.
+
+    A compensating row (reversal, correction, repair) follows the record it compensates,
+    so that the pair nets out in what departments are told as in the resident's score.
+    """
+    today = to_local_date(now)
+    rows = list(_retained(citizen_id, now).values(*_VIEW_FIELDS))
+    views = {row["id"]: _record_view(row, today) for row in rows if row["compensates_id"] is None}
+    for row in rows:
+        if row["compensates_id"] is not None:
+            views[row["id"]] = views.get(row["compensates_id"], DepartmentView(False))
+    return views
+
+
+def events_disclosed_to_departments(citizen_id: int | None, now: dt.datetime) -> list[int]:
+    """The ids of the ledger rows that count for what departments are told as of ``now``:
+    retained, and for a deduction within its publication period (2025 No. 22)."""
+    if citizen_id is None:
+        return []
+    return sorted(pk for pk, view in department_views(citizen_id, now=now).items() if view.counts)
+
+
+def department_snapshot(citizen_id: int | None, *, now: dt.datetime) -> ScoreSnapshot:
+    """The score and eligibility score as departments are told them as of ``now``."""
+    if citizen_id is None:
+        return ScoreSnapshot(STARTING_SCORE, STARTING_SCORE, now, 0)
+    ids = events_disclosed_to_departments(citizen_id, now)
+    totals = ScoreEvent.objects.filter(pk__in=ids).aggregate(
+        counted=Sum("points"),
+        disputed=Sum("points", filter=Q(status=EventStatus.DISPUTED, points__lt=0)),
+    )
+    counted = totals["counted"] or 0
+    disputed = totals["disputed"] or 0
+    return ScoreSnapshot(
+        score=clamp_score(counted),
+        eligibility_score=clamp_score(counted - disputed),
+        as_of=now,
+        disputed_points=disputed,
+    )
 
 
 def score_history(citizen, *, now: dt.datetime) -> list[tuple[dt.datetime, int]]:

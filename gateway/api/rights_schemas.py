@@ -27,6 +27,10 @@ class TokenOut(serializers.Serializer):
 class MyScore(serializers.Serializer):
     score = serializers.IntegerField(help_text="Counting every record, disputed ones too")
     score_without_disputed = serializers.IntegerField()
+    score_for_departments = serializers.IntegerField(
+        help_text="What departments are told: deductions only within their publication "
+        "period (State Council General Office 2025 No. 22)"
+    )
     as_of = serializers.DateTimeField()
     eligibility = serializers.DictField(
         child=serializers.BooleanField(), help_text="If the disputed deductions stand"
@@ -81,7 +85,22 @@ class MyEvent(serializers.Serializer):
     evidence = EvidenceOut()
     occurred_at = serializers.DateTimeField()
     recorded_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField(allow_null=True, help_text="When it stops counting")
+    ended_at = serializers.DateTimeField(
+        allow_null=True, help_text="The end of a continuing act; periods count from it"
+    )
+    expires_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="End of retention (5 years from the end of the act, CRR 16): it stops "
+        "counting and its details are deleted",
+    )
+    counts_for_departments = serializers.BooleanField(
+        help_text="Whether departments' score reads and eligibility answers count it now"
+    )
+    published_until = serializers.DateField(
+        allow_null=True,
+        help_text="A deduction's last day of publication to departments (Asia/Shanghai), "
+        "counted from the end of the act (2025 No. 22)",
+    )
     compensates = serializers.IntegerField(allow_null=True)
     compensations = Compensation(many=True)
     open_appeal = serializers.IntegerField(allow_null=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -55,11 +56,19 @@ def test_a_disputed_deduction_does_not_count_against_eligibility(residents):
 
 
 def test_an_expired_deduction_no_longer_counts_even_before_the_job(residents):
+    # Departments stopped seeing it when its publication ended (2025 No. 22); the
+    # resident's own answers count it for as long as it is retained (CRR 16).
     residents.deduct()
+
+    def own_answers():
+        response = residents.client(residents.ann).get("/api/v1/me/score")
+        return json.loads(response.content)["eligibility"]
+
     with mock.patch("django.utils.timezone.now", return_value=EXPIRY - dt.timedelta(seconds=1)):
-        assert answers(residents.world)["eligibility"] == {"civilization_loan": False}
-    with mock.patch("django.utils.timezone.now", return_value=EXPIRY):
+        assert own_answers() == {"civilization_loan": False}
         assert answers(residents.world)["eligibility"] == {"civilization_loan": True}
+    with mock.patch("django.utils.timezone.now", return_value=EXPIRY):
+        assert own_answers() == {"civilization_loan": True}
 
 
 def test_a_disputed_deduction_past_its_period_is_not_taken_out_twice(residents):
