@@ -43,6 +43,7 @@ class AuditAction(models.IntegerChoices):
     DEADLINE_RECOMPUTED = 410, _("deadline recomputed after a calendar change")
     EVENT_REVOKED = 411, _("event's decision revoked by its department")
     SUBMISSION_REFUSED_CONSENT = 412, _("submission refused: written consent not named")
+    EVENT_FINAL = 420, _("event's decision became final")
 
     # 5xx: catalogue, policy and parties
     RULE_CHANGED = 500, _("rule changed")

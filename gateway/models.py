@@ -370,6 +370,7 @@ class NotificationKind(models.TextChoices):
     EVENT_EXPIRED = "event_expired", _("record no longer served")
     DEADLINE_CHANGED = "deadline_changed", _("deadline recomputed")
     EVENT_REVOKED = "event_revoked", _("decision revoked")
+    EVENT_FINAL = "event_final", _("decision became final")
 
 
 class Notification(models.Model):

@@ -20,6 +20,7 @@ from gateway.models import (
     ScoreEvent,
     clamp_score,
 )
+from gateway.validation import is_pending
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,9 @@ class ScoreSnapshot:
 
 
 def score_snapshot(citizen_id: int | None, *, now: dt.datetime) -> ScoreSnapshot:
-    """The score as of now: never counts an event past its period, even before expiry runs."""
+    """The score as of now: never counts an event past its period, even before expiry runs,
+    nor a deduction whose decision is not yet final (ZJ 11), which the stored score holds
+    as it holds a disputed one."""
     if citizen_id is None:
         return ScoreSnapshot(STARTING_SCORE, STARTING_SCORE, now, 0)
     stored = Score.objects.filter(citizen_id=citizen_id).values_list("points_sum", flat=True)
@@ -47,14 +50,37 @@ def score_snapshot(citizen_id: int | None, *, now: dt.datetime) -> ScoreSnapshot
             & (Q(expires_at__isnull=True) | Q(expires_at__gt=now)),
         ),
     )
-    counted = points_sum - (adjustments["lapsed"] or 0)
-    disputed = adjustments["disputed"] or 0
+    pending, pending_disputed = _pending_points(citizen_id, now)
+    counted = points_sum - (adjustments["lapsed"] or 0) - pending
+    disputed = (adjustments["disputed"] or 0) - pending_disputed
     return ScoreSnapshot(
         score=clamp_score(counted),
         eligibility_score=clamp_score(counted - disputed),
         as_of=now,
         disputed_points=disputed,
     )
+
+
+def _pending_points(citizen_id: int, now: dt.datetime) -> tuple[int, int]:
+    """(points, disputed points) of retained deductions whose decision is not yet final,
+    with the rows compensating them (ZJ 11)."""
+    rows = list(
+        _retained(citizen_id, now)
+        .filter(Q(evidence__has_key="finality") | Q(compensates__isnull=False))
+        .values("id", "kind", "points", "status", "evidence", "compensates_id")
+    )
+    pending = {
+        row["id"]
+        for row in rows
+        if row["kind"] == EventKind.RECORD and row["points"] < 0 and is_pending(row["evidence"])
+    }
+    if not pending:
+        return 0, 0
+    total = sum(r["points"] for r in rows if r["id"] in pending or r["compensates_id"] in pending)
+    disputed = sum(
+        r["points"] for r in rows if r["id"] in pending and r["status"] == EventStatus.DISPUTED
+    )
+    return total, disputed
 
 
 def eligibility_answers(thresholds, snapshot: ScoreSnapshot) -> dict[str, bool]:
@@ -79,6 +105,7 @@ class DepartmentView:
 
 
 # Why a retained row does not count for departments.
+PENDING = "pending"  # its decision is not yet final (ZJ 11)
 NOT_PUBLISHED = "not_published"  # a minor item with a publication period of 0 months
 PUBLICATION_ENDED = "publication_ended"
 
@@ -91,6 +118,7 @@ _VIEW_FIELDS = (
     "ended_at",
     "expires_at",
     "compensates_id",
+    "evidence",
     "rule__severity",
     "rule__publication_months",
 )
@@ -105,6 +133,8 @@ def _record_view(row: dict, today: dt.date) -> DepartmentView:
     if row["kind"] != EventKind.RECORD or row["points"] >= 0:
         return DepartmentView(True)
     last = publication_last_day(row["ended_at"] or row["occurred_at"], _publication_months(row))
+    if is_pending(row["evidence"]):
+        return DepartmentView(False, last, PENDING)
     if last is None:
         return DepartmentView(False, None, NOT_PUBLISHED)
     if today > last:
@@ -137,7 +167,8 @@ def department_views(citizen_id: int, *, now: dt.datetime) -> dict[int, Departme
 
 def events_disclosed_to_departments(citizen_id: int | None, now: dt.datetime) -> list[int]:
     """The ids of the ledger rows that count for what departments are told as of ``now``:
-    retained, and for a deduction within its publication period (2025 No. 22)."""
+    retained, and for a deduction final (ZJ 11) and within its publication period
+    (2025 No. 22)."""
     if citizen_id is None:
         return []
     return sorted(pk for pk, view in department_views(citizen_id, now=now).items() if view.counts)

@@ -60,6 +60,11 @@ class EvidenceOut(serializers.Serializer):
     issued_by = serializers.CharField(required=False)
     issued_on = serializers.CharField(required=False)
     procedure = serializers.CharField(required=False)
+    finality = serializers.DictField(
+        required=False,
+        help_text='Whether the decision is final (ZJ 11): `{"state": "pending", '
+        '"review_period_ends"}` does not count until it is `{"state": "final", "final_on"}`',
+    )
 
 
 class Compensation(serializers.Serializer):

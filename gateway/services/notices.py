@@ -99,6 +99,17 @@ _EN_BODY = "\n\n".join(
 )
 
 
+_ZH_PENDING = (
+    "尚未生效：该决定的行政复议、诉讼（或上诉）期限至{ends}届满。在决定生效前，该记录不计入您的"
+    "信用分，也不向其他部门提供（《浙江省公共信用信息管理条例》第十一条）；生效时将另行告知您。"
+)
+_EN_PENDING = (
+    "Not yet final: the decision remains open to administrative review, lawsuit or appeal "
+    "until {ends}. Until it is final the record does not count in your score and is not "
+    "passed on to other departments (ZJ 11); you will be told when it becomes final."
+)
+
+
 _DISPLAY_ZONE = ZoneInfo("Asia/Shanghai")
 
 
@@ -211,11 +222,18 @@ def _deduction_notice_row(event, now_db, created_db) -> tuple:
         "appeal_at": OBJECTION_ENDPOINT,
         "repair_at": REPAIR_ENDPOINT,
     }
+    zh_body, en_body = _ZH_BODY.format(**zh), _EN_BODY.format(**en)
+    finality = evidence.get("finality")
+    if isinstance(finality, dict) and finality.get("state") == "pending":
+        ends = finality.get("review_period_ends", "")
+        zh_body += "\n\n" + _ZH_PENDING.format(ends=ends)
+        en_body += "\n\n" + _EN_PENDING.format(ends=ends)
+        payload["finality"] = "pending"
     return (
         event.citizen_id,
         NotificationKind.DEDUCTION_NOTICE.value,
         f"{zh_title} | {en_title}"[:200],
-        f"{zh_title}\n\n{_ZH_BODY.format(**zh)}{SEPARATOR}{en_title}\n\n{_EN_BODY.format(**en)}",
+        f"{zh_title}\n\n{zh_body}{SEPARATOR}{en_title}\n\n{en_body}",
         db_json(payload),
         created_db,
         event.pk,

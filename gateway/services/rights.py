@@ -43,7 +43,7 @@ from gateway.services.audit_boundary import log_record
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
-EVIDENCE_FIELDS = ("document", "reference", "issued_by", "issued_on", "procedure")
+EVIDENCE_FIELDS = ("document", "reference", "issued_by", "issued_on", "procedure", "finality")
 SHOWN_ACTIONS = frozenset(READ_ACTIONS | {AuditAction.SCORE_READ_REFUSED})
 OWN_LEGAL_BASIS = "SH 34; PIPL 45"
 
