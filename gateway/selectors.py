@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, Sum
+from django.conf import settings
+from django.db.models import Min, Q, Sum
 
 from compliance import law
 from compliance.periods import publication_last_day
@@ -97,17 +98,23 @@ class DepartmentView:
     ``published_until`` is the last Asia/Shanghai day a deduction is published (State
     Council General Office 2025 No. 22), counted from the end of the act; None for a
     row that is not a deduction (nothing ends its publication but its own period).
+    ``disclosed_from`` is the instant from which a deduction counts for departments:
+    its notice delivered to the resident and the notice period passed (CRR 15), and its
+    decision final (ZJ 11); None while it is pending or was never told.
     """
 
     counts: bool
     published_until: dt.date | None = None
     reason: str = ""
+    disclosed_from: dt.datetime | None = None
 
 
 # Why a retained row does not count for departments.
 PENDING = "pending"  # its decision is not yet final (ZJ 11)
 NOT_PUBLISHED = "not_published"  # a minor item with a publication period of 0 months
 PUBLICATION_ENDED = "publication_ended"
+NOT_TOLD = "not_told"  # no notice was delivered: it is never passed on (CRR 15)
+NOTICE_PERIOD = "notice_period"  # told, but the period before disclosure runs (CRR 15)
 
 _VIEW_FIELDS = (
     "id",
@@ -129,17 +136,57 @@ def _publication_months(row: dict) -> int:
     return months if months is not None else law.PUBLICATION_MONTHS[row["rule__severity"]][1]
 
 
-def _record_view(row: dict, today: dt.date) -> DepartmentView:
-    if row["kind"] != EventKind.RECORD or row["points"] >= 0:
+def _is_deduction(row: dict) -> bool:
+    return row["kind"] == EventKind.RECORD and row["points"] < 0
+
+
+def _became_final_at(evidence: dict) -> dt.datetime | None:
+    finality = evidence.get("finality") if isinstance(evidence, dict) else None
+    try:
+        return dt.datetime.fromisoformat(finality["became_final_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _disclosed_from(row: dict, told_at: dt.datetime | None) -> dt.datetime | None:
+    if told_at is None:
+        return None
+    start = told_at + dt.timedelta(days=settings.GATEWAY_NOTICE_BEFORE_DISCLOSURE_DAYS)
+    final_at = _became_final_at(row["evidence"])
+    return max(start, final_at) if final_at is not None else start
+
+
+def _record_view(row: dict, told_at: dt.datetime | None, now: dt.datetime) -> DepartmentView:
+    if not _is_deduction(row):
         return DepartmentView(True)
     last = publication_last_day(row["ended_at"] or row["occurred_at"], _publication_months(row))
     if is_pending(row["evidence"]):
         return DepartmentView(False, last, PENDING)
+    disclosed_from = _disclosed_from(row, told_at)
     if last is None:
-        return DepartmentView(False, None, NOT_PUBLISHED)
-    if today > last:
-        return DepartmentView(False, last, PUBLICATION_ENDED)
-    return DepartmentView(True, last)
+        return DepartmentView(False, None, NOT_PUBLISHED, disclosed_from)
+    if to_local_date(now) > last:
+        return DepartmentView(False, last, PUBLICATION_ENDED, disclosed_from)
+    if disclosed_from is None:
+        return DepartmentView(False, last, NOT_TOLD)
+    if now < disclosed_from:
+        return DepartmentView(False, last, NOTICE_PERIOD, disclosed_from)
+    return DepartmentView(True, last, "", disclosed_from)
+
+
+def _notices_delivered(citizen_id: int, event_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each deduction's notice was delivered: created in the resident's portal, from
+    where it is also e-mailed (gateway.services.notices)."""
+    if not event_ids:
+        return {}
+    return dict(
+        Notification.objects.filter(
+            citizen_id=citizen_id, kind=NotificationKind.DEDUCTION_NOTICE, event_id__in=event_ids
+        )
+        .values("event_id")
+        .annotate(first=Min("created_at"))
+        .values_list("event_id", "first")
+    )
 
 
 def _retained(citizen_id: int, now: dt.datetime):
@@ -156,9 +203,13 @@ def department_views(citizen_id: int, *, now: dt.datetime) -> dict[int, Departme
     A compensating row (reversal, correction, repair) follows the record it compensates,
     so that the pair nets out in what departments are told as in the resident's score.
     """
-    today = to_local_date(now)
     rows = list(_retained(citizen_id, now).values(*_VIEW_FIELDS))
-    views = {row["id"]: _record_view(row, today) for row in rows if row["compensates_id"] is None}
+    told = _notices_delivered(citizen_id, [row["id"] for row in rows if _is_deduction(row)])
+    views = {
+        row["id"]: _record_view(row, told.get(row["id"]), now)
+        for row in rows
+        if row["compensates_id"] is None
+    }
     for row in rows:
         if row["compensates_id"] is not None:
             views[row["id"]] = views.get(row["compensates_id"], DepartmentView(False))
@@ -167,8 +218,8 @@ def department_views(citizen_id: int, *, now: dt.datetime) -> dict[int, Departme
 
 def events_disclosed_to_departments(citizen_id: int | None, now: dt.datetime) -> list[int]:
     """The ids of the ledger rows that count for what departments are told as of ``now``:
-    retained, and for a deduction final (ZJ 11) and within its publication period
-    (2025 No. 22)."""
+    retained, and for a deduction final (ZJ 11), told to the resident at least the notice
+    period before (CRR 15) and within its publication period (2025 No. 22)."""
     if citizen_id is None:
         return []
     return sorted(pk for pk, view in department_views(citizen_id, now=now).items() if view.counts)

@@ -101,6 +101,18 @@ class MyEvent(serializers.Serializer):
     counts_for_departments = serializers.BooleanField(
         help_text="Whether departments' score reads and eligibility answers count it now"
     )
+    counts_for_departments_from = serializers.DateTimeField(
+        allow_null=True,
+        help_text="A deduction counts for departments from this instant: its notice delivered "
+        "and the notice period passed (CRR 15), its decision final (ZJ 11); null while "
+        "pending",
+    )
+    not_for_departments = serializers.CharField(
+        allow_null=True,
+        help_text="Why departments are not told of it now: `pending` (not final, ZJ 11), "
+        "`notice_period` (told, the period before disclosure runs, CRR 15), `not_told`, "
+        "`not_published`, `publication_ended` (2025 No. 22), `not_retained`; null when they are",
+    )
     published_until = serializers.DateField(
         allow_null=True,
         help_text="A deduction's last day of publication to departments (Asia/Shanghai), "

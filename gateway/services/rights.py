@@ -177,7 +177,7 @@ def events_read_by_citizen(
                 now,
                 compensations.get(event.pk, []),
                 appeals.get(event.pk, []),
-                views.get(event.pk, DepartmentView(False)),
+                views.get(event.pk, DepartmentView(False, reason="not_retained")),
             )
             for event in events
         ]
@@ -218,6 +218,12 @@ def _event_dict(
         # What departments are told: only within the publication period (2025 No. 22).
         "counts_for_departments": view.counts,
         "published_until": view.published_until.isoformat() if view.published_until else None,
+        # From when departments are told of it: notice first (CRR 15), once final (ZJ 11).
+        "counts_for_departments_from": (
+            view.disclosed_from.isoformat() if view.disclosed_from else None
+        ),
+        # Why not, when it does not: pending, notice_period, publication_ended, ...
+        "not_for_departments": view.reason or None,
         "compensates": event.compensates_id,
         "compensations": compensations,
         "open_appeal": open_appeal,

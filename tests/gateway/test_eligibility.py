@@ -16,6 +16,7 @@ from audit.models import AuditEntry
 from compliance.models import EligibilityThreshold
 from gateway.models import EventStatus
 from tests import factories
+from tests.conftest import after_notice_period
 from tests.gateway.test_repairs import (
     ANN_ID,
     body,
@@ -40,7 +41,10 @@ def answers(world, purpose: str = "loan_eligibility", identity: str = ANN_ID) ->
 def test_a_deduction_below_the_threshold_makes_the_resident_ineligible(residents):
     assert answers(residents.world)["eligibility"] == {"civilization_loan": True}
     residents.deduct()
-    assert answers(residents.world)["eligibility"] == {"civilization_loan": False}
+    # Told first (CRR 15): departments learn of it once the notice period has passed.
+    assert answers(residents.world)["eligibility"] == {"civilization_loan": True}
+    with after_notice_period():
+        assert answers(residents.world)["eligibility"] == {"civilization_loan": False}
 
 
 def test_a_disputed_deduction_does_not_count_against_eligibility(residents):
@@ -50,7 +54,8 @@ def test_a_disputed_deduction_does_not_count_against_eligibility(residents):
     assert event.status == EventStatus.DISPUTED
     assert answers(residents.world)["eligibility"] == {"civilization_loan": True}
     # The score itself still shows it; only eligibility leaves it out (SH 36).
-    disclosed = answers(residents.world, "licensing_review")
+    with after_notice_period():
+        disclosed = answers(residents.world, "licensing_review")
     assert disclosed["score"] == 97
     assert disclosed["eligibility"] == {"civilization_loan": True}
 
