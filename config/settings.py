@@ -228,6 +228,8 @@ SPECTACULAR_SETTINGS = {
         "AppealOutcomeEnum": ["upheld", "corrected", "overturned"],
         "EventStatusEnum": ["active", "disputed", "reversed", "expired"],
         "EventKindEnum": ["record", "reversal", "correction", "repair"],
+        "FinalityStateEnum": ["final", "pending"],
+        "FinalityGroundEnum": ["periods_passed", "upheld_on_review", "upheld_on_appeal"],
         "RepairStatusEnum": ["pending", "confirmed", "refused"],
         "RepairDecisionEnum": ["confirmed", "refused"],
         "AccountRoleEnum": ["citizen", "reviewer", "regulator"],

@@ -424,7 +424,9 @@ def _write(
                 "points": event.points,
                 "status": event.status,
                 # A deduction whose decision is not yet final does not count (ZJ 11).
-                "finality": "pending" if is_pending(event.evidence) else "final",
+                "finality": "pending"
+                if event.rule.is_deduction and is_pending(event.evidence)
+                else "final",
                 "occurred_at": _iso(event.occurred_at),
                 "expires_at": _iso(event.expires_at) if event.expires_at else None,
             }
