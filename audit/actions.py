@@ -47,6 +47,7 @@ class AuditAction(models.IntegerChoices):
     ELIGIBILITY_REVIEW_REQUESTED = 421, _("review of an eligibility answer requested")
     ELIGIBILITY_REVIEW_DECIDED = 422, _("review of an eligibility answer decided")
     ELIGIBILITY_REVIEW_ESCALATED = 423, _("review of an eligibility answer escalated")
+    EVENT_FINAL = 420, _("event's decision became final")
 
     # 5xx: catalogue, policy and parties
     RULE_CHANGED = 500, _("rule changed")

@@ -48,6 +48,13 @@ PUBLICATION_MONTHS = {
     "serious": (12, 36),
 }
 
+# The person is told before negative information is passed on (CRR 15; ZJ 28, SH 32):
+# a deduction counts in what other departments are told only once this many days have
+# passed since its notice was delivered, time to read it and object (SH 36). CRR 15 fixes
+# no number of days; this default is the gateway's, and the operator may lengthen it
+# (setting GATEWAY_NOTICE_BEFORE_DISCLOSURE_DAYS), never shorten it below 1 day.
+NOTICE_BEFORE_DISCLOSURE_DAYS = 5
+
 # A revoked decision's record is deleted within 3 working days (SH 37).
 REVOCATION_DELETION_WORKING_DAYS = 3
 

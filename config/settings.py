@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from compliance import law as _law
 from compliance.law import DISPLAY_ZONE
 from config.env import (
     check_key_ring,
@@ -235,6 +236,8 @@ SPECTACULAR_SETTINGS = {
         "AppealOutcomeEnum": ["upheld", "corrected", "overturned"],
         "EventStatusEnum": ["active", "disputed", "reversed", "expired"],
         "EventKindEnum": ["record", "reversal", "correction", "repair"],
+        "FinalityStateEnum": ["final", "pending"],
+        "FinalityGroundEnum": ["periods_passed", "upheld_on_review", "upheld_on_appeal"],
         "RepairStatusEnum": ["pending", "confirmed", "refused"],
         "RepairDecisionEnum": ["confirmed", "refused"],
         "AccountRoleEnum": ["citizen", "reviewer", "regulator"],
@@ -301,6 +304,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_MAX_BODY_BYTES
 # clock: long enough for a retry with backoff, short enough to bound a replay.
 GATEWAY_SIGNATURE_MAX_AGE_SECONDS = env_int("GATEWAY_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=1)
 GATEWAY_SIGNATURE_MAX_SKEW_SECONDS = env_int("GATEWAY_SIGNATURE_MAX_SKEW_SECONDS", 60, minimum=0)
+# A deduction counts in what departments are told only this many days after its notice
+# was delivered to the resident (CRR 15: told before it is passed on); never 0.
+GATEWAY_NOTICE_BEFORE_DISCLOSURE_DAYS = env_int(
+    "GATEWAY_NOTICE_BEFORE_DISCLOSURE_DAYS", _law.NOTICE_BEFORE_DISCLOSURE_DAYS, minimum=1
+)
 
 # In development, e-mails to residents are written as files under var/mail/.
 EMAIL_BACKEND = env_str(

@@ -376,6 +376,7 @@ class NotificationKind(models.TextChoices):
     DEADLINE_CHANGED = "deadline_changed", _("deadline recomputed")
     EVENT_REVOKED = "event_revoked", _("decision revoked")
     ELIGIBILITY_REVIEW = "eligibility_review", _("review of an eligibility answer")
+    EVENT_FINAL = "event_final", _("decision became final")
 
 
 class Notification(models.Model):

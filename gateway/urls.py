@@ -6,6 +6,7 @@ from gateway.api import appeals as appeal_api
 from gateway.api import auth as auth_api
 from gateway.api import catalogue, department
 from gateway.api import eligibility as eligibility_api
+from gateway.api import finality as finality_api
 from gateway.api import repairs as repair_api
 from gateway.api import revocations as revocation_api
 from gateway.api import rights as rights_api
@@ -22,6 +23,11 @@ api_v1 = [
         "api/v1/events/<str:event_id>/revocation",
         revocation_api.EventRevocationView.as_view(),
         name="event-revocation",
+    ),
+    path(
+        "api/v1/events/<str:event_id>/finality",
+        finality_api.EventFinalityView.as_view(),
+        name="event-finality",
     ),
     path("api/v1/rules", catalogue.RuleListView.as_view(), name="rules"),
     path("api/v1/purposes", catalogue.PurposeListView.as_view(), name="purposes"),

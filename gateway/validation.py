@@ -103,6 +103,44 @@ class Why:
         "the act cannot end before it began; periods count from the end of the act (SH 35, CRR 16)"
     )
     NOT_AUTHORIZED = _("the department is not authorised to apply this rule")
+    FINALITY_SHAPE = _(
+        'must be {"state": "final", "final_on": date} or {"state": "pending", '
+        '"review_period_ends": date} (ZJ 11)'
+    )
+    FINALITY_STATE = _("must be final or pending (ZJ 11)")
+    FINALITY_GROUND = _("must be one of: periods_passed, upheld_on_review, upheld_on_appeal")
+    FINAL_BEFORE_DECISION = _("a decision cannot become final before it was issued (ZJ 11)")
+    FINAL_IN_FUTURE = _(
+        "a decision that becomes final only later is pending: send state pending with "
+        "review_period_ends (ZJ 11)"
+    )
+    PERIOD_BEFORE_DECISION = _("the review period cannot end before the decision was issued")
+    PERIOD_PASSED = _(
+        "the review and lawsuit periods have passed, so the decision is final: send state "
+        "final with final_on (ZJ 11)"
+    )
+
+
+class Finality:
+    """``evidence.finality`` of a deduction (ZJ 11): whether its decision is final yet.
+
+    ``{"state": "final", "final_on": "YYYY-MM-DD", "ground"?: ...}``: final since that
+    day (not before the decision, not in the future). ``{"state": "pending",
+    "review_period_ends": "YYYY-MM-DD"}``: still open to administrative review, lawsuit
+    or appeal until that day (inclusive, in the future): the record is kept but does not
+    count, and is not disclosed, until it becomes final. Absent: the department asserts
+    the decision is final (legally effective) as it is sent.
+    """
+
+    FINAL = "final"
+    PENDING = "pending"
+    GROUNDS = ("periods_passed", "upheld_on_review", "upheld_on_appeal")
+    FIELDS = frozenset({"state", "final_on", "review_period_ends", "ground"})
+
+
+def is_pending(evidence: Any) -> bool:
+    finality = evidence.get("finality") if isinstance(evidence, dict) else None
+    return isinstance(finality, dict) and finality.get("state") == Finality.PENDING
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +339,8 @@ def _check_evidence(rule, evidence, occurred_at, today, base, index, problems) -
             problems.append(problem(f"{path}/procedure", Why.BAD_PROCEDURE, index))
         elif procedure == Procedure.SUMMARY:
             problems.append(problem(f"{path}/procedure", Why.SUMMARY_PROCEDURE, index))
+    if "finality" in evidence:
+        _check_finality(evidence["finality"], issued_on, today, f"{path}/finality", index, problems)
     if issued_on is None:
         return
     if issued_on < occurred_at.astimezone(DISPLAY_ZONE).date():
@@ -309,6 +349,38 @@ def _check_evidence(rule, evidence, occurred_at, today, base, index, problems) -
         problems.append(problem(f"{path}/issued_on", Why.DOCUMENT_IN_FUTURE, index))
     elif issued_on < rule.effective_from:
         problems.append(problem(f"{path}/issued_on", Why.DOCUMENT_BEFORE_RULE, index))
+
+
+def _check_finality(finality, issued_on, today, path, index, problems) -> None:
+    if not isinstance(finality, dict):
+        problems.append(problem(path, Why.FINALITY_SHAPE, index))
+        return
+    for name in finality:
+        if name not in Finality.FIELDS:
+            problems.append(problem(f"{path}/{_token(name)}", Why.UNKNOWN_FIELD, index))
+    state = finality.get("state")
+    if state not in (Finality.FINAL, Finality.PENDING):
+        problems.append(problem(f"{path}/state", Why.FINALITY_STATE, index))
+        return
+    ground = finality.get("ground")
+    if ground is not None and ground not in Finality.GROUNDS:
+        problems.append(problem(f"{path}/ground", Why.FINALITY_GROUND, index))
+    name = "final_on" if state == Finality.FINAL else "review_period_ends"
+    if finality.get(name) is None:
+        problems.append(problem(f"{path}/{name}", Why.FINALITY_SHAPE, index))
+        return
+    day = _parse_date(finality[name], f"{path}/{name}", index, problems)
+    if day is None:
+        return
+    if issued_on is not None and day < issued_on:
+        reason = (
+            Why.FINAL_BEFORE_DECISION if state == Finality.FINAL else Why.PERIOD_BEFORE_DECISION
+        )
+        problems.append(problem(f"{path}/{name}", reason, index))
+    elif state == Finality.FINAL and day > today:
+        problems.append(problem(f"{path}/{name}", Why.FINAL_IN_FUTURE, index))
+    elif state == Finality.PENDING and day < today:
+        problems.append(problem(f"{path}/{name}", Why.PERIOD_PASSED, index))
 
 
 def _blank(value: Any) -> bool:

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
+from unittest import mock
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from compliance import law
 from compliance.models import Disclosure
 from tests import factories
 
@@ -60,6 +64,13 @@ def world(db) -> World:
         loan_purpose=loan,
         review_purpose=review,
     )
+
+
+def after_notice_period():
+    """The clock once a deduction recorded now may be told to departments: its notice
+    delivered and the notice period passed (CRR 15)."""
+    moment = timezone.now() + dt.timedelta(days=law.NOTICE_BEFORE_DISCLOSURE_DAYS, seconds=1)
+    return mock.patch("django.utils.timezone.now", return_value=moment)
 
 
 def body_json(response) -> dict:

@@ -55,6 +55,7 @@ def rule(
     effective_to: dt.date | None = None,
     retention_years: int = 5,
     severity: str = "ordinary",
+    publication_months: int | None = None,
 ) -> Rule:
     # A published rule went through 30 days of comment and was published by 1 December
     # 2025, or at midnight in Shanghai on its first day if that is earlier.
@@ -78,6 +79,7 @@ def rule(
         effective_from=effective_from,
         effective_to=effective_to,
         retention_years=retention_years,
+        publication_months=publication_months,
     )
     catalogue_object_save(obj, **ACTOR)
     grant_set(obj, departments or [], **ACTOR)

@@ -27,6 +27,10 @@ class TokenOut(serializers.Serializer):
 class MyScore(serializers.Serializer):
     score = serializers.IntegerField(help_text="Counting every record, disputed ones too")
     score_without_disputed = serializers.IntegerField()
+    score_for_departments = serializers.IntegerField(
+        help_text="What departments are told: deductions only within their publication "
+        "period (State Council General Office 2025 No. 22)"
+    )
     as_of = serializers.DateTimeField()
     eligibility = serializers.DictField(
         child=serializers.BooleanField(), help_text="If the disputed deductions stand"
@@ -56,6 +60,11 @@ class EvidenceOut(serializers.Serializer):
     issued_by = serializers.CharField(required=False)
     issued_on = serializers.CharField(required=False)
     procedure = serializers.CharField(required=False)
+    finality = serializers.DictField(
+        required=False,
+        help_text='Whether the decision is final (ZJ 11): `{"state": "pending", '
+        '"review_period_ends"}` does not count until it is `{"state": "final", "final_on"}`',
+    )
 
 
 class Compensation(serializers.Serializer):
@@ -81,7 +90,34 @@ class MyEvent(serializers.Serializer):
     evidence = EvidenceOut()
     occurred_at = serializers.DateTimeField()
     recorded_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField(allow_null=True, help_text="When it stops counting")
+    ended_at = serializers.DateTimeField(
+        allow_null=True, help_text="The end of a continuing act; periods count from it"
+    )
+    expires_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="End of retention (5 years from the end of the act, CRR 16): it stops "
+        "counting and its details are deleted",
+    )
+    counts_for_departments = serializers.BooleanField(
+        help_text="Whether departments' score reads and eligibility answers count it now"
+    )
+    counts_for_departments_from = serializers.DateTimeField(
+        allow_null=True,
+        help_text="A deduction counts for departments from this instant: its notice delivered "
+        "and the notice period passed (CRR 15), its decision final (ZJ 11); null while "
+        "pending",
+    )
+    not_for_departments = serializers.CharField(
+        allow_null=True,
+        help_text="Why departments are not told of it now: `pending` (not final, ZJ 11), "
+        "`notice_period` (told, the period before disclosure runs, CRR 15), `not_told`, "
+        "`not_published`, `publication_ended` (2025 No. 22), `not_retained`; null when they are",
+    )
+    published_until = serializers.DateField(
+        allow_null=True,
+        help_text="A deduction's last day of publication to departments (Asia/Shanghai), "
+        "counted from the end of the act (2025 No. 22)",
+    )
     compensates = serializers.IntegerField(allow_null=True)
     compensations = Compensation(many=True)
     open_appeal = serializers.IntegerField(allow_null=True)

@@ -44,6 +44,29 @@ class ProhibitedError(Error):
     policy_version = serializers.IntegerField()
 
 
+class Finality(serializers.Serializer):
+    """Whether a deduction's decision is final (ZJ 11); absent: final as sent."""
+
+    state = serializers.ChoiceField(
+        ["final", "pending"],
+        help_text="`pending`: still open to administrative review, lawsuit or appeal; kept but "
+        "not counted nor disclosed until final",
+    )
+    final_on = serializers.DateField(
+        required=False,
+        help_text="With `final`: the day it became final (not before `issued_on`, not in the "
+        "future)",
+    )
+    review_period_ends = serializers.DateField(
+        required=False,
+        help_text="With `pending`: the last day of the review and lawsuit (or appeal) periods, "
+        "today or later; final the next day unless the department reports otherwise",
+    )
+    ground = serializers.ChoiceField(
+        ["periods_passed", "upheld_on_review", "upheld_on_appeal"], required=False
+    )
+
+
 class Evidence(serializers.Serializer):
     document = serializers.CharField(required=False, help_text="Decision number (deductions)")
     issued_by = serializers.CharField(required=False)
@@ -56,6 +79,7 @@ class Evidence(serializers.Serializer):
         help_text="Deductions; `summary` (an on-the-spot ticket) is refused with 400 (ZJ 11)",
     )
     reference = serializers.CharField(required=False, help_text="Source record (rewards)")
+    finality = Finality(required=False)
 
 
 class RecordIn(serializers.Serializer):
@@ -94,6 +118,9 @@ class EventOut(serializers.Serializer):
     rule_version = serializers.IntegerField()
     points = serializers.IntegerField()
     status = serializers.CharField()
+    finality = serializers.ChoiceField(
+        ["final", "pending"], help_text="`pending`: does not count until final (ZJ 11)"
+    )
     occurred_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
 

@@ -1,10 +1,14 @@
 """Negative items stop being served at the end of their period (SH 35, ZJ 16, CRR 16).
 
 Reads never count an event past its ``expires_at`` (see ``score_snapshot``); this
-service makes the store agree: it marks the events expired, takes their points out
-of the stored scores, audits each row and tells each resident. Compensating rows
-(reversals, corrections, repairs) share the expiry of the row they compensate and
-expire with it, so their pair nets to zero.
+service makes the store agree: it marks the events expired, removes their personal
+data (the row's ``data`` and ``evidence`` are emptied: PIPL 19, 47; CRR 16), takes
+their points out of the stored scores, audits each row and tells each resident. The
+row stays as a tombstone (rule, points, dates) so that every score it ever changed
+can still be recomputed; the entry that expires it commits to the emptied row, so
+``audit_verify`` accepts the removal while earlier entries keep the old row's hash.
+Compensating rows (reversals, corrections, repairs) share the expiry of the row they
+compensate and expire with it, so their pair nets to zero.
 
 Run in batches, each its own transaction, so a large backlog never holds locks for
 long; running it again, or twice at once, changes nothing more.
@@ -28,19 +32,21 @@ from gateway.services.ledger import scores_apply
 from gateway.services.notices import bilingual_notification, local_day, notifications_bulk_send
 
 BATCH_SIZE = 1000
-LEGAL_BASIS = "SH 35; ZJ 16; CRR 16"
+LEGAL_BASIS = "SH 35; ZJ 16; CRR 16; PIPL 47"
 
 _ZH_TITLE = "记录不再使用：{rule}"
 _EN_TITLE = "Record no longer served: {rule}"
 _ZH_BODY = (
     "您{occurred_on}的记录“{rule}”（{department}，{points}分）使用期限已满，自{served_until}起"
     "不再使用，已不计入您的信用分（《上海市社会信用条例》第三十五条，《浙江省公共信用信息管理条例》"
-    "第十六条）。该记录将依法删除或归档（《个人信息保护法》第十九条、第四十七条）。"
+    "第十六条，《征信业管理条例》第十六条）。该记录的详细信息（文书与其他数据）已依法删除，仅保留"
+    "不含详情的记录标识（《个人信息保护法》第十九条、第四十七条）。"
 )
 _EN_BODY = (
     'Your record "{rule}" of {occurred_on} ({department}, {points} points) has reached the end '
     "of its period: from {served_until} it is no longer served and no longer counts in your "
-    "score (SH 35, ZJ 16). It will be deleted or archived as the law requires (PIPL 19, 47)."
+    "score (SH 35, ZJ 16, CRR 16). Its details (the document and any other data) have been "
+    "deleted; only a marker without them is kept (PIPL 19, 47)."
 )
 
 
@@ -107,7 +113,7 @@ def _expire_batch(now: dt.datetime, batch_size: int) -> tuple[ExpiryResult, int]
     # The batch's first entry vouches for every row the batch changes.
     binding = LedgerBinding()
     ScoreEvent.objects.filter(pk__in=[row["id"] for row in rows]).update(
-        status=EventStatus.EXPIRED, audit_entry=binding.entry_id
+        status=EventStatus.EXPIRED, data={}, evidence={}, audit_entry=binding.entry_id
     )
     deltas: dict[int, int] = defaultdict(int)
     for row in rows:
@@ -133,6 +139,7 @@ def _expire_batch(now: dt.datetime, batch_size: int) -> tuple[ExpiryResult, int]
                     "points": row["points"],
                     "compensates": row["compensates_id"],
                     "expires_at": row["expires_at"].isoformat(),
+                    "removed": ["data", "evidence"],
                     **(commitment if position == 0 else {}),
                 },
                 entry_id=binding.entry_id if position == 0 else None,

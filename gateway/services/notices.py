@@ -33,6 +33,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 
@@ -115,6 +116,26 @@ _EN_BODY = "\n\n".join(
 )
 
 
+_ZH_TOLD_FIRST = (
+    "告知在先：该记录自{day}起（且须在决定生效后）方计入向其他部门提供的信用信息（《征信业管理条例》"
+    "第十五条）；在此之前您可以提出异议。"
+)
+_EN_TOLD_FIRST = (
+    "Told first: this record counts in what other departments are told only from {day} "
+    "(and only once its decision is final), so that you can object before it is passed on "
+    "(CRR 15)."
+)
+_ZH_PENDING = (
+    "尚未生效：该决定的行政复议、诉讼（或上诉）期限至{ends}届满。在决定生效前，该记录不计入您的"
+    "信用分，也不向其他部门提供（《浙江省公共信用信息管理条例》第十一条）；生效时将另行告知您。"
+)
+_EN_PENDING = (
+    "Not yet final: the decision remains open to administrative review, lawsuit or appeal "
+    "until {ends}. Until it is final the record does not count in your score and is not "
+    "passed on to other departments (ZJ 11); you will be told when it becomes final."
+)
+
+
 def local_day(moment: dt.datetime) -> dt.date:
     """The calendar day in Asia/Shanghai, where every date a resident is told is given."""
     return moment.astimezone(DISPLAY_ZONE).date()
@@ -182,7 +203,7 @@ def _email_all(pairs: list[tuple[int, int]]) -> None:
         logger.exception("e-mailing %d notification(s) failed", len(pairs))
 
 
-def _deduction_notice_row(event, now_db, created_db) -> tuple:
+def _deduction_notice_row(event, now, created_db) -> tuple:
     """One notice as a row for ``insert_rows`` (see NOTICE_FIELDS)."""
     rule = event.rule
     department = event.department
@@ -227,11 +248,25 @@ def _deduction_notice_row(event, now_db, created_db) -> tuple:
         "appeal_at": OBJECTION_ENDPOINT,
         "repair_at": REPAIR_ENDPOINT,
     }
+    zh_body, en_body = _ZH_BODY.format(**zh), _EN_BODY.format(**en)
+    # Told first (CRR 15): it counts for other departments only after the notice period.
+    disclosed_from = local_day(
+        now + dt.timedelta(days=settings.GATEWAY_NOTICE_BEFORE_DISCLOSURE_DAYS)
+    ).isoformat()
+    zh_body += "\n\n" + _ZH_TOLD_FIRST.format(day=disclosed_from)
+    en_body += "\n\n" + _EN_TOLD_FIRST.format(day=disclosed_from)
+    payload["counts_for_departments_from"] = disclosed_from
+    finality = evidence.get("finality")
+    if isinstance(finality, dict) and finality.get("state") == "pending":
+        ends = finality.get("review_period_ends", "")
+        zh_body += "\n\n" + _ZH_PENDING.format(ends=ends)
+        en_body += "\n\n" + _EN_PENDING.format(ends=ends)
+        payload["finality"] = "pending"
     return (
         event.citizen_id,
         NotificationKind.DEDUCTION_NOTICE.value,
         f"{zh_title} | {en_title}"[:200],
-        f"{zh_title}\n\n{_ZH_BODY.format(**zh)}{SEPARATOR}{en_title}\n\n{_EN_BODY.format(**en)}",
+        f"{zh_title}\n\n{zh_body}{SEPARATOR}{en_title}\n\n{en_body}",
         db_json(payload),
         created_db,
         event.pk,

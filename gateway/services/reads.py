@@ -14,7 +14,7 @@ from gateway.bodies import NUL_CHARACTER
 from gateway.errors import InvalidRequest, Msg, PurposeNotGranted, PurposeRequired, problem
 from gateway.identity import InvalidIdentityNumber, normalize_identity_number, vault
 from gateway.principals import DepartmentPrincipal
-from gateway.selectors import eligibility_answers, score_snapshot
+from gateway.selectors import department_snapshot, eligibility_answers
 from gateway.services.audit_boundary import closed, log_record, opaque
 from gateway.services.ledger import citizen_find
 
@@ -56,7 +56,9 @@ def score_read_by_department(
     with transaction.atomic():
         now = timezone.now()
         citizen = citizen_find(identity_number)
-        snapshot = score_snapshot(citizen.pk if citizen else None, now=now)
+        # Only what is disclosed to departments: retained and within its publication
+        # period (2025 No. 22), never the resident's full retained record.
+        snapshot = department_snapshot(citizen.pk if citizen else None, now=now)
         thresholds = list(purpose.thresholds.all())
         payload: dict[str, Any] = {"as_of": now.isoformat()}
         if purpose.discloses == Disclosure.SCORE:

@@ -32,13 +32,19 @@ from audit.selectors import entries_for_subject
 from compliance.models import Department, EligibilityThreshold, Purpose
 from gateway.errors import InvalidRequest, problem
 from gateway.models import Appeal, Citizen, EventStatus, ScoreEvent
-from gateway.selectors import eligibility_answers, score_snapshot
+from gateway.selectors import (
+    DepartmentView,
+    department_snapshot,
+    department_views,
+    eligibility_answers,
+    score_snapshot,
+)
 from gateway.services.appeals import HANDLING_PURPOSE, OPEN_STATUSES
 from gateway.services.audit_boundary import log_record
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
-EVIDENCE_FIELDS = ("document", "reference", "issued_by", "issued_on", "procedure")
+EVIDENCE_FIELDS = ("document", "reference", "issued_by", "issued_on", "procedure", "finality")
 SHOWN_ACTIONS = frozenset(READ_ACTIONS | {AuditAction.SCORE_READ_REFUSED})
 OWN_LEGAL_BASIS = "SH 34; PIPL 45"
 
@@ -105,20 +111,24 @@ def _bilingual(obj, field: str) -> dict[str, str]:
 def score_read_by_citizen(*, citizen: Citizen, now: dt.datetime | None = None) -> dict[str, Any]:
     """The score and every eligibility answer, with and without disputed deductions.
 
-    ``eligibility_without_disputed`` is what departments are told while objections
-    are pending (SH 36); ``eligibility`` is what applies if the disputed deductions
-    stand.
+    ``score`` counts everything still retained (the resident sees it all);
+    ``score_for_departments`` and ``eligibility_without_disputed`` are what departments
+    are told: deductions within their publication period (2025 No. 22), without those
+    disputed while objections are pending (SH 36); ``eligibility`` is what applies to
+    the full retained record if the disputed deductions stand.
     """
     with transaction.atomic():
         now = now or timezone.now()
         snapshot = score_snapshot(citizen.pk, now=now)
+        told = department_snapshot(citizen.pk, now=now)
         thresholds = list(EligibilityThreshold.objects.order_by("code"))
         payload = {
             "score": snapshot.score,
             "score_without_disputed": snapshot.eligibility_score,
+            "score_for_departments": told.score,
             "as_of": now.isoformat(),
             "eligibility": {t.code: snapshot.score >= t.minimum_score for t in thresholds},
-            "eligibility_without_disputed": eligibility_answers(thresholds, snapshot),
+            "eligibility_without_disputed": eligibility_answers(thresholds, told),
             "disputed_points": snapshot.disputed_points,
         }
         log_record(
@@ -212,8 +222,15 @@ def events_read_by_citizen(
             appeals.setdefault(row["event_id"], []).append(
                 {"id": row["id"], "status": row["status"]}
             )
+        views = department_views(citizen.pk, now=now)
         results = [
-            _event_dict(event, now, compensations.get(event.pk, []), appeals.get(event.pk, []))
+            _event_dict(
+                event,
+                now,
+                compensations.get(event.pk, []),
+                appeals.get(event.pk, []),
+                views.get(event.pk, DepartmentView(False, reason="not_retained")),
+            )
             for event in events
         ]
         details = {"limit": limit, "offset": offset, "shown": len(results)}
@@ -240,7 +257,9 @@ def _page(count, limit, offset, cursor, following, results) -> dict[str, Any]:
     }
 
 
-def _event_dict(event: ScoreEvent, now, compensations, appeals) -> dict[str, Any]:
+def _event_dict(
+    event: ScoreEvent, now, compensations, appeals, view: DepartmentView
+) -> dict[str, Any]:
     rule = event.rule
     department = event.department
     open_appeal = next((a["id"] for a in appeals if a["status"] in OPEN_STATUSES), None)
@@ -260,7 +279,17 @@ def _event_dict(event: ScoreEvent, now, compensations, appeals) -> dict[str, Any
         "evidence": {k: event.evidence[k] for k in EVIDENCE_FIELDS if k in event.evidence},
         "occurred_at": event.occurred_at.isoformat(),
         "recorded_at": event.recorded_at.isoformat(),
+        "ended_at": event.ended_at.isoformat() if event.ended_at else None,
         "expires_at": event.expires_at.isoformat() if event.expires_at else None,
+        # What departments are told: only within the publication period (2025 No. 22).
+        "counts_for_departments": view.counts,
+        "published_until": view.published_until.isoformat() if view.published_until else None,
+        # From when departments are told of it: notice first (CRR 15), once final (ZJ 11).
+        "counts_for_departments_from": (
+            view.disclosed_from.isoformat() if view.disclosed_from else None
+        ),
+        # Why not, when it does not: pending, notice_period, publication_ended, ...
+        "not_for_departments": view.reason or None,
         "compensates": event.compensates_id,
         "compensations": compensations,
         "open_appeal": open_appeal,

@@ -55,6 +55,7 @@ from gateway.validation import (
     IDEMPOTENCY_KEY,
     ValidRecord,
     add_years,
+    is_pending,
     validate_body_shape,
     validate_records,
 )
@@ -422,6 +423,10 @@ def _write(
                 "rule_version": event.rule.version,
                 "points": event.points,
                 "status": event.status,
+                # A deduction whose decision is not yet final does not count (ZJ 11).
+                "finality": "pending"
+                if event.rule.is_deduction and is_pending(event.evidence)
+                else "final",
                 "occurred_at": _iso(event.occurred_at),
                 "expires_at": _iso(event.expires_at) if event.expires_at else None,
             }

@@ -154,7 +154,8 @@ def _the_story(playwright, browser, base: str, key: str) -> int:
         data=json.dumps({"citizen_id": ALICE_ID, "purpose": "licensing_review"}),
     )
     assert read.status == 200, read.text()
-    assert read.json()["score"] == 97
+    # Told first (CRR 15): departments are told of it only after the notice period.
+    assert read.json()["score"] == 100
     api.dispose()
 
     # The resident sees the deduction and the read, and objects.

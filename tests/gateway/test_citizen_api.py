@@ -13,6 +13,7 @@ from audit.actions import AuditAction
 from audit.models import AuditEntry
 from gateway.services.appeals import appeal_decide
 from tests import factories
+from tests.conftest import after_notice_period
 from tests.gateway.people import (
     ALICE_ID,
     BOB_ID,
@@ -48,7 +49,8 @@ class TestMyScore:
     def test_it_shows_the_score_and_every_eligibility_answer(self, people):
         factories.threshold("library_deposit_waiver", minimum=105)
         people.deduct()
-        response = people.client(people.alice).get("/api/v1/me/score")
+        with after_notice_period():
+            response = people.client(people.alice).get("/api/v1/me/score")
         assert response.status_code == 200
         payload = body(response)
         assert payload["score"] == 97

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from audit.models import AuditEntry
 from compliance.models import EligibilityThreshold
 from gateway.models import EventStatus
 from tests import factories
+from tests.conftest import after_notice_period
 from tests.gateway.test_repairs import (
     ANN_ID,
     body,
@@ -39,7 +41,10 @@ def answers(world, purpose: str = "loan_eligibility", identity: str = ANN_ID) ->
 def test_a_deduction_below_the_threshold_makes_the_resident_ineligible(residents):
     assert answers(residents.world)["eligibility"] == {"civilization_loan": True}
     residents.deduct()
-    assert answers(residents.world)["eligibility"] == {"civilization_loan": False}
+    # Told first (CRR 15): departments learn of it once the notice period has passed.
+    assert answers(residents.world)["eligibility"] == {"civilization_loan": True}
+    with after_notice_period():
+        assert answers(residents.world)["eligibility"] == {"civilization_loan": False}
 
 
 def test_a_disputed_deduction_does_not_count_against_eligibility(residents):
@@ -49,17 +54,26 @@ def test_a_disputed_deduction_does_not_count_against_eligibility(residents):
     assert event.status == EventStatus.DISPUTED
     assert answers(residents.world)["eligibility"] == {"civilization_loan": True}
     # The score itself still shows it; only eligibility leaves it out (SH 36).
-    disclosed = answers(residents.world, "licensing_review")
+    with after_notice_period():
+        disclosed = answers(residents.world, "licensing_review")
     assert disclosed["score"] == 97
     assert disclosed["eligibility"] == {"civilization_loan": True}
 
 
 def test_an_expired_deduction_no_longer_counts_even_before_the_job(residents):
+    # Departments stopped seeing it when its publication ended (2025 No. 22); the
+    # resident's own answers count it for as long as it is retained (CRR 16).
     residents.deduct()
+
+    def own_answers():
+        response = residents.client(residents.ann).get("/api/v1/me/score")
+        return json.loads(response.content)["eligibility"]
+
     with mock.patch("django.utils.timezone.now", return_value=EXPIRY - dt.timedelta(seconds=1)):
-        assert answers(residents.world)["eligibility"] == {"civilization_loan": False}
-    with mock.patch("django.utils.timezone.now", return_value=EXPIRY):
+        assert own_answers() == {"civilization_loan": False}
         assert answers(residents.world)["eligibility"] == {"civilization_loan": True}
+    with mock.patch("django.utils.timezone.now", return_value=EXPIRY):
+        assert own_answers() == {"civilization_loan": True}
 
 
 def test_a_disputed_deduction_past_its_period_is_not_taken_out_twice(residents):

@@ -59,8 +59,12 @@ class TestByTheClock:
     def test_a_deduction_stops_counting_the_moment_its_period_ends(self, residents):
         event = residents.deduct()
         assert event.expires_at == EXPIRY
+        own = residents.client(residents.ann)
         with frozen(EXPIRY - SECOND):
-            assert read_score(residents.world) == 97
+            # Retained, so the resident's score counts it; its publication to
+            # departments ended long before (2025 No. 22).
+            assert body(own.get("/api/v1/me/score"))["score"] == 97
+            assert read_score(residents.world) == 100
         with frozen(EXPIRY):
             # Before expire_events runs: the store still holds it, reads never count it.
             assert read_score(residents.world) == 100

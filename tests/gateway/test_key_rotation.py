@@ -15,6 +15,7 @@ from audit.services import integrate_all, verification_run
 from gateway.identity import vault
 from gateway.models import Citizen
 from tests import factories
+from tests.conftest import after_notice_period
 
 
 def _key() -> str:
@@ -49,7 +50,10 @@ def test_an_identity_key_rotation_keeps_old_rows_readable_and_moves_them(world, 
         first,
         second,
     }
-    read = world.client(world.key_a).get(f"/api/v1/citizens/{first}/score?purpose=licensing_review")
+    with after_notice_period():
+        read = world.client(world.key_a).get(
+            f"/api/v1/citizens/{first}/score?purpose=licensing_review"
+        )
     assert read.json()["score"] == 97
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
@@ -11,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.actions import AuditAction
 from audit.models import AuditEntry
+from compliance import law
 from gateway.models import Notification, NotificationKind, ScoreEvent
-from gateway.services.notices import notice_text, notices_create_for_events
+from gateway.services.notices import local_day, notice_text, notices_create_for_events
 from gateway.validation import Why
 from tests import factories
 from tests.conftest import body_json
@@ -43,7 +45,10 @@ class TestNotice:
             "object_by": "2031-11-20",
             "appeal_at": "/api/v1/me/appeals",
             "repair_at": "/api/v1/me/repairs",
+            "counts_for_departments_from": notice.payload["counts_for_departments_from"],
         }
+        told_from = notice.created_at + dt.timedelta(days=law.NOTICE_BEFORE_DISCLOSURE_DAYS)
+        assert notice.payload["counts_for_departments_from"] == local_day(told_from).isoformat()
 
         zh_title, zh_body = notice_text(notice, "zh-hans")
         en_title, en_body = notice_text(notice, "en")

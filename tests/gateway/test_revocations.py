@@ -37,7 +37,9 @@ REVOCATION = {
 
 
 def deduct(world) -> ScoreEvent:
-    response = world.submit(world.key_a, [factories.deduction_record(CITIZEN)])
+    # Recorded, and the resident told, more than the notice period before NOW (CRR 15).
+    with mock.patch("django.utils.timezone.now", return_value=NOW - dt.timedelta(days=6)):
+        response = world.submit(world.key_a, [factories.deduction_record(CITIZEN)])
     assert response.status_code == 201, response.content
     return ScoreEvent.objects.get(pk=body_json(response)["events"][0]["id"])
 

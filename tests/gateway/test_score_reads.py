@@ -6,7 +6,7 @@ from audit.actions import AuditAction
 from audit.models import AuditEntry
 from gateway.identity import vault
 from tests import factories
-from tests.conftest import body_json
+from tests.conftest import after_notice_period, body_json
 
 CITIZEN = "320505199003074510"
 
@@ -18,7 +18,8 @@ def read(world, key, purpose="licensing_review", citizen=CITIZEN):
 
 def test_a_score_purpose_discloses_the_score_and_eligibility(world):
     world.submit(world.key_a, [factories.deduction_record(CITIZEN)])
-    response = read(world, world.key_a)
+    with after_notice_period():
+        response = read(world, world.key_a)
     assert response.status_code == 200
     payload = body_json(response)
     assert payload["score"] == 97

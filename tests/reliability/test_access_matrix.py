@@ -114,6 +114,9 @@ TABLE = [
     row("POST /api/v1/events/{open_deduction}/revocation",     401,  201,  403,  401,  401,  401,  401,  401,  401,
         body=lambda o, r: {"document": "苏府复决字〔2026〕第12号", "issued_by": "苏州市人民政府",
                            "issued_on": timezone.localdate().isoformat()}),
+    # the deduction was sent final, so its department is told 409 not_pending (ZJ 11)
+    row("POST /api/v1/events/{open_deduction}/finality",       401,  409,  403,  401,  401,  401,  401,  401,  401,
+        body=lambda o, r: {"final_on": timezone.localdate().isoformat()}),
     # --- public: the catalogue, the audit log's proofs, health, the schema and its docs
     row("GET /api/v1/rules",                                   200,  200,  200,  200,  200,  200,  200,  200,  200),
     row("GET /api/v1/purposes",                                200,  200,  200,  200,  200,  200,  200,  200,  200),

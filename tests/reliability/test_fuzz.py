@@ -26,6 +26,7 @@ cases and statuses per operation), on PostgreSQL with DATABASE_URL set as usual.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import itertools
 import json
@@ -51,6 +52,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -65,7 +67,7 @@ from audit.models import AuditEntry
 from audit.services import checkpoint_create
 from gateway.services.tokens import account_token_issue
 from tests import factories
-from tests.gateway.people import PASSWORD, make_account
+from tests.gateway.people import ALICE_ID, PASSWORD, make_account
 from tests.reliability.cast import Cast, cast_create
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -97,6 +99,7 @@ OPERATIONS = {
     "v1_repairs_retrieve": (1, DEPARTMENT),
     "v1_repairs_decision_create": (80, DEPARTMENT),
     "v1_events_revocation_create": (80, DEPARTMENT),
+    "v1_events_finality_create": (80, DEPARTMENT),
     "v1_auth_token_create": (80, PUBLIC),
     "v1_auth_token_destroy": (1, LEAVER),
     "v1_me_score_retrieve": (1, RESIDENT),
@@ -244,6 +247,9 @@ def _aim(case, cast: Cast, log_size: int, *, primary: bool) -> None:
         path["repair_id"] = _onto(path["repair_id"], [cast.repair.pk], primary)
     if "event_id" in path:
         events = [cast.open_deduction.pk, cast.bob_deduction.pk]
+        if operation_id == "v1_events_finality_create":
+            # A deduction sent as pending (ZJ 11), so that reporting it final can succeed.
+            events = [_PENDING_DEDUCTION["id"], *events]
         path["event_id"] = _onto(path["event_id"], events, primary)
     if body is not None and "event" in body and operation_id in WITH_EVENT:
         events = [cast.open_deduction.pk, cast.pending.event_id, cast.bob_deduction.pk]
@@ -276,7 +282,17 @@ def fuzz_cast(world, settings) -> Cast:
         witness.cosigner_verifier_key(FUZZ_WITNESS_NAME, FUZZ_WITNESS_KEY)
     ]
     cache.clear()
-    return cast_create(world)
+    cast = cast_create(world)
+    record = factories.deduction_record(ALICE_ID)
+    ends = timezone.localdate() + dt.timedelta(days=30)
+    record["evidence"]["finality"] = {"state": "pending", "review_period_ends": ends.isoformat()}
+    response = world.submit(world.key_a, [record], idem="fuzz-pending")
+    assert response.status_code == 201, response.content
+    _PENDING_DEDUCTION["id"] = json.loads(response.content)["events"][0]["id"]
+    return cast
+
+
+_PENDING_DEDUCTION: dict[str, int] = {}
 
 
 @pytest.fixture
