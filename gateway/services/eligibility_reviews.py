@@ -48,12 +48,13 @@ from gateway.models import (
     Role,
     ScoreEvent,
 )
-from gateway.selectors import score_snapshot
+from gateway.selectors import DepartmentView, department_snapshot, department_views, score_snapshot
 from gateway.services.accounts import account_of, actor_of
 from gateway.services.audit_boundary import AuditRecord, log_append, log_record
 from gateway.services.free_text import free_text_screen
 from gateway.services.notices import SEPARATOR
 from gateway.services.notifications import notification_send
+from gateway.validation import is_pending
 
 LEGAL_BASIS = "PIPL 24"
 REVIEW_LEGAL_BASIS = "PIPL 24; SH 36; ZJ 31"
@@ -107,7 +108,7 @@ def _counted_events(citizen: Citizen, now: dt.datetime) -> list[ScoreEvent]:
         ScoreEvent.objects.filter(citizen=citizen)
         .exclude(status=EventStatus.EXPIRED)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .select_related("rule", "department")
+        .select_related("rule", "department", "compensates")
         .order_by("occurred_at", "pk")
     )
 
@@ -117,9 +118,16 @@ def explanation_build(
 ) -> dict[str, Any]:
     """How the answer for ``threshold`` was reached as of ``now`` (no audit entry)."""
     snapshot = score_snapshot(citizen.pk, now=now)
+    # What departments are told (gateway.selectors.department_views): final, told first,
+    # within the publication period, disputed deductions left out; the same rows and the
+    # same sums as the department's own read, so the explanation cannot drift from it.
+    told = department_snapshot(citizen.pk, now=now)
+    views = department_views(citizen.pk, now=now)
     events = []
     for event in _counted_events(citizen, now):
-        disputed = event.status == EventStatus.DISPUTED and event.points < 0
+        view = views.get(event.pk, DepartmentView(False))
+        decided_by = event.compensates if event.compensates_id else event
+        pending = event.rule.is_deduction and is_pending(decided_by.evidence)
         events.append(
             {
                 "id": event.pk,
@@ -136,7 +144,11 @@ def explanation_build(
                 "occurred_at": event.occurred_at.isoformat(),
                 "stops_counting_at": event.expires_at.isoformat() if event.expires_at else None,
                 "status": event.status,
-                "counted_for_departments": not disputed,
+                # A deduction whose decision is not yet final counts nowhere (ZJ 11).
+                "counted_in_score": not pending,
+                "counted_for_departments": view.counts
+                and not (event.status == EventStatus.DISPUTED and event.points < 0),
+                "not_for_departments": view.reason,
             }
         )
     minimum = threshold.minimum_score
@@ -151,8 +163,9 @@ def explanation_build(
         "score_range": [law.MIN_SCORE, law.MAX_SCORE],
         "score": snapshot.score,
         "answer": snapshot.score >= minimum,
-        "score_without_disputed": snapshot.eligibility_score,
-        "answer_without_disputed": snapshot.eligibility_score >= minimum,
+        # What departments are told, and so what they decide on (as /me/score says).
+        "score_without_disputed": told.eligibility_score,
+        "answer_without_disputed": told.eligibility_score >= minimum,
         "disputed_points": snapshot.disputed_points,
         "events": events,
         "legal_basis": LEGAL_BASIS,

@@ -21,6 +21,7 @@ from gateway.models import (
     NotificationKind,
 )
 from gateway.services import eligibility_reviews as services
+from tests.conftest import after_notice_period
 from tests.gateway.people import PASSWORD, body
 
 EXPLAIN = "/api/v1/me/eligibility/civilization_loan/explanation"
@@ -42,7 +43,15 @@ def decide(people, account, review_id, **data):
 class TestExplanation:
     def test_the_answer_is_explained_with_each_record_rule_points_and_legal_basis(self, people):
         event = people.deduct()
-        response = people.client(people.alice).get(EXPLAIN)
+        # Within the notice period departments are not yet told of it (CRR 15): the
+        # explanation says so, with the same figures as the department's own read.
+        early = body(people.client(people.alice).get(EXPLAIN))
+        assert (early["score"], early["answer"]) == (97, False)
+        assert (early["score_without_disputed"], early["answer_without_disputed"]) == (100, True)
+        assert early["events"][0]["counted_for_departments"] is False
+        assert early["events"][0]["not_for_departments"] == "notice_period"
+        with after_notice_period():
+            response = people.client(people.alice).get(EXPLAIN)
         assert response.status_code == 200, response.content
         found = body(response)
         assert found["threshold"]["code"] == "civilization_loan"
@@ -71,7 +80,8 @@ class TestExplanation:
     def test_a_disputed_deduction_is_not_counted_in_what_departments_are_told(self, people):
         event = people.deduct()
         people.file(event)
-        found = body(people.client(people.alice).get(EXPLAIN))
+        with after_notice_period():
+            found = body(people.client(people.alice).get(EXPLAIN))
         assert (found["answer"], found["answer_without_disputed"]) == (False, True)
         assert found["events"][0]["counted_for_departments"] is False
 
