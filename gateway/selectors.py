@@ -251,15 +251,32 @@ def score_history(
 
     Starts at 100 when the resident was registered; each ledger row changes the sum
     when it is recorded and again when its period ends (if that is past), and the
-    score is the sum clamped to 0..200, as ``Score`` keeps it. With BY_ACT, each row
+    score is the sum clamped to 0..200, as ``Score`` keeps it; a deduction not yet
+    final is left out, as the resident's score leaves it out. With BY_ACT, each row
     counts from the day of its act instead (a reversal or repair from its decision), so
     the line tells the history as it happened, whenever the department sent it.
     """
     changes: list[tuple[dt.datetime, int, int]] = []
-    rows = ScoreEvent.objects.filter(citizen=citizen).values_list(
-        "pk", "points", "recorded_at", "expires_at", "occurred_at"
+    rows = list(
+        ScoreEvent.objects.filter(citizen=citizen).values_list(
+            "pk",
+            "points",
+            "recorded_at",
+            "expires_at",
+            "occurred_at",
+            "kind",
+            "evidence",
+            "compensates_id",
+        )
     )
-    for pk, points, recorded_at, expires_at, occurred_at in rows:
+    # A deduction whose decision is not yet final counts nowhere (ZJ 11), nor do the rows
+    # compensating it: the line ends at the score the resident is shown.
+    pending = {
+        row[0] for row in rows if row[5] == EventKind.RECORD and row[1] < 0 and is_pending(row[6])
+    }
+    for pk, points, recorded_at, expires_at, occurred_at, _kind, _evidence, compensates in rows:
+        if pk in pending or compensates in pending:
+            continue
         if expires_at is not None and expires_at <= recorded_at:
             continue
         if recorded_at <= now:

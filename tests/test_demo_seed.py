@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from audit.merkle import verify_consistency, verify_inclusion
 from compliance.models import EligibilityThreshold
@@ -33,6 +34,7 @@ from gateway.models import (
     Role,
     Score,
 )
+from gateway.selectors import department_snapshot, events_disclosed_to_departments, score_snapshot
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 DEMO_URL = "http://127.0.0.1:8000"
@@ -127,9 +129,18 @@ def test_the_readme_examples_run_verbatim_against_the_demo(seeded, live_server):
     [replayed] = run(submission)
     assert replayed == accepted
 
+    sample = citizen("open")
+    resident_before = score_snapshot(sample.pk, now=timezone.now()).score
     [score] = run(read)
-    # 106 from the story, less the deduction the example submitted.
-    assert score["score"] == 103, score
+    # What departments are told: the story's deductions within their publication period,
+    # and not yet the one the example submitted, whose notice comes first (CRR 15); the
+    # resident's own score counts it at once.
+    now = timezone.now()
+    assert score["score"] == department_snapshot(sample.pk, now=now).score, score
+    assert resident_before == score_snapshot(sample.pk, now=now).score
+    event = sample.events.order_by("-pk").first()
+    assert event.rule.code == "traffic.failure_to_yield"
+    assert event.pk not in events_disclosed_to_departments(sample.pk, now)
 
     checkpoint, inclusion, consistency = run(proofs)
     assert checkpoint["size"] >= 8, checkpoint

@@ -208,7 +208,7 @@ def _pager(page: dict) -> dict:
     if page.get("before") is not None:
         previous = ""
     else:
-        previous = f"offset={max(0, offset - limit)}" if offset > 0 else None
+        previous = f"offset={offset - limit if offset > limit else 0}" if offset > 0 else None
     if "next" in page:
         following = f"before={page['next']}" if page["next"] is not None else None
     else:

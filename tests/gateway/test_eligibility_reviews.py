@@ -22,7 +22,7 @@ from gateway.models import (
 )
 from gateway.services import eligibility_reviews as services
 from tests.conftest import after_notice_period
-from tests.gateway.people import PASSWORD, body
+from tests.gateway.people import body
 
 EXPLAIN = "/api/v1/me/eligibility/civilization_loan/explanation"
 REQUEST = "/api/v1/me/eligibility/civilization_loan/review"
@@ -245,7 +245,7 @@ class TestDecision:
 class TestPortal:
     def _login(self, people) -> Client:
         client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        assert client.login(username="alice", password=PASSWORD)
+        client.force_login(people.alice.user)
         return client
 
     def test_each_answer_links_to_its_explanation_and_the_form_files_a_request(self, people):
@@ -278,9 +278,8 @@ class TestPortal:
     def test_the_reviewer_decides_in_the_portal(self, people):
         people.deduct()
         review = EligibilityReview.objects.get(pk=body(request_review(people))["id"])
-        username = "rev_tax" if review.reviewer == people.rev_tax.user else "rev_traffic"
         client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        assert client.login(username=username, password=PASSWORD)
+        client.force_login(review.reviewer)
         queue = client.get("/portal/review/").content.decode()
         assert f"/portal/review/eligibility/{review.pk}/" in queue
         page = client.get(f"/portal/review/eligibility/{review.pk}/")

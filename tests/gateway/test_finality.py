@@ -17,6 +17,7 @@ from django.utils import translation
 from audit.actions import AuditAction
 from audit.models import AuditEntry
 from gateway.models import Notification, NotificationKind, ScoreEvent
+from gateway.selectors import score_history
 from gateway.services import finality
 from gateway.validation import Why as RecordWhy
 from tests import factories
@@ -105,6 +106,15 @@ class TestPendingDoesNotCount:
         assert shown[0]["id"] == event.pk
         assert shown[0]["evidence"]["finality"]["state"] == "pending"
         assert shown[0]["counts_for_departments"] is False
+
+    def test_the_score_chart_leaves_a_pending_deduction_out_until_it_is_final(self, residents):
+        event = pending(residents.world)
+        citizen = event.citizen
+        assert score_history(citizen, now=REPORTED)[-1][1] == 100
+        assert score_history(citizen, now=REPORTED, by_act=True)[-1][1] == 100
+        response = report(residents.world, event.pk, {"final_on": "2026-12-01"})
+        assert response.status_code == 200, response.content
+        assert score_history(citizen, now=LATER)[-1][1] == own_score(residents, LATER) == 97
 
     def test_a_deduction_sent_final_counts_at_once(self, residents):
         response = submit(residents.world, {"state": "final", "final_on": "2026-11-22"})

@@ -547,6 +547,7 @@ DELETES = {
     "gateway.scoreevent": NOBODY,
     "gateway.appeal": NOBODY,
     "gateway.repairapplication": NOBODY,
+    "gateway.eligibilityreview": NOBODY,
     "gateway.submission": NOBODY,
     "gateway.departmentapikey": NOBODY,
     "auth.user": NOBODY,
