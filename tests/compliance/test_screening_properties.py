@@ -299,7 +299,7 @@ def carried_hits(screener, text: str, depth: int) -> list[tuple[str, str]]:
 def reference(screener, document, depth: int = 0) -> list[tuple[str, str]]:
     """What screen() must return, by plain recursion over the document (see the module
     docstring of compliance.screening for the rules it restates)."""
-    from compliance.screening import _NAME, _VALUE, _role
+    from compliance.screening import _NAME, _VALUE, _marked_line, _role
 
     out: list[tuple[str, str]] = []
 
@@ -338,7 +338,34 @@ def reference(screener, document, depth: int = 0) -> list[tuple[str, str]]:
             for index, item in enumerate(node):
                 visit(item, f"{path}/{index}")
 
+    def is_parent(key) -> bool:
+        # The engine's own list of term beginnings a key may end with ("blood" of "blood
+        # type", "rh" of "rh d"): which keys are parents is the policy's, not the walk's.
+        heads = screener._heads
+        return heads is not None and heads.search(f"\n{_marked_line(str(key))}\n") is not None
+
+    def visit_split(node, path):
+        # A name split between a parent and its child ({"blood": {"type": ...}}) is read
+        # whole; only what neither half names alone is reported, at the child.
+        if isinstance(node, dict):
+            for key, item in node.items():
+                path_here = f"{path}/{pointer_token(str(key))}"
+                if isinstance(item, dict) and is_parent(key):
+                    own = {hit[0] for hit in screener.key_categories(key)}
+                    for child in item:
+                        child_own = {hit[0] for hit in screener.key_categories(str(child))}
+                        joined = screener.key_categories(f"{key} {child}")
+                        emit(
+                            f"{path_here}/{pointer_token(str(child))}",
+                            [hit for hit in joined if hit[0] not in own | child_own],
+                        )
+                visit_split(item, path_here)
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                visit_split(item, f"{path}/{index}")
+
     visit(document, "")
+    visit_split(document, "")
     return out
 
 
