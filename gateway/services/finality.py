@@ -30,11 +30,12 @@ from django.utils.translation import gettext_lazy as _
 from audit.actions import ActorKind, AuditAction
 from compliance.models import Department
 from compliance.workdays import to_local_date
-from gateway.errors import Conflict, Forbidden, InvalidRequest, NotFound, problem
+from gateway.errors import Conflict, InvalidRequest, problem
 from gateway.models import EventKind, EventStatus, NotificationKind, ScoreEvent
 from gateway.services.audit_boundary import log_record
 from gateway.services.binding import LedgerBinding
 from gateway.services.notices import bilingual_notification, local_day, notifications_bulk_send
+from gateway.services.revocations import department_event_pk
 from gateway.validation import Finality, OutOfRange, is_pending, parse_calendar_date
 
 LEGAL_BASIS = "ZJ 11"
@@ -44,7 +45,6 @@ BY_REPORT = "reported"
 
 
 class Why:
-    NOT_FOUND = _("No record has this id.")
     NOT_YOURS = _("Only the department that submitted a record reports that its decision is final.")
     NOT_PENDING = _("This record's decision is already final (ZJ 11).")
     NO_LONGER_COUNTS = _("This record no longer counts (%(status)s); there is nothing to report.")
@@ -55,10 +55,6 @@ class Why:
     GROUND = _("must be one of: periods_passed, upheld_on_review, upheld_on_appeal")
     FUTURE = _("a decision cannot be final on a day still to come")
     BEFORE_DECISION = _("a decision cannot become final before it was issued (ZJ 11)")
-
-
-class EventNotYours(Forbidden):
-    code = "not_your_event"
 
 
 class NotPending(Conflict):
@@ -92,16 +88,6 @@ def _input(data: Any) -> tuple[dt.date, str]:
     return final_on, ground
 
 
-def _event_id(value: Any) -> int:
-    try:
-        event_id = int(value)
-    except (TypeError, ValueError):
-        raise NotFound(Why.NOT_FOUND) from None
-    if not 0 < event_id < 2**62:
-        raise NotFound(Why.NOT_FOUND)
-    return event_id
-
-
 def event_finality_report(
     *,
     department: Department,
@@ -111,20 +97,14 @@ def event_finality_report(
     now: dt.datetime | None = None,
 ) -> ScoreEvent:
     """The submitting department reports that a pending deduction's decision is final."""
-    pk = _event_id(event_id)
-    owner = ScoreEvent.objects.filter(pk=pk).values_list("department_id", flat=True).first()
-    # Unknown and another department's record get the same answer, as for revocations.
-    if owner is None or owner != department.pk:
-        with transaction.atomic():
-            log_record(
-                action=AuditAction.EVENT_FINAL,
-                actor_kind=ActorKind.DEPARTMENT,
-                actor_id=department.code,
-                object_ref=f"event:{pk}",
-                legal_basis=LEGAL_BASIS,
-                details={"key": key_id, "refused": "not_your_event"},
-            )
-        raise EventNotYours(Why.NOT_YOURS)
+    pk = department_event_pk(
+        department=department,
+        key_id=key_id,
+        event_id=event_id,
+        action=AuditAction.EVENT_FINAL,
+        legal_basis=LEGAL_BASIS,
+        why=Why.NOT_YOURS,
+    )
     return _report(department=department, key_id=key_id, pk=pk, data=data, now=now)
 
 

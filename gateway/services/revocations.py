@@ -113,6 +113,29 @@ def _event_id(value: Any) -> int:
     return event_id  # a well-formed id; whose record it is, is checked next
 
 
+def department_event_pk(
+    *, department: Department, key_id: str, event_id: Any, action: int, legal_basis: str, why
+) -> int:
+    """The id of a record that ``department`` submitted, for a report about it (a
+    revocation, a finality). A record that does not exist gets the same 403 as another
+    department's, so a refusal never tells whether a record exists; the attempt is
+    recorded in its own transaction, so the refusal rolls nothing back."""
+    pk = _event_id(event_id)
+    owner = ScoreEvent.objects.filter(pk=pk).values_list("department_id", flat=True).first()
+    if owner is None or owner != department.pk:
+        with transaction.atomic():
+            log_record(
+                action=action,
+                actor_kind=ActorKind.DEPARTMENT,
+                actor_id=department.code,
+                object_ref=f"event:{pk}",
+                legal_basis=legal_basis,
+                details={"key": key_id, "refused": "not_your_event"},
+            )
+        raise EventNotYours(why)
+    return pk
+
+
 def event_revoke(
     *,
     department: Department,
@@ -122,22 +145,14 @@ def event_revoke(
     now: dt.datetime | None = None,
 ) -> Revocation:
     """Record the revocation; the record stops counting now and is removed by expiry."""
-    pk = _event_id(event_id)
-    owner = ScoreEvent.objects.filter(pk=pk).values_list("department_id", flat=True).first()
-    # A record that does not exist gets the same answer as another department's: the
-    # refusal never tells whether a record exists.
-    if owner is None or owner != department.pk:
-        # The attempt is recorded in its own transaction: the refusal rolls nothing back.
-        with transaction.atomic():
-            log_record(
-                action=AuditAction.EVENT_REVOKED,
-                actor_kind=ActorKind.DEPARTMENT,
-                actor_id=department.code,
-                object_ref=f"event:{pk}",
-                legal_basis=LEGAL_BASIS,
-                details={"key": key_id, "refused": "not_your_event"},
-            )
-        raise EventNotYours(Why.NOT_YOURS)
+    pk = department_event_pk(
+        department=department,
+        key_id=key_id,
+        event_id=event_id,
+        action=AuditAction.EVENT_REVOKED,
+        legal_basis=LEGAL_BASIS,
+        why=Why.NOT_YOURS,
+    )
     return _revoke(department=department, key_id=key_id, pk=pk, data=data, now=now)
 
 
