@@ -3,7 +3,9 @@
 The scheme is HTTP Message Signatures (RFC 9421) with the ``ed25519`` algorithm, over
 a ``Content-Digest`` (RFC 9530) of the body. A signature must cover ``@method``,
 ``@path`` and ``content-digest`` (``content-type`` may be covered too, nothing else),
-and carry ``created``, ``keyid`` and ``alg="ed25519"``. The idempotency key is inside
+and carry ``created``, ``keyid`` and ``alg="ed25519"`` and no other parameter, so that
+the serialised input holds only checked values, which the audit entry can keep whole for
+the offline check. The idempotency key is inside
 the body, so a signed body cannot be replayed under another key: its digest no longer
 matches. ``created`` must lie within a short window around the gateway's clock.
 
@@ -31,6 +33,7 @@ from http_message_signatures import (
 ALGORITHM = "ed25519"
 REQUIRED_COMPONENTS = ("@method", "@path", "content-digest")
 ALLOWED_COMPONENTS = frozenset({*REQUIRED_COMPONENTS, "content-type"})
+ALLOWED_PARAMETERS = frozenset({"created", "keyid", "alg"})
 SIGNATURE_HEADERS = ("Signature-Input", "Signature", "Content-Digest")
 
 
@@ -135,6 +138,8 @@ def verify_submission_signature(
     if not isinstance(key_id, str) or not key_id:
         raise SignatureRefused(Reason.MALFORMED)
     if params.get("alg", ALGORITHM) != ALGORITHM or not isinstance(params.get("created"), int):
+        raise SignatureRefused(Reason.MALFORMED)
+    if not set(params) <= ALLOWED_PARAMETERS:
         raise SignatureRefused(Reason.MALFORMED)
     if len(set(components)) != len(components) or not (
         set(REQUIRED_COMPONENTS) <= set(components) <= ALLOWED_COMPONENTS

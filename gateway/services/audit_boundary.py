@@ -155,6 +155,16 @@ def _safe_reference(value: str) -> str:
     return safe_text(value)
 
 
+# A subject is the resident's blind index (identity.py): 64 hex digits the gateway
+# computes, which may hold 18 decimal digits in a row. Masking those would hide the
+# entry from the resident's "who saw my data"; no identity number has this shape.
+_BLIND_INDEX = re.compile(r"[0-9a-f]{64}")
+
+
+def _safe_subject(value: str) -> str:
+    return value if _BLIND_INDEX.fullmatch(value) else safe_text(value)
+
+
 def _safe_record(record: AuditRecord) -> AuditRecord:
     details = dict(record.details)
     # The ledger commitment is the gateway's own digests (binding.py): closed, and it
@@ -167,7 +177,7 @@ def _safe_record(record: AuditRecord) -> AuditRecord:
         record,
         actor_kind=str(record.actor_kind),
         actor_id=safe_text(record.actor_id),
-        subject=safe_text(record.subject),
+        subject=_safe_subject(record.subject),
         purpose=safe_text(record.purpose),
         legal_basis=safe_text(record.legal_basis),
         object_ref=_safe_reference(record.object_ref),

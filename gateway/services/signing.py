@@ -67,7 +67,7 @@ def signing_key_add(
         action=AuditAction.SIGNING_KEY_ADDED,
         actor_kind=actor_kind,
         actor_id=actor_id,
-        object_ref=f"signing_key:{key_id}",
+        object_ref=closed(f"signing_key:{key_id}"),
         details={
             "department": department.code,
             "key_id": closed(key_id),  # derived from the key: a closed value
@@ -104,10 +104,10 @@ def signing_key_revoke(
         action=AuditAction.SIGNING_KEY_REVOKED,
         actor_kind=actor_kind,
         actor_id=actor_id,
-        object_ref=f"signing_key:{key_id}",
+        object_ref=closed(f"signing_key:{key.key_id}"),
         details={
             "department": department.code,
-            "key_id": key_id,
+            "key_id": closed(key.key_id),
             "revoked_at": key.revoked_at.isoformat(),
             "reason": reason[:200],
         },

@@ -188,6 +188,18 @@ _SIGNATURE_MESSAGES = {
 }
 
 
+def _signature_detail(signature: VerifiedSignature) -> dict[str, object]:
+    """The signature as the audit entry keeps it. The key id is a registered key's and the
+    input holds only checked tokens, so both are closed: a run of digits in a key id's hex
+    that looks like an identity number must not be masked, or the offline check fails."""
+    record = signature.as_record()
+    return {
+        **record,
+        "key_id": closed(signature.key_id),
+        "input": closed(signature.signature_input),
+    }
+
+
 def _signature_check(
     principal: DepartmentPrincipal,
     body: bytes,
@@ -215,8 +227,8 @@ def _signature_check(
                     "max_skew": settings.GATEWAY_SIGNATURE_MAX_SKEW_SECONDS,
                 }
             details = {"reason": refused.reason}
-            if refused.key_id:
-                details["key_id"] = refused.key_id
+            if refused.key_id:  # set only for a registered key: a closed value
+                details["key_id"] = closed(refused.key_id)
             error = SignatureInvalid(message, **details)
     elif department.signature_policy == SignaturePolicy.REQUIRED:
         error = SignatureRequired(Msg.SIGNATURE_REQUIRED, reason=Reason.MISSING)
@@ -396,17 +408,17 @@ def _write(
             "key": principal.key_id,
             "records": len(valid),
             "residents": len(subjects),
-            "subjects_sha256": hashlib.sha256("\n".join(subjects).encode()).hexdigest(),
+            "subjects_sha256": closed(hashlib.sha256("\n".join(subjects).encode()).hexdigest()),
             "rules": {
                 closed(code): count
                 for code, count in Counter(_rule_tag(r.rule) for r in valid).items()
             },
-            "body_sha256": body_sha256,
+            "body_sha256": closed(body_sha256),  # computed here
             "events": [events[0].pk, events[-1].pk],
             **binding.commitment(),
             **_consents(valid),
             # What a regulator needs to check, offline, that the department signed it.
-            **({"signature": signature.as_record()} if signature else {}),
+            **({"signature": _signature_detail(signature)} if signature else {}),
         },
         entry_id=binding.entry_id,
     )
@@ -506,7 +518,7 @@ def _prohibited_refusal_record(
                 legal_basis=closed("SH 14; ZJ 14; CRR 14; TJ 16; PIPL 28"),
                 details={
                     "key": principal.key_id,
-                    "body_sha256": body_sha256,
+                    "body_sha256": closed(body_sha256),  # computed here
                     "policy_version": policy_version,
                     "categories": categories,
                     "paths": paths[:200],
@@ -529,7 +541,7 @@ def _consent_refusal(principal, violations, document, body_sha256: str, policy_v
             legal_basis=closed("CRR 14 ¶2; ZJ 14 ¶2; SH 14 ¶2"),
             details={
                 "key": principal.key_id,
-                "body_sha256": body_sha256,
+                "body_sha256": closed(body_sha256),  # computed here
                 "policy_version": policy_version,
                 "categories": [closed(c) for c in sorted({v.category for v in violations})],
                 "paths": [item["path"] for item in payload][:200],
@@ -559,7 +571,7 @@ def _refusal_record(principal, error: GatewayError, body_sha256: str) -> None:
             "status": error.status_code,
             "error": error.code,
             **{name: error.details[name] for name in ("reason", "key_id") if name in error.details},
-            "body_sha256": body_sha256,
+            "body_sha256": closed(body_sha256),  # computed here
             # Paths and reasons only; values were never copied into a problem, and an
             # unsafe member name is already named by its position.
             "problems": [

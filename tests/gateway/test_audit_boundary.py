@@ -8,6 +8,7 @@ marker and no plaintext identity number anywhere.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -21,7 +22,7 @@ from django.db import connection, transaction
 from audit.actions import AuditAction
 from audit.models import AuditEntry
 from compliance.models import ScreeningRefusal
-from gateway.logging import RedactIdentityNumbers
+from gateway.logging import RedactIdentityNumbers, has_identity_shape
 from gateway.models import (
     Account,
     Appeal,
@@ -328,6 +329,44 @@ class TestBoundary:
             [entry.actor_id, entry.purpose, entry.object_ref, entry.details], ensure_ascii=False
         )
         assert _leaks(text) == []
+
+    def test_a_blind_index_subject_is_kept_whole_and_other_subjects_are_screened(self, db):
+        # 64 hex digits holding 18 decimal ones in a row: the shape of some residents'
+        # blind index. Masked, the entry would drop out of her "who saw my data".
+        index = "ab" + "320505199003074510" + "c" * 44
+        with transaction.atomic():
+            audit_boundary.log_record(
+                action=AuditAction.SCORE_READ_BY_DEPARTMENT, actor_kind="department", actor_id="d",
+                subject=index,
+            )  # fmt: skip
+            audit_boundary.log_record(
+                action=AuditAction.SCORE_READ_BY_DEPARTMENT, actor_kind="department", actor_id="d",
+                subject=OTHER_ID,
+            )  # fmt: skip
+        assert list(AuditEntry.objects.order_by("sequence").values_list("subject", flat=True)) == [
+            index,
+            "1101**********002X",
+        ]
+
+    def test_digests_the_gateway_computes_reach_the_log_unmasked(self, world):
+        # About one body in 700 has a SHA-256 whose hex holds an identity-shaped run.
+        body = next(
+            candidate
+            for serial in range(100_000)
+            if has_identity_shape(
+                hashlib.sha256(
+                    candidate := factories.body(
+                        [factories.deduction_record(ALICE_ID)], f"digits-{serial}"
+                    )
+                ).hexdigest()
+            )
+        )
+        response = world.client(world.key_a).generic(
+            "POST", "/api/v1/submissions", body, content_type="application/json"
+        )
+        assert response.status_code == 201, response.content
+        entry = AuditEntry.objects.get(action=AuditAction.SUBMISSION_ACCEPTED)
+        assert entry.details["body_sha256"] == hashlib.sha256(body).hexdigest()
 
     def test_a_pointer_names_unsafe_members_by_position(self, db):
         document = {"records": [{"data": {"a": 1, "宗教:伊斯兰": 2, "b~/c": 3}}]}

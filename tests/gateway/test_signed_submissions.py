@@ -19,9 +19,10 @@ from audit.actions import AuditAction
 from audit.models import AuditEntry
 from compliance.models import SignaturePolicy
 from gateway.errors import Conflict, InvalidRequest, NotFound
+from gateway.logging import has_identity_shape
 from gateway.models import DepartmentSigningKey, ScoreEvent, Submission
 from gateway.services.signing import signature_policy_set, signing_key_add, signing_key_revoke
-from gateway.signatures import signature_base
+from gateway.signatures import key_id_for, signature_base
 from tests import factories
 from tests.conftest import body_json
 
@@ -97,6 +98,27 @@ class TestAccepted:
         covered = dict(recorded["components"])
         assert covered["content-digest"] == f"sha-256=:{digest}:"
         assert covered["@path"] == PATH
+
+    def test_a_key_id_whose_hex_holds_an_identity_shaped_run_is_kept_whole(self, world):
+        # About one key in 300 has 18 digits in a row in its id's hex: the audit boundary
+        # must not mask them, or the entry no longer names the key that signed.
+        private_key = next(
+            key
+            for key in iter(Ed25519PrivateKey.generate, None)
+            if has_identity_shape(key_id_for(public_key_raw(key)))
+        )
+        signing_key_add(
+            department=world.dept_a,
+            public_key=base64.b64encode(public_key_raw(private_key)).decode(),
+        )
+        signer = Signer(private_key)
+        body = factories.body([factories.deduction_record(CITIZEN)], "signed-digits")
+        assert signed_post(world, signer, body).status_code == 201
+        recorded = AuditEntry.objects.get(action=AuditAction.SUBMISSION_ACCEPTED).details
+        assert recorded["signature"]["key_id"] == signer.key_id
+        assert f'keyid="{signer.key_id}"' in recorded["signature"]["input"]
+        base = signature_base(recorded["signature"]["components"], recorded["signature"]["input"])
+        private_key.public_key().verify(base64.b64decode(recorded["signature"]["value"]), base)
 
     def test_unsigned_submissions_pass_under_the_optional_policy(self, world):
         response = post(world, factories.body([factories.deduction_record(CITIZEN)]))
@@ -239,6 +261,17 @@ class TestRefused:
         headers = signer.headers(body, path=PATH)
         headers["Signature-Input"] = signature_input
         assert_refused(post(world, body, headers), "signature_invalid", "malformed")
+
+    @pytest.mark.parametrize(
+        "parameter", ['nonce="320505199003074510"', 'tag="x"', "expires=1796331728"]
+    )
+    def test_a_parameter_outside_the_profile_is_refused(self, world, signer, parameter):
+        # Only checked values may sit in the input the audit entry keeps whole.
+        body = factories.body([factories.deduction_record(CITIZEN)])
+        headers = signer.headers(body, path=PATH)
+        headers["Signature-Input"] += ";" + parameter
+        assert_refused(post(world, body, headers), "signature_invalid", "malformed")
+        assert "320505199003074510" not in json.dumps(refusal_entries().get().details)
 
     def test_the_reason_is_given_in_chinese_too(self, world, signer):
         signature_policy_set(department=world.dept_a, policy=SignaturePolicy.REQUIRED)
